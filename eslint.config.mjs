@@ -1,0 +1,36 @@
+// Type-aware lint. Layer boundaries are rules, not hopes: the engine (workflow/, engine/, store/)
+// imports nothing from VS Code or the LSP libraries; only host/ talks LSP; only client/ imports vscode.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const editorAndLsp = {
+  paths: [
+    { name: 'vscode', message: 'The engine is headless: no VS Code imports here.' },
+    { name: 'vscode-languageserver', message: 'Only server/src/host may use the LSP libraries.' },
+    { name: 'vscode-languageserver/node', message: 'Only server/src/host may use the LSP libraries.' },
+    { name: 'vscode-languageclient', message: 'Only client/ may use the language client.' },
+    { name: 'vscode-jsonrpc', message: 'Only the protocol module and host/ may use JSON-RPC.' },
+  ],
+  patterns: [{ group: ['**/host/*', '**/host', '**/client/**'], message: 'The engine must not depend on its doors (host, client).' }],
+};
+
+export default tseslint.config(
+  { ignores: ['**/out/**', 'node_modules/**', '.bench/**', '.test-tmp/**', 'eslint.config.mjs', 'scripts/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-console': ['error', { allow: [] }],
+    },
+  },
+  { files: ['server/src/workflow/**', 'server/src/engine/**', 'server/src/store/**'], rules: { 'no-restricted-imports': ['error', editorAndLsp] } },
+  {
+    files: ['server/src/cli.ts', 'server/src/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: editorAndLsp.paths, patterns: [{ group: ['**/host/*', '**/client/**'], message: 'The CLI is a door onto the engine, not onto the host.' }] }] },
+  },
+  { files: ['test/**', 'scripts/**'], rules: { 'no-console': 'off', '@typescript-eslint/no-unsafe-assignment': 'off', '@typescript-eslint/no-unsafe-member-access': 'off' } },
+);

@@ -1,0 +1,168 @@
+/**
+ * Expression checks: every `${{ }}` in the fields that take expressions parses, names known
+ * contexts and functions, reads only declared inputs, only upstream steps, and only the step's
+ * own matrix keys. Also tells the graph checks which `if`s are constant and which relax success().
+ */
+import type { StepGraph, StepSource } from './compile';
+import {
+  checkExpression,
+  collectCalls,
+  collectReferences,
+  constantValue,
+  findExpressions,
+  parseExpression,
+  truthy,
+  type Expr,
+} from './expressions';
+import { problem, type Problem, type Span } from './problems';
+import { didYouMean } from './suggest';
+import { get, type YNode, type YScalar } from './yamlTree';
+
+interface Scope {
+  /** The step reading, or undefined for the workflow's top-level env. */
+  step?: StepSource;
+  field: string;
+  allowStatus: boolean;
+}
+
+export interface ExprContext {
+  readonly text: string;
+  readonly inputs: readonly string[];
+  readonly stepIds: ReadonlySet<string>;
+  readonly isUpstream: (reader: string, target: string) => boolean;
+}
+
+/** Fields of a step that take expressions: [key, allowStatusFunctions]. */
+const STEP_FIELDS = ['run', 'prompt', 'env', 'with', 'outputs'] as const;
+
+export interface IfInfo {
+  readonly ast?: Expr;
+  readonly constant?: boolean;
+  readonly value?: unknown;
+  readonly statusCalls: ReadonlySet<string>;
+}
+
+export class ExpressionChecker {
+  /** Parsed `if` of each step, for the unreachable check. */
+  readonly ifs = new Map<StepSource, IfInfo>();
+
+  constructor(private readonly ctx: ExprContext, private readonly out: Problem[]) {}
+
+  checkWorkflowEnv(root: YNode | null): void {
+    this.walkStrings(get(root, 'env'), { field: 'env', allowStatus: false });
+  }
+
+  checkStep(step: StepSource): void {
+    for (const key of STEP_FIELDS) this.walkStrings(get(step.node, key), { step, field: key, allowStatus: false });
+    const cond = get(step.node, 'if');
+    if (cond) this.checkIf(step, cond);
+  }
+
+  private walkStrings(node: YNode | null | undefined, scope: Scope): void {
+    if (!node) return;
+    if (node.kind === 'scalar') {
+      if (typeof node.value === 'string' && node.value.includes('${{')) this.checkTemplate(node, scope);
+      return;
+    }
+    if (node.kind === 'seq') for (const it of node.items) this.walkStrings(it, scope);
+    else for (const p of node.pairs) this.walkStrings(p.value, scope);
+  }
+
+  /** The text to scan and its offset in the document: the source when it maps 1:1 to the value. */
+  private source(node: YScalar): { text: string; base: number; exact: boolean } {
+    const raw = this.ctx.text.slice(node.start, node.end);
+    if (node.style === 'plain' || node.style === 'literal' || node.style === 'folded') return { text: raw, base: node.start, exact: true };
+    const inner = raw.slice(1, -1);
+    if (inner === node.value) return { text: inner, base: node.start + 1, exact: true };
+    return { text: String(node.value), base: node.start, exact: false };
+  }
+
+  private checkTemplate(node: YScalar, scope: Scope): void {
+    const src = this.source(node);
+    const found = findExpressions(src.text, src.base);
+    for (const e of found.errors) this.report('bad-expression', src.exact ? e : node, e.message);
+    for (const f of found.expressions) this.checkOne(f.inner, f.innerStart, src.exact ? undefined : node, scope);
+  }
+
+  private checkIf(step: StepSource, cond: YNode): void {
+    if (cond.kind !== 'scalar') return;
+    if (typeof cond.value === 'boolean' || typeof cond.value === 'number') {
+      this.ifs.set(step, { constant: true, value: cond.value, statusCalls: new Set() });
+      return;
+    }
+    if (typeof cond.value !== 'string') return;
+    const src = this.source(cond);
+    const trimmed = src.text.trim();
+    let inner = src.text;
+    let base = src.base;
+    if (trimmed.startsWith('${{') && trimmed.endsWith('}}') && findExpressions(src.text, src.base).expressions.length === 1) {
+      const f = findExpressions(src.text, src.base).expressions[0];
+      inner = f.inner;
+      base = f.innerStart;
+    } else if (src.text.includes('${{')) {
+      // Text around an expression makes a string, which is always true: almost surely a mistake.
+      this.report('bad-expression', cond, `'if' mixes text and \${{ }}: the result is a non-empty string, which is always true. Write the whole condition as one expression`);
+      return;
+    }
+    const ast = this.checkOne(inner, base, src.exact ? undefined : cond, { step, field: 'if', allowStatus: true });
+    if (!ast) {
+      this.ifs.set(step, { statusCalls: new Set() });
+      return;
+    }
+    const calls = new Set(collectCalls(ast).map((c) => c.name));
+    const c = constantValue(ast);
+    this.ifs.set(step, { ast, constant: c.constant, value: c.constant ? c.value : undefined, statusCalls: calls });
+  }
+
+  /** Parses and checks one expression; returns its AST when it parsed. */
+  private checkOne(inner: string, base: number, whole: Span | undefined, scope: Scope): Expr | undefined {
+    const at = (s: Span): Span => whole ?? s;
+    const parsed = parseExpression(inner, base);
+    for (const e of parsed.errors) this.report('bad-expression', at(e), e.message);
+    if (!parsed.ast) return undefined;
+    for (const e of checkExpression(parsed.ast, { allowStatusFunctions: scope.allowStatus })) this.report('bad-expression', at(e), e.message);
+    for (const ref of collectReferences(parsed.ast)) this.checkReference(ref.path, at(ref), scope);
+    return parsed.ast;
+  }
+
+  private checkReference(path: readonly string[], span: Span, scope: Scope): void {
+    const [ctxName, name] = path;
+    if (name === undefined) return;
+    if (ctxName === 'inputs') {
+      if (!this.ctx.inputs.includes(name)) {
+        const hint = didYouMean(name, this.ctx.inputs) || (this.ctx.inputs.length ? ` Declared inputs: ${this.ctx.inputs.join(', ')}.` : ' Declare it under inputs: at the top level.');
+        this.report('unknown-input', span, `input '${name}' is not declared under 'inputs'.${hint}`);
+      }
+    } else if (ctxName === 'steps') {
+      const reader = scope.step?.id;
+      if (!this.ctx.stepIds.has(name)) {
+        this.report('not-upstream', span, `steps.${name}: there is no step '${name}'.${didYouMean(name, this.ctx.stepIds)}`);
+      } else if (!scope.step) {
+        this.report('not-upstream', span, `steps.${name} cannot be read in the workflow's env: it is set before any step runs`);
+      } else if (reader === name) {
+        if (scope.field !== 'outputs') this.report('not-upstream', span, `step '${name}' reads its own steps.${name}: a step can read only the steps it needs (its own results exist only in 'outputs')`);
+      } else if (reader && !this.ctx.isUpstream(reader, name)) {
+        this.report('not-upstream', span, `step '${reader}' reads steps.${name} but does not depend on '${name}': add '${name}' to its needs`);
+      }
+    } else if (ctxName === 'matrix') {
+      const m = scope.step ? get(scope.step.node, 'matrix') : undefined;
+      const keys = m && m.kind === 'map' ? m.pairs.map((p) => String(p.key.value)) : [];
+      if (!keys.length) this.report('bad-expression', span, `matrix.${name}: ${scope.step ? 'this step has no matrix' : 'there is no matrix outside a step'}; add matrix: { ${name}: [...] } to the step`);
+      else if (!keys.includes(name)) this.report('bad-expression', span, `matrix.${name}: the step's matrix has no key '${name}'.${didYouMean(name, keys) || ` Keys: ${keys.join(', ')}.`}`);
+    }
+  }
+
+  private report(code: 'bad-expression' | 'unknown-input' | 'not-upstream', span: Span, message: string): void {
+    this.out.push(problem(code, span, message));
+  }
+}
+
+/** Whether a step's `if` is literally false (constant and falsy). */
+export function isConstantFalse(info: IfInfo | undefined): boolean {
+  return !!info && info.constant === true && !truthy(info.value as never);
+}
+
+/** Whether a step's `if` lets it run after a need was skipped or failed. */
+export function relaxesSuccess(info: IfInfo | undefined): boolean {
+  return !!info && (info.statusCalls.has('always') || info.statusCalls.has('failure'));
+}

@@ -1,0 +1,213 @@
+/**
+ * Semantic checks on the step graph: duplicate ids, step kinds, unknown needs and agents,
+ * dependency cycles, and steps that can never run.
+ */
+import type { StepGraph, StepSource } from './compile';
+import { problem, type Problem } from './problems';
+import { didYouMean } from './suggest';
+import { get, pairOf, type YNode, type YScalar } from './yamlTree';
+
+export const STEP_KINDS = ['run', 'agent', 'uses', 'approval'] as const;
+
+export function checkIds(graph: StepGraph, out: Problem[]): void {
+  const first = new Map<string, StepSource>();
+  for (const s of graph.steps) {
+    if (!s.id || !s.idNode) continue;
+    const prev = first.get(s.id);
+    if (prev && prev.idNode) {
+      out.push(problem('duplicate-id', s.idNode, `duplicate step id '${s.id}': it is already used by an earlier step; step ids must be unique, so rename one`));
+    } else first.set(s.id, s);
+  }
+  // A stage name that also names a step elsewhere makes `needs: <name>` ambiguous.
+  for (const st of graph.stages) {
+    if (!st.parallel || !st.name || !st.nameNode) continue;
+    if (first.has(st.name)) out.push(problem('duplicate-id', st.nameNode, `stage '${st.name}' has the same name as a step: rename one, so that needs: ${st.name} is not ambiguous`));
+  }
+}
+
+export function checkStepKinds(graph: StepGraph, out: Problem[]): void {
+  for (const s of graph.steps) {
+    const present = STEP_KINDS.filter((k) => pairOf(s.node, k));
+    const label = s.id ? `step '${s.id}'` : 'this step';
+    if (present.length === 0) {
+      const at = s.idNode ?? s.node.pairs[0]?.key ?? { start: s.node.start, end: s.node.start + 1 };
+      out.push(problem('step-kind', at, `${label} does nothing: give it exactly one of run, agent (with prompt), uses or approval`));
+    } else if (present.length > 1) {
+      for (const k of present.slice(1)) {
+        const pair = pairOf(s.node, k);
+        if (pair) out.push(problem('step-kind', pair.key, `${label} has both '${present[0]}' and '${k}': a step has exactly one of run, agent, uses, approval; split it into two steps`));
+      }
+    }
+    // Keys that only make sense with one kind.
+    const agent = pairOf(s.node, 'agent');
+    const prompt = pairOf(s.node, 'prompt');
+    if (agent && !prompt && present.length === 1) out.push(problem('schema', agent.key, `${label} calls agent but has no 'prompt': add prompt: with what to ask`));
+    if (prompt && !agent) out.push(problem('schema', prompt.key, `'prompt' is only for agent steps: add agent: <name>, or remove prompt`));
+    const model = pairOf(s.node, 'model');
+    if (model && !agent) out.push(problem('schema', model.key, `'model' is only for agent steps: add agent: <name>, or remove model`));
+    const w = pairOf(s.node, 'with');
+    if (w && !pairOf(s.node, 'uses')) out.push(problem('schema', w.key, `'with' gives arguments to 'uses': add uses: <action>, or remove with`));
+  }
+  for (const st of graph.stages) {
+    if (!st.parallel) continue;
+    for (const p of st.node.pairs) {
+      const k = String(p.key.value);
+      if (k !== 'stage' && k !== 'parallel' && k !== 'needs' && k !== 'name') {
+        out.push(problem('schema', p.key, `a stage with 'parallel' takes only stage, name, needs and parallel: move '${k}' into its items`));
+      }
+    }
+  }
+}
+
+export function checkNeeds(graph: StepGraph, out: Problem[]): void {
+  const ids = new Set(graph.steps.map((s) => s.id).filter((x): x is string => !!x));
+  const names = new Set([...ids, ...graph.stages.map((s) => s.name).filter((x): x is string => !!x)]);
+  for (const s of graph.steps) {
+    for (const n of s.needs) {
+      if (n.implicit || ids.has(n.id)) continue;
+      out.push(problem('unknown-need', n.node, `'${n.id}' is not a step of this workflow.${didYouMean(n.id, names) || ' Check the spelling, or add that step.'}`));
+    }
+  }
+}
+
+export function checkAgents(root: YNode | null, graph: StepGraph, out: Problem[]): void {
+  const agentsNode = get(root, 'agents');
+  const agents = agentsNode && agentsNode.kind === 'map' ? agentsNode.pairs.map((p) => String(p.key.value)) : [];
+  for (const s of graph.steps) {
+    const a = get(s.node, 'agent');
+    if (!a || a.kind !== 'scalar' || typeof a.value !== 'string') continue;
+    if (agents.includes(a.value)) continue;
+    const hint = didYouMean(a.value, agents) || (agents.length ? ` Declared agents: ${agents.join(', ')}.` : ' Declare it under agents: at the top level.');
+    out.push(problem('unknown-agent', a, `agent '${a.value}' is not declared under 'agents'.${hint}`));
+  }
+}
+
+/** Tarjan's strongly connected components, iteratively (deep chains must not overflow the stack). */
+function stronglyConnected(nodes: string[], edges: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const result: string[][] = [];
+  let counter = 0;
+  for (const start of nodes) {
+    if (index.has(start)) continue;
+    const work: { v: string; i: number }[] = [{ v: start, i: 0 }];
+    index.set(start, counter);
+    low.set(start, counter++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length) {
+      const frame = work[work.length - 1];
+      const next = edges.get(frame.v) ?? [];
+      if (frame.i < next.length) {
+        const w = next[frame.i++];
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ v: w, i: 0 });
+        } else if (onStack.has(w)) low.set(frame.v, Math.min(low.get(frame.v)!, index.get(w)!));
+      } else {
+        work.pop();
+        if (work.length) {
+          const parent = work[work.length - 1].v;
+          low.set(parent, Math.min(low.get(parent)!, low.get(frame.v)!));
+        }
+        if (low.get(frame.v) === index.get(frame.v)) {
+          const comp: string[] = [];
+          let w: string;
+          do {
+            w = stack.pop()!;
+            onStack.delete(w);
+            comp.push(w);
+          } while (w !== frame.v);
+          result.push(comp);
+        }
+      }
+    }
+  }
+  return result;
+}
+
+export function checkCycles(graph: StepGraph, out: Problem[]): void {
+  const byId = new Map<string, StepSource>();
+  for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
+  const edges = new Map<string, string[]>();
+  for (const [id, s] of byId) edges.set(id, [...new Set(s.needs.map((n) => n.id).filter((n) => byId.has(n)))]);
+  for (const comp of stronglyConnected([...byId.keys()], edges)) {
+    const inComp = new Set(comp);
+    if (comp.length === 1 && !(edges.get(comp[0]) ?? []).includes(comp[0])) continue;
+    for (const v of comp) {
+      const path = shortestCycle(v, edges, inComp);
+      if (!path) continue;
+      const need = byId.get(v)!.needs.find((n) => n.id === path[1]);
+      const at: YScalar | undefined = need?.node ?? byId.get(v)!.idNode;
+      if (!at) continue;
+      const cycle = path.join(' → ');
+      out.push(problem('dependency-cycle', at, `dependency cycle: ${cycle} (each step needs the next, so none can start): remove one of these needs`));
+    }
+  }
+}
+
+function shortestCycle(v: string, edges: Map<string, string[]>, allowed: Set<string>): string[] | undefined {
+  const prev = new Map<string, string>();
+  const queue = [v];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const u = queue[qi];
+    for (const w of edges.get(u) ?? []) {
+      if (!allowed.has(w)) continue;
+      if (w === v) {
+        const path = [v];
+        for (let x = u; x !== v; x = prev.get(x)!) path.push(x);
+        const chain = [v, ...path.slice(1).reverse()];
+        return [...chain, v];
+      }
+      if (!prev.has(w)) {
+        prev.set(w, u);
+        queue.push(w);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Steps that can never run: a step whose condition is only the implicit (or explicit) success()
+ * and that needs a step whose `if` is literally false, or a step that itself can never run.
+ * `constantFalse` and `relaxes` tell, per step, whether its `if` is constant-false and whether it
+ * uses always() or failure() (which lets it run after a skipped need).
+ */
+export function checkUnreachable(
+  graph: StepGraph,
+  constantFalse: (s: StepSource) => boolean,
+  relaxes: (s: StepSource) => boolean,
+  out: Problem[],
+): void {
+  const byId = new Map<string, StepSource>();
+  for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
+  const memo = new Map<string, 'never' | 'maybe' | 'visiting'>();
+  const skipped = (id: string): boolean => {
+    const s = byId.get(id);
+    if (!s) return false;
+    return constantFalse(s) || never(id);
+  };
+  const never = (id: string): boolean => {
+    const m = memo.get(id);
+    if (m) return m === 'never';
+    memo.set(id, 'visiting');
+    const s = byId.get(id)!;
+    const res = !constantFalse(s) && !relaxes(s) && s.needs.some((n) => byId.has(n.id) && n.id !== id && skipped(n.id));
+    memo.set(id, res ? 'never' : 'maybe');
+    return res;
+  };
+  for (const s of graph.steps) {
+    if (!s.id || byId.get(s.id) !== s || !never(s.id)) continue;
+    const culprit = s.needs.find((n) => byId.has(n.id) && n.id !== s.id && skipped(n.id));
+    if (!culprit) continue;
+    const c = byId.get(culprit.id)!;
+    const why = constantFalse(c) ? `whose 'if' is always false` : 'which can never run';
+    out.push(problem('unreachable', culprit.node, `step '${s.id}' can never run: it needs '${culprit.id}', ${why}. Add if: always() to run it anyway, or remove the need`));
+  }
+}

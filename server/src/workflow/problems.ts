@@ -1,0 +1,107 @@
+/**
+ * Problems found in a workflow file. Positions stay as offsets (UTF-16 code units into the
+ * document text) until the edge: the host and the CLI convert them with a LineIndex.
+ */
+
+/** Every diagnostic code of workflow-format.md. */
+export const PROBLEM_CODES = [
+  'yaml-syntax',
+  'schema',
+  'duplicate-id',
+  'unknown-need',
+  'dependency-cycle',
+  'unknown-agent',
+  'step-kind',
+  'bad-duration',
+  'bad-expression',
+  'not-upstream',
+  'unknown-input',
+  'missing-file',
+  'unreachable',
+] as const;
+
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+export type Severity = 'error' | 'warning';
+
+export const SEVERITY_OF: Record<ProblemCode, Severity> = {
+  'yaml-syntax': 'error',
+  schema: 'error',
+  'duplicate-id': 'error',
+  'unknown-need': 'error',
+  'dependency-cycle': 'error',
+  'unknown-agent': 'error',
+  'step-kind': 'error',
+  'bad-duration': 'error',
+  'bad-expression': 'error',
+  'not-upstream': 'error',
+  'unknown-input': 'error',
+  'missing-file': 'warning',
+  unreachable: 'warning',
+};
+
+/** A half-open range of offsets [start, end). */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface Problem {
+  readonly code: ProblemCode;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+}
+
+export function problem(code: ProblemCode, span: Span, message: string): Problem {
+  return { code, severity: SEVERITY_OF[code], message, span: { start: span.start, end: Math.max(span.start, span.end) } };
+}
+
+/** A 0-based line and character (UTF-16), as LSP uses them. */
+export interface Position {
+  readonly line: number;
+  readonly character: number;
+}
+
+/** Converts offsets to line/character. Built once per text, O(log lines) per lookup. */
+export class LineIndex {
+  private readonly starts: number[];
+
+  constructor(readonly text: string) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    this.starts = starts;
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  position(offset: number): Position {
+    const o = Math.max(0, Math.min(offset, this.text.length));
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo, character: o - this.starts[lo] };
+  }
+
+  offset(pos: Position): number {
+    if (pos.line < 0) return 0;
+    if (pos.line >= this.starts.length) return this.text.length;
+    const start = this.starts[pos.line];
+    const next = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] - 1 : this.text.length;
+    return Math.min(start + Math.max(0, pos.character), next);
+  }
+
+  lineStart(line: number): number {
+    return this.starts[Math.max(0, Math.min(line, this.starts.length - 1))];
+  }
+}
+
+/** Sorts problems by position, then code, for stable output. */
+export function sortProblems(problems: Problem[]): Problem[] {
+  return problems.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end || a.code.localeCompare(b.code));
+}

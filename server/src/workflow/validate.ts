@@ -1,0 +1,148 @@
+/**
+ * The entry point of the workflow language: text in, every problem out (all of them, each at the
+ * smallest range), plus the tree and step graph for the editor features and the planner.
+ * Collaborators (file system) come in as arguments, so this runs anywhere: host, CLI, tests.
+ */
+import * as path from 'node:path';
+import { buildGraph, type StepGraph, type StepSource } from './compile';
+import { ExpressionChecker, isConstantFalse, relaxesSuccess } from './exprChecks';
+import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
+import { problem, sortProblems, type Problem } from './problems';
+import { validateSchema } from './validateSchema';
+import { get, parseYaml, pairOf, type YNode } from './yamlTree';
+
+export interface ValidateOptions {
+  /** Absolute path of the workflow file: relative paths (agent instructions) resolve from its folder. */
+  readonly file?: string;
+  /** Whether a file exists; without it, file checks are skipped. */
+  readonly fileExists?: (absolutePath: string) => boolean;
+}
+
+export interface InternalError {
+  readonly check: string;
+  readonly error: unknown;
+}
+
+export interface Validation {
+  readonly text: string;
+  readonly root: YNode | null;
+  readonly graph: StepGraph;
+  readonly problems: Problem[];
+  /** Checks that crashed (a bug): the host logs them; the other checks' problems still count. */
+  readonly internalErrors: InternalError[];
+}
+
+export function validateWorkflow(text: string, opts: ValidateOptions = {}): Validation {
+  const internalErrors: InternalError[] = [];
+  const problems: Problem[] = [];
+  const guard = (check: string, f: () => void): void => {
+    try {
+      f();
+    } catch (error) {
+      internalErrors.push({ check, error });
+    }
+  };
+
+  let root: YNode | null = null;
+  guard('yaml', () => {
+    const parsed = parseYaml(text);
+    root = parsed.root;
+    problems.push(...parsed.problems);
+  });
+  const r: YNode | null = root;
+  guard('schema', () => problems.push(...validateSchema(r)));
+  guard('form', () => checkForm(r, problems));
+  let graph: StepGraph = { form: 'none', steps: [], stages: [] };
+  guard('graph', () => {
+    graph = buildGraph(r);
+  });
+  const g: StepGraph = graph;
+  guard('ids', () => checkIds(g, problems));
+  guard('step-kind', () => checkStepKinds(g, problems));
+  guard('needs', () => checkNeeds(g, problems));
+  guard('agents', () => checkAgents(r, g, problems));
+  guard('cycles', () => checkCycles(g, problems));
+  let checker: ExpressionChecker | undefined;
+  guard('expressions', () => {
+    checker = expressionChecker(text, r, g, problems);
+  });
+  guard('unreachable', () => {
+    const ifs = checker?.ifs;
+    checkUnreachable(g, (s) => isConstantFalse(ifs?.get(s)), (s) => relaxesSuccess(ifs?.get(s)), problems);
+  });
+  guard('files', () => checkFiles(r, opts, problems));
+  return { text, root: r, graph: g, problems: sortProblems(dedupe(problems)), internalErrors };
+}
+
+function checkForm(root: YNode | null, out: Problem[]): void {
+  if (!root || root.kind !== 'map') return;
+  const steps = pairOf(root, 'steps');
+  const pipeline = pairOf(root, 'pipeline');
+  if (steps && pipeline) {
+    const later = steps.start > pipeline.start ? steps : pipeline;
+    out.push(problem('schema', later.key, `a workflow has either 'steps' or 'pipeline', not both: remove one (a pipeline compiles to steps)`));
+  } else if (!steps && !pipeline) {
+    const at = pairOf(root, 'name')?.key ?? root.pairs[0]?.key ?? { start: root.start, end: root.start + 1 };
+    out.push(problem('schema', at, `the workflow has no 'steps' (or 'pipeline'): add steps: with at least one step`));
+  }
+}
+
+function expressionChecker(text: string, root: YNode | null, graph: StepGraph, out: Problem[]): ExpressionChecker {
+  const inputsNode = get(root, 'inputs');
+  const inputs = inputsNode && inputsNode.kind === 'map' ? inputsNode.pairs.map((p) => String(p.key.value)) : [];
+  const byId = new Map<string, StepSource>();
+  for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
+  const isUpstream = (reader: string, target: string): boolean => {
+    const start = byId.get(reader);
+    if (!start) return false;
+    if (start.needs.some((n) => n.id === target)) return true;
+    const seen = new Set<string>([reader]);
+    const stack = start.needs.map((n) => n.id);
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (id === target) return true;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const s = byId.get(id);
+      if (s) for (const n of s.needs) stack.push(n.id);
+    }
+    return false;
+  };
+  const checker = new ExpressionChecker({ text, inputs, stepIds: new Set(byId.keys()), isUpstream }, out);
+  checker.checkWorkflowEnv(root);
+  for (const s of graph.steps) checker.checkStep(s);
+  return checker;
+}
+
+/** Agent `instructions` that look like a path (one line, no spaces, a file extension or a slash). */
+export function looksLikePath(value: string): boolean {
+  const v = value.trim();
+  if (!v || v !== value || /[\s]/.test(v) || v.includes('${{')) return false;
+  return /^\.{0,2}\//.test(v) || /\.(md|markdown|txt|prompt|mdx|ya?ml|json)$/i.test(v);
+}
+
+function checkFiles(root: YNode | null, opts: ValidateOptions, out: Problem[]): void {
+  if (!opts.fileExists || !opts.file) return;
+  const agents = get(root, 'agents');
+  if (!agents || agents.kind !== 'map') return;
+  const dir = path.dirname(opts.file);
+  for (const p of agents.pairs) {
+    const ins = get(p.value, 'instructions');
+    if (!ins || ins.kind !== 'scalar' || typeof ins.value !== 'string' || !looksLikePath(ins.value)) continue;
+    const abs = path.resolve(dir, ins.value);
+    if (!opts.fileExists(abs)) {
+      out.push(problem('missing-file', ins, `instructions file '${ins.value}' does not exist (looked for ${abs}): create it, fix the path, or write the instructions inline`));
+    }
+  }
+}
+
+/** The same problem found twice (e.g. by two routes) is reported once. */
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.code}:${p.span.start}:${p.span.end}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,183 @@
+/**
+ * The YAML text as a small tree of plain nodes with absolute offsets. Built from the `yaml`
+ * package's Document; every later check works on this tree, so positions are exact and the
+ * checks do not depend on the YAML library's classes.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { problem, type Problem, type Span } from './problems';
+
+export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
+export type ScalarValue = string | number | boolean | null;
+
+export interface YScalar {
+  readonly kind: 'scalar';
+  readonly start: number;
+  readonly end: number;
+  readonly value: ScalarValue;
+  readonly style: ScalarStyle;
+}
+export interface YPair {
+  readonly key: YScalar;
+  readonly value: YNode | null;
+  /** From the key's start to the value's end (or the key's end when there is no value). */
+  readonly start: number;
+  readonly end: number;
+}
+export interface YMap {
+  readonly kind: 'map';
+  readonly start: number;
+  readonly end: number;
+  readonly pairs: readonly YPair[];
+}
+export interface YSeq {
+  readonly kind: 'seq';
+  readonly start: number;
+  readonly end: number;
+  readonly items: readonly (YNode | null)[];
+}
+export type YNode = YScalar | YMap | YSeq;
+
+export interface ParsedYaml {
+  readonly root: YNode | null;
+  readonly problems: Problem[];
+}
+
+const STYLE: Record<string, ScalarStyle> = {
+  PLAIN: 'plain',
+  QUOTE_SINGLE: 'single',
+  QUOTE_DOUBLE: 'double',
+  BLOCK_LITERAL: 'literal',
+  BLOCK_FOLDED: 'folded',
+};
+
+const HINTS: Record<string, string> = {
+  DUPLICATE_KEY: 'YAML keeps one value per key: rename or remove one of them',
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  MULTIPLE_DOCS: 'a workflow file holds one YAML document: remove the extra "---" or split the file',
+  BAD_INDENT: 'align this line with its siblings',
+  MISSING_CHAR: 'add the missing character',
+};
+
+/** Parses YAML into the plain tree. Never throws. */
+export function parseYaml(text: string, base = 0): ParsedYaml {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, keepSourceTokens: false });
+  const problems: Problem[] = [];
+  for (const e of doc.errors) {
+    const [s, eEnd] = e.pos;
+    problems.push(problem('yaml-syntax', { start: base + s, end: base + Math.max(eEnd, s + 1) }, syntaxMessage(e.code, e.message, text, s, eEnd)));
+  }
+  const root = doc.contents ? convert(doc, doc.contents as YamlNode, base, 0) : null;
+  return { root, problems };
+}
+
+function syntaxMessage(code: string, raw: string, text: string, s: number, e: number): string {
+  let msg = raw.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
+  if (code === 'DUPLICATE_KEY') msg = `duplicate key '${text.slice(s, e).trim()}'`;
+  const hint = HINTS[code];
+  return hint ? `${msg}: ${hint}` : msg;
+}
+
+function convert(doc: Document, node: YamlNode, base: number, depth: number): YNode | null {
+  if (depth > 200) return null;
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    if (!target) return null;
+    const converted = convert(doc, target as YamlNode, base, depth + 1);
+    return converted;
+  }
+  const [s, e] = node.range ?? [0, 0];
+  if (isScalar(node)) {
+    const v = node.value;
+    const value: ScalarValue =
+      v === null || v === undefined ? null : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
+    return { kind: 'scalar', start: base + s, end: base + e, value, style: STYLE[node.type ?? 'PLAIN'] ?? 'plain' };
+  }
+  if (isMap(node)) {
+    const pairs: YPair[] = [];
+    for (const p of node.items) {
+      if (!isPair(p)) continue;
+      const k = p.key as YamlNode | null;
+      let key: YScalar;
+      if (k && isScalar(k)) {
+        const [ks, ke] = k.range ?? [s, s];
+        key = { kind: 'scalar', start: base + ks, end: base + ke, value: k.value === null || k.value === undefined ? '' : String(k.value), style: STYLE[k.type ?? 'PLAIN'] ?? 'plain' };
+      } else if (k && k.range) {
+        key = { kind: 'scalar', start: base + k.range[0], end: base + k.range[1], value: String(k.toJSON?.() ?? ''), style: 'plain' };
+      } else {
+        key = { kind: 'scalar', start: base + s, end: base + s, value: '', style: 'plain' };
+      }
+      const value = p.value ? convert(doc, p.value as YamlNode, base, depth + 1) : null;
+      pairs.push({ key, value, start: key.start, end: value ? Math.max(value.end, key.end) : key.end });
+    }
+    return { kind: 'map', start: base + s, end: base + e, pairs };
+  }
+  if (isSeq(node)) {
+    const items = node.items.map((it) => (it ? convert(doc, it as YamlNode, base, depth + 1) : null));
+    return { kind: 'seq', start: base + s, end: base + e, items };
+  }
+  return null;
+}
+
+// ---- navigation helpers ------------------------------------------------------------------
+
+export type PathSegment = string | number;
+
+/** The pair with this key in a map (the last one when the key repeats, like YAML loaders do). */
+export function pairOf(map: YNode | null | undefined, key: string): YPair | undefined {
+  if (!map || map.kind !== 'map') return undefined;
+  for (let i = map.pairs.length - 1; i >= 0; i--) if (map.pairs[i].key.value === key) return map.pairs[i];
+  return undefined;
+}
+
+export function get(node: YNode | null | undefined, key: string): YNode | null | undefined {
+  return pairOf(node, key)?.value;
+}
+
+/** The node at a path of keys and indexes, or undefined when the path leaves the tree. */
+export function nodeAt(root: YNode | null, path: readonly PathSegment[]): YNode | null | undefined {
+  let cur: YNode | null | undefined = root;
+  for (const seg of path) {
+    if (!cur) return undefined;
+    if (typeof seg === 'number' && cur.kind === 'seq') cur = cur.items[seg];
+    else if (cur.kind === 'map') cur = get(cur, String(seg));
+    else return undefined;
+  }
+  return cur;
+}
+
+export function spanOf(n: { start: number; end: number }): Span {
+  return { start: n.start, end: n.end };
+}
+
+/** The plain JavaScript value of the tree (what a YAML loader would return). */
+export function toValue(node: YNode | null | undefined): unknown {
+  if (!node) return null;
+  switch (node.kind) {
+    case 'scalar':
+      return node.value;
+    case 'seq':
+      return node.items.map(toValue);
+    case 'map': {
+      const o: Record<string, unknown> = {};
+      for (const p of node.pairs) {
+        // defineProperty: a key named __proto__ must stay a plain key.
+        Object.defineProperty(o, String(p.key.value), { value: toValue(p.value), enumerable: true, writable: true, configurable: true });
+      }
+      return o;
+    }
+  }
+}
+
+export function isStringScalar(n: YNode | null | undefined): n is YScalar & { value: string } {
+  return !!n && n.kind === 'scalar' && typeof n.value === 'string';
+}
+
+export function describe(n: YNode | null | undefined): string {
+  if (!n) return 'nothing';
+  if (n.kind === 'map') return 'a mapping';
+  if (n.kind === 'seq') return 'a list';
+  const v = n.value;
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `the text '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+  return `${typeof v === 'number' ? 'the number' : 'the boolean'} ${String(v)}`;
+}
