@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     });
 
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

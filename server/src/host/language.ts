@@ -106,7 +106,11 @@ function expressionItems(v: Validation, chain: string[], offset: number): Comple
     switch (ctx) {
       case 'inputs': {
         const inputs = get(v.root, 'inputs');
-        return inputs && inputs.kind === 'map' ? inputs.pairs.map((p) => item(String(p.key.value), CompletionItemKind.Variable, String((get(p.value, 'description') as { value?: unknown } | undefined)?.value ?? 'input'))) : [];
+        if (!inputs || inputs.kind !== 'map') return [];
+        return inputs.pairs.map((p) => {
+          const d = get(p.value, 'description');
+          return item(String(p.key.value), CompletionItemKind.Variable, d && d.kind === 'scalar' && typeof d.value === 'string' ? d.value : 'input');
+        });
       }
       case 'steps': {
         const current = stepAtOffset(v, offset);

@@ -3,7 +3,7 @@
  * contexts and functions, reads only declared inputs, only upstream steps, and only the step's
  * own matrix keys. Also tells the graph checks which `if`s are constant and which relax success().
  */
-import type { StepGraph, StepSource } from './compile';
+import type { StepSource } from './compile';
 import {
   checkExpression,
   collectCalls,

@@ -8,7 +8,7 @@ import { problem, type Problem, type Span } from './problems';
 import { Workflow } from './schema';
 import { keysAt } from './schemaNav';
 import { didYouMean } from './suggest';
-import { describe, nodeAt, pairOf, toValue, type PathSegment, type YMap, type YNode } from './yamlTree';
+import { describe, nodeAt, pairOf, toValue, type PathSegment, type YNode } from './yamlTree';
 
 type Issue = z.core.$ZodIssue;
 const DURATION_REGEX = new RegExp(DURATION_PATTERN);
@@ -82,7 +82,7 @@ function mapIssue(root: YNode, issue: Issue, prefix: PathSegment[], out: Problem
       const map = node && node.kind === 'map' ? node : undefined;
       const pair = pairOf(map, String(last));
       const parent = nodeAt(root, path.slice(0, -1));
-      const keyPair = pair ?? pairOf(parent as YMap, String(last));
+      const keyPair = pair ?? pairOf(parent, String(last));
       out.push(problem('schema', keyPair ? keyPair.key : anchor(root, path), `'${String(last)}' is not a valid name: use letters, digits, '_' and '-', starting with a letter or '_'`));
       return;
     }

@@ -63,18 +63,47 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true, keepSourceTokens: false });
   const problems: Problem[] = [];
   for (const e of doc.errors) {
-    const [s, eEnd] = e.pos;
-    problems.push(problem('yaml-syntax', { start: base + s, end: base + Math.max(eEnd, s + 1) }, syntaxMessage(e.code, e.message, text, s, eEnd)));
+    const [s, eEnd] = errorSpan(e.code, e.message, text, e.pos[0], e.pos[1]);
+    problems.push(problem('yaml-syntax', { start: base + s, end: base + eEnd }, syntaxMessage(e.code, e.message, text, s, eEnd)));
   }
-  const root = doc.contents ? convert(doc, doc.contents as YamlNode, base, 0) : null;
+  const root = doc.contents ? convert(doc, doc.contents, base, 0) : null;
   return { root, problems };
+}
+
+const KEY_AT = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]+?)(?=[ \t]*:)/;
+
+/** Where a syntax error really is: the whole duplicate key; the opening quote of an unterminated string. */
+function errorSpan(code: string, message: string, text: string, s: number, e: number): [number, number] {
+  if (code === 'DUPLICATE_KEY') {
+    const m = KEY_AT.exec(text.slice(s, s + 1024));
+    if (m) return [s, s + m[1].length];
+  }
+  const quote = /Missing closing (["'])quote/.exec(message);
+  if (quote) {
+    const open = text.lastIndexOf(quote[1], Math.min(s, text.length) - 1);
+    if (open !== -1) {
+      const eol = text.indexOf('\n', open);
+      return [open, eol === -1 ? text.length : eol];
+    }
+  }
+  return [s, Math.max(e, s + 1)];
 }
 
 function syntaxMessage(code: string, raw: string, text: string, s: number, e: number): string {
   let msg = raw.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
   if (code === 'DUPLICATE_KEY') msg = `duplicate key '${text.slice(s, e).trim()}'`;
+  if (/Missing closing (["'])quote/.test(raw)) return `unterminated string: add the closing ${raw.includes('"quote') ? '"' : "'"}`;
   const hint = HINTS[code];
   return hint ? `${msg}: ${hint}` : msg;
+}
+
+/** Text of any scalar the YAML library may produce (bigint, Date, ...). */
+function scalarText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v) ?? '';
 }
 
 function convert(doc: Document, node: YamlNode, base: number, depth: number): YNode | null {
@@ -82,14 +111,14 @@ function convert(doc: Document, node: YamlNode, base: number, depth: number): YN
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) return null;
-    const converted = convert(doc, target as YamlNode, base, depth + 1);
+    const converted = convert(doc, target, base, depth + 1);
     return converted;
   }
   const [s, e] = node.range ?? [0, 0];
   if (isScalar(node)) {
     const v = node.value;
     const value: ScalarValue =
-      v === null || v === undefined ? null : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
+      v === null || v === undefined ? null : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : scalarText(v);
     return { kind: 'scalar', start: base + s, end: base + e, value, style: STYLE[node.type ?? 'PLAIN'] ?? 'plain' };
   }
   if (isMap(node)) {
@@ -100,7 +129,7 @@ function convert(doc: Document, node: YamlNode, base: number, depth: number): YN
       let key: YScalar;
       if (k && isScalar(k)) {
         const [ks, ke] = k.range ?? [s, s];
-        key = { kind: 'scalar', start: base + ks, end: base + ke, value: k.value === null || k.value === undefined ? '' : String(k.value), style: STYLE[k.type ?? 'PLAIN'] ?? 'plain' };
+        key = { kind: 'scalar', start: base + ks, end: base + ke, value: scalarText(k.value), style: STYLE[k.type ?? 'PLAIN'] ?? 'plain' };
       } else if (k && k.range) {
         key = { kind: 'scalar', start: base + k.range[0], end: base + k.range[1], value: String(k.toJSON?.() ?? ''), style: 'plain' };
       } else {
