@@ -107,6 +107,13 @@ describe('yaml-syntax', () => {
     assert.ok(v.problems.some((p) => p.code === 'yaml-syntax'));
   });
 
+  it('aliases that expand exponentially are stopped with an error, not a hang', () => {
+    let s = 'name: x\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 12; i++) s += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    const v = validateWorkflow(s + 'steps: [{ id: a, run: echo }]\n');
+    assert.match(v.problems[0].message, /aliases expand to too many nodes/);
+  });
+
   it('a second document is reported', () => {
     const v = validateWorkflow('name: x\nsteps: [{id: a, run: x}]\n---\nname: y\n');
     const p = v.problems.find((x) => x.code === 'yaml-syntax');

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ChunkCache } from '../workflow/chunked';
 import { LineIndex } from '../workflow/problems';
 import { validateWorkflow, type Validation } from '../workflow/validate';
 
@@ -44,9 +45,10 @@ export function isWorkflowUri(uri: string): boolean {
   return /(^|\/)workflow\.ya?ml$/.test(p) || /\.workflow\.ya?ml$/.test(p) || /(^|\/)\.orchestrator\/workflows\/.+\.ya?ml$/.test(p);
 }
 
-export function validateDocument(uri: string, text: string, log: Logger): { validation: Validation; index: LineIndex } {
+export function validateDocument(uri: string, text: string, log: Logger, cache?: ChunkCache): { validation: Validation; index: LineIndex } {
   const file = filePathOf(uri);
-  const validation = validateWorkflow(text, file ? { file, fileExists } : {});
+  const validation = validateWorkflow(text, { ...(file ? { file, fileExists } : {}), ...(cache ? { cache } : {}) });
+  log.debug(`validated ${uri} in ${Object.values(validation.timings).reduce((a, b) => a + b, 0).toFixed(1)} ms (${validation.chunked ? 'chunked' : 'whole'} parse ${validation.timings.yaml?.toFixed(1)} ms): ${validation.problems.length} problem(s)`);
   for (const e of validation.internalErrors) {
     const err = e.error instanceof Error ? `${e.error.message}\n${e.error.stack ?? ''}` : String(e.error);
     log.error(`internal error in the '${e.check}' check of ${uri} (other checks still ran; please report it): ${err}`);
@@ -54,14 +56,22 @@ export function validateDocument(uri: string, text: string, log: Logger): { vali
   return { validation, index: new LineIndex(text) };
 }
 
+/** 200 ms, or ORCHESTRATOR_DEBOUNCE_MS (tests and the benchmark set it). */
+function debounceFromEnv(): number {
+  const v = Number(process.env.ORCHESTRATOR_DEBOUNCE_MS);
+  return Number.isFinite(v) && v >= 0 ? v : 200;
+}
+
 export class DocumentValidator {
   private readonly states = new Map<string, DocState>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Parsed chunks per document, so an edit re-parses only what changed. */
+  private readonly caches = new Map<string, ChunkCache>();
 
   constructor(
     private readonly publish: (state: DocState) => void,
     private readonly log: Logger,
-    private readonly debounceMs = 200,
+    private readonly debounceMs = debounceFromEnv(),
   ) {}
 
   get(uri: string): DocState | undefined {
@@ -71,7 +81,7 @@ export class DocumentValidator {
   /** Validates now (open, or an explicit request). */
   validateNow(uri: string, version: number, text: string): DocState {
     this.cancel(uri);
-    const { validation, index } = validateDocument(uri, text, this.log);
+    const { validation, index } = validateDocument(uri, text, this.log, this.cacheOf(uri));
     const state = { uri, version, validation, index };
     this.states.set(uri, state);
     this.publish(state);
@@ -87,7 +97,7 @@ export class DocumentValidator {
         this.timers.delete(uri);
         const doc = getText();
         if (!doc || doc.version !== version) return; // stale: a newer change is on its way
-        const { validation, index } = validateDocument(uri, doc.text, this.log);
+        const { validation, index } = validateDocument(uri, doc.text, this.log, this.cacheOf(uri));
         const now = getText();
         if (!now || now.version !== version) return; // changed while validating: drop
         const state = { uri, version, validation, index };
@@ -101,13 +111,20 @@ export class DocumentValidator {
   current(uri: string, version: number, text: string): DocState {
     const s = this.states.get(uri);
     if (s && s.version === version) return s;
-    const { validation, index } = validateDocument(uri, text, this.log);
+    const { validation, index } = validateDocument(uri, text, this.log, this.cacheOf(uri));
     return { uri, version, validation, index };
   }
 
   close(uri: string): void {
     this.cancel(uri);
     this.states.delete(uri);
+    this.caches.delete(uri);
+  }
+
+  private cacheOf(uri: string): ChunkCache {
+    let c = this.caches.get(uri);
+    if (!c) this.caches.set(uri, (c = new ChunkCache()));
+    return c;
   }
 
   private cancel(uri: string): void {

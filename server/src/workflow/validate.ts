@@ -9,13 +9,16 @@ import { ExpressionChecker, isConstantFalse, relaxesSuccess } from './exprChecks
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, type Problem } from './problems';
 import { validateSchema } from './validateSchema';
-import { get, parseYaml, pairOf, type YNode } from './yamlTree';
+import { parseChunked, type ChunkCache } from './chunked';
+import { get, pairOf, type YNode } from './yamlTree';
 
 export interface ValidateOptions {
   /** Absolute path of the workflow file: relative paths (agent instructions) resolve from its folder. */
   readonly file?: string;
   /** Whether a file exists; without it, file checks are skipped. */
   readonly fileExists?: (absolutePath: string) => boolean;
+  /** Parsed chunks of this document's previous versions, reused for the parts that did not change. */
+  readonly cache?: ChunkCache;
 }
 
 export interface InternalError {
@@ -30,22 +33,31 @@ export interface Validation {
   readonly problems: Problem[];
   /** Checks that crashed (a bug): the host logs them; the other checks' problems still count. */
   readonly internalErrors: InternalError[];
+  /** Milliseconds spent in each phase, for the host's debug log and the benchmark. */
+  readonly timings: Record<string, number>;
+  /** Whether the text was parsed in chunks (reusing unchanged ones) rather than whole. */
+  readonly chunked: boolean;
 }
 
 export function validateWorkflow(text: string, opts: ValidateOptions = {}): Validation {
   const internalErrors: InternalError[] = [];
   const problems: Problem[] = [];
+  const timings: Record<string, number> = {};
   const guard = (check: string, f: () => void): void => {
+    const t0 = performance.now();
     try {
       f();
     } catch (error) {
       internalErrors.push({ check, error });
     }
+    timings[check] = performance.now() - t0;
   };
+  let chunked = false;
 
   let root: YNode | null = null;
   guard('yaml', () => {
-    const parsed = parseYaml(text);
+    const parsed = parseChunked(text, opts.cache);
+    chunked = parsed.chunked;
     root = parsed.root;
     problems.push(...parsed.problems);
   });
@@ -71,7 +83,7 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
     checkUnreachable(g, (s) => isConstantFalse(ifs?.get(s)), (s) => relaxesSuccess(ifs?.get(s)), problems);
   });
   guard('files', () => checkFiles(r, opts, problems));
-  return { text, root: r, graph: g, problems: sortProblems(dedupe(problems)), internalErrors };
+  return { text, root: r, graph: g, problems: sortProblems(dedupe(problems)), internalErrors, timings, chunked };
 }
 
 function checkForm(root: YNode | null, out: Problem[]): void {

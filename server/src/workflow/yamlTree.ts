@@ -40,6 +40,8 @@ export type YNode = YScalar | YMap | YSeq;
 export interface ParsedYaml {
   readonly root: YNode | null;
   readonly problems: Problem[];
+  /** Whether the text uses anchors or aliases (which chunked parsing cannot resolve across chunks). */
+  readonly aliases?: boolean;
 }
 
 const STYLE: Record<string, ScalarStyle> = {
@@ -66,8 +68,13 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
     const [s, eEnd] = errorSpan(e.code, e.message, text, e.pos[0], e.pos[1]);
     problems.push(problem('yaml-syntax', { start: base + s, end: base + eEnd }, syntaxMessage(e.code, e.message, text, s, eEnd)));
   }
-  const root = doc.contents ? convert(doc, doc.contents, base, 0) : null;
-  return { root, problems };
+  // Aliases are expanded; a budget stops documents that expand exponentially ("billion laughs").
+  const state: ConvertState = { aliases: false, budget: Math.max(20_000, text.length), exceeded: false };
+  const root = doc.contents ? convert(doc, doc.contents, base, 0, state) : null;
+  if (state.exceeded) {
+    problems.push(problem('yaml-syntax', { start: base, end: base + Math.min(text.length, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')) }, 'aliases expand to too many nodes: a workflow file should not need this many aliases; write the values out or use fewer aliases'));
+  }
+  return { root, problems, ...(state.aliases ? { aliases: true } : {}) };
 }
 
 const KEY_AT = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]+?)(?=[ \t]*:)/;
@@ -106,12 +113,23 @@ function scalarText(v: unknown): string {
   return JSON.stringify(v) ?? '';
 }
 
-function convert(doc: Document, node: YamlNode, base: number, depth: number): YNode | null {
+interface ConvertState {
+  aliases: boolean;
+  budget: number;
+  exceeded: boolean;
+}
+
+function convert(doc: Document, node: YamlNode, base: number, depth: number, state: ConvertState): YNode | null {
+  if (--state.budget < 0) {
+    state.exceeded = true;
+    return null;
+  }
   if (depth > 200) return null;
+  if (isAlias(node) || (node as { anchor?: string }).anchor) state.aliases = true;
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) return null;
-    const converted = convert(doc, target, base, depth + 1);
+    const converted = convert(doc, target, base, depth + 1, state);
     return converted;
   }
   const [s, e] = node.range ?? [0, 0];
@@ -135,13 +153,13 @@ function convert(doc: Document, node: YamlNode, base: number, depth: number): YN
       } else {
         key = { kind: 'scalar', start: base + s, end: base + s, value: '', style: 'plain' };
       }
-      const value = p.value ? convert(doc, p.value as YamlNode, base, depth + 1) : null;
+      const value = p.value ? convert(doc, p.value as YamlNode, base, depth + 1, state) : null;
       pairs.push({ key, value, start: key.start, end: value ? Math.max(value.end, key.end) : key.end });
     }
     return { kind: 'map', start: base + s, end: base + e, pairs };
   }
   if (isSeq(node)) {
-    const items = node.items.map((it) => (it ? convert(doc, it as YamlNode, base, depth + 1) : null));
+    const items = node.items.map((it) => (it ? convert(doc, it as YamlNode, base, depth + 1, state) : null));
     return { kind: 'seq', start: base + s, end: base + e, items };
   }
   return null;
