@@ -743,3 +743,15 @@ describe('pipeline compilation', () => {
     assert.equal(PROBLEM_CODES.length, 13);
   });
 });
+
+describe('a bug in one check', () => {
+  it('is reported as an internal error and the other checks still report', () => {
+    const text = 'name: x\nsteps:\n  - id: a\n    needs: [zz]\n    nedds: 1\n    run: echo\n';
+    const healthy = validateWorkflow(text);
+    assert.deepEqual(healthy.problems.map((p) => p.code), ['unknown-need', 'schema']);
+    const v = validateWorkflow(text, { fault: 'needs' });
+    assert.equal(v.internalErrors.length, 1);
+    assert.equal(v.internalErrors[0].check, 'needs');
+    assert.deepEqual(v.problems.map((p) => p.code), ['schema']);
+  });
+});

@@ -19,6 +19,8 @@ export interface ValidateOptions {
   readonly fileExists?: (absolutePath: string) => boolean;
   /** Parsed chunks of this document's previous versions, reused for the parts that did not change. */
   readonly cache?: ChunkCache;
+  /** The name of a check to make fail (tests only); also read from ORCHESTRATOR_TEST_FAULT. */
+  readonly fault?: string;
 }
 
 export interface InternalError {
@@ -43,9 +45,13 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
   const internalErrors: InternalError[] = [];
   const problems: Problem[] = [];
   const timings: Record<string, number> = {};
+  // Fault injection for tests: ORCHESTRATOR_TEST_FAULT=<check> makes that check throw, to prove
+  // that a bug in one check is reported and the others' problems still arrive.
+  const fault = opts.fault ?? process.env.ORCHESTRATOR_TEST_FAULT;
   const guard = (check: string, f: () => void): void => {
     const t0 = performance.now();
     try {
+      if (fault === check) throw new Error(`injected fault in '${check}' (ORCHESTRATOR_TEST_FAULT)`);
       f();
     } catch (error) {
       internalErrors.push({ check, error });
