@@ -38,9 +38,12 @@ function parseLine(line: string): LineInfo | undefined {
 export function parentPath(lines: readonly string[], lineNo: number, column: number, startsItem: boolean, itemIndent: number): string[] {
   const path: string[] = [];
   let target = column;
+  // After a list item: its key may be at the same column (a compact list, `steps:\n- id: a`).
+  let afterDash = false;
   if (startsItem) {
     path.unshift('#');
     target = itemIndent;
+    afterDash = true;
   }
   for (let i = lineNo - 1; i >= 0; i--) {
     const info = parseLine(lines[i]);
@@ -49,19 +52,22 @@ export function parentPath(lines: readonly string[], lineNo: number, column: num
       // We are inside the list item this line starts.
       path.unshift('#');
       target = info.indent;
+      afterDash = true;
       continue;
     }
-    if (info.key !== undefined && info.contentCol < target) {
+    if (info.key !== undefined && (info.contentCol < target || (afterDash && !info.dash && info.contentCol === target))) {
       path.unshift(info.key);
       target = info.contentCol;
+      afterDash = false;
       if (info.dash) {
         path.unshift('#');
         target = info.indent;
+        afterDash = true;
       }
       continue;
     }
     if (info.indent < target && !info.key && !info.dash) break;
-    if (target === 0) break;
+    if (target === 0 && !afterDash) break;
   }
   return path;
 }
