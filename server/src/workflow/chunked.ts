@@ -10,6 +10,7 @@
  * pass unnoticed: it leaves a chunk with an unterminated construct, which is an error.
  * test/unit/chunked.test.ts checks that both parses give the same tree.
  */
+import type { ExprAnalysis } from './exprChecks';
 import { parseYaml, type ParsedYaml, type YMap, type YNode, type YPair, type YScalar, type YSeq } from './yamlTree';
 
 /** Parsed chunks of one document, by text. Keep one per open document. */
@@ -18,6 +19,8 @@ export class ChunkCache {
   private used = new Map<string, ParsedYaml>();
   /** How many chunks were parsed (not found in the cache), for tests and the debug log. */
   misses = 0;
+  /** Expression analyses by text (see exprChecks.ts), kept while the document is open. */
+  readonly expressions = new Map<string, ExprAnalysis>();
 
   get(text: string): ParsedYaml {
     let hit = this.used.get(text) ?? this.entries.get(text);
@@ -33,6 +36,8 @@ export class ChunkCache {
   sweep(): void {
     this.entries = this.used;
     this.used = new Map();
+    // Expressions are small; drop them all when the map grows far beyond one document's worth.
+    if (this.expressions.size > 4 * this.entries.size + 10_000) this.expressions.clear();
   }
 
   get size(): number {

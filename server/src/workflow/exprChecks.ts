@@ -25,7 +25,34 @@ interface Scope {
   allowStatus: boolean;
 }
 
+/** One expression's parse and context-free checks, with offsets relative to the expression. */
+export interface ExprAnalysis {
+  readonly ast?: Expr;
+  readonly errors: readonly { start: number; end: number; message: string }[];
+  readonly refs: readonly { path: string[]; start: number; end: number }[];
+}
+
+/** Analyses by expression text (and whether status functions are allowed), reusable across validations. */
+export type ExprCache = Map<string, ExprAnalysis>;
+
+export function analyzeExpression(cache: ExprCache | undefined, inner: string, allowStatus: boolean): ExprAnalysis {
+  const key = (allowStatus ? '1' : '0') + inner;
+  const hit = cache?.get(key);
+  if (hit) return hit;
+  const parsed = parseExpression(inner, 0);
+  const errors = [...parsed.errors];
+  let refs: ExprAnalysis['refs'] = [];
+  if (parsed.ast) {
+    errors.push(...checkExpression(parsed.ast, { allowStatusFunctions: allowStatus }));
+    refs = collectReferences(parsed.ast).map((r) => ({ path: r.path, start: r.start, end: r.end }));
+  }
+  const a: ExprAnalysis = { ...(parsed.ast ? { ast: parsed.ast } : {}), errors, refs };
+  cache?.set(key, a);
+  return a;
+}
+
 export interface ExprContext {
+  readonly cache?: ExprCache;
   readonly text: string;
   readonly inputs: readonly string[];
   readonly stepIds: ReadonlySet<string>;
@@ -116,13 +143,11 @@ export class ExpressionChecker {
 
   /** Parses and checks one expression; returns its AST when it parsed. */
   private checkOne(inner: string, base: number, whole: Span | undefined, scope: Scope): Expr | undefined {
-    const at = (s: Span): Span => whole ?? s;
-    const parsed = parseExpression(inner, base);
-    for (const e of parsed.errors) this.report('bad-expression', at(e), e.message);
-    if (!parsed.ast) return undefined;
-    for (const e of checkExpression(parsed.ast, { allowStatusFunctions: scope.allowStatus })) this.report('bad-expression', at(e), e.message);
-    for (const ref of collectReferences(parsed.ast)) this.checkReference(ref.path, at(ref), scope);
-    return parsed.ast;
+    const at = (s: Span): Span => whole ?? { start: s.start + base, end: s.end + base };
+    const a = analyzeExpression(this.ctx.cache, inner, scope.allowStatus);
+    for (const e of a.errors) this.report('bad-expression', at(e), e.message);
+    for (const ref of a.refs) this.checkReference(ref.path, at(ref), scope);
+    return a.ast;
   }
 
   private checkReference(path: readonly string[], span: Span, scope: Scope): void {

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
-import { ExpressionChecker, isConstantFalse, relaxesSuccess } from './exprChecks';
+import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, type Problem } from './problems';
 import { validateSchema } from './validateSchema';
@@ -82,7 +82,7 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
   guard('cycles', () => checkCycles(g, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
-    checker = expressionChecker(text, r, g, problems);
+    checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? new Map());
   });
   guard('unreachable', () => {
     const ifs = checker?.ifs;
@@ -105,7 +105,7 @@ function checkForm(root: YNode | null, out: Problem[]): void {
   }
 }
 
-function expressionChecker(text: string, root: YNode | null, graph: StepGraph, out: Problem[]): ExpressionChecker {
+function expressionChecker(text: string, root: YNode | null, graph: StepGraph, out: Problem[], cache: ExprCache): ExpressionChecker {
   const inputsNode = get(root, 'inputs');
   const inputs = inputsNode && inputsNode.kind === 'map' ? inputsNode.pairs.map((p) => String(p.key.value)) : [];
   const byId = new Map<string, StepSource>();
@@ -126,7 +126,7 @@ function expressionChecker(text: string, root: YNode | null, graph: StepGraph, o
     }
     return false;
   };
-  const checker = new ExpressionChecker({ text, inputs, stepIds: new Set(byId.keys()), isUpstream }, out);
+  const checker = new ExpressionChecker({ cache, text, inputs, stepIds: new Set(byId.keys()), isUpstream }, out);
   checker.checkWorkflowEnv(root);
   for (const s of graph.steps) checker.checkStep(s);
   return checker;
