@@ -82,7 +82,7 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
   guard('cycles', () => checkCycles(g, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
-    checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? new Map());
+    checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? (new Map() as ExprCache));
   });
   guard('unreachable', () => {
     const ifs = checker?.ifs;
