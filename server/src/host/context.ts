@@ -4,6 +4,18 @@
  * is on a key, in a value, or inside an expression.
  */
 
+/** Start of the line holding offset (lines end at \n, \r\n or a lone \r). */
+function lineStartOf(text: string, offset: number): number {
+  return Math.max(text.lastIndexOf('\n', offset - 1), text.lastIndexOf('\r', offset - 1)) + 1;
+}
+
+/** The lines before a line start, split as LSP splits them. */
+function linesBefore(text: string, lineStart: number): string[] {
+  const lines = text.slice(0, lineStart).split(/\r\n|\r|\n/);
+  lines.pop();
+  return lines;
+}
+
 export interface KeyContext {
   /** Keys from the root to the map the cursor's key belongs to; '#' marks a list item. */
   readonly path: string[];
@@ -74,12 +86,11 @@ export function parentPath(lines: readonly string[], lineNo: number, column: num
 
 /** When the cursor is where a key is typed, the path of the map and the partial key. */
 export function keyContext(text: string, offset: number): KeyContext | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartOf(text, offset);
   const before = text.slice(lineStart, offset);
   const m = /^(\s*)(-\s+)?([A-Za-z_][\w-]*)?$/.exec(before);
   if (!m) return undefined;
-  const lines = text.slice(0, lineStart).split('\n');
-  lines.pop();
+  const lines = linesBefore(text, lineStart);
   const indent = m[1].length;
   const col = indent + (m[2]?.length ?? 0);
   const path = parentPath(lines, lines.length, col, !!m[2], indent);
@@ -89,24 +100,23 @@ export function keyContext(text: string, offset: number): KeyContext | undefined
 
 /** The path of the key under the cursor (for hover): parents plus the key itself. */
 export function keyAt(text: string, offset: number): { path: string[]; start: number; end: number } | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  let lineEnd = text.indexOf('\n', offset);
-  if (lineEnd === -1) lineEnd = text.length;
+  const lineStart = lineStartOf(text, offset);
+  const m = /[\r\n]/.exec(text.slice(offset));
+  const lineEnd = m ? offset + m.index : text.length;
   const line = text.slice(lineStart, lineEnd);
   const info = parseLine(line);
   if (!info || info.key === undefined) return undefined;
   const keyStart = lineStart + info.contentCol;
   const keyEnd = keyStart + (line.slice(info.contentCol).match(/^("[^"]*"|'[^']*'|[^:#]*?)\s*:/)?.[1].length ?? info.key.length);
   if (offset < keyStart || offset > keyEnd) return undefined;
-  const lines = text.slice(0, lineStart).split('\n');
-  lines.pop();
+  const lines = linesBefore(text, lineStart);
   const path = parentPath(lines, lines.length, info.contentCol, info.dash, info.indent);
   return { path: [...path, info.key], start: keyStart, end: keyEnd };
 }
 
 /** When the cursor is inside `${{ ... }}` (or an `if:` value): the chain typed so far. */
 export function expressionContext(text: string, offset: number): { chain: string[]; partial: string; partialStart: number } | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartOf(text, offset);
   const open = text.lastIndexOf('${{', offset);
   let exprText: string | undefined;
   if (open !== -1 && !text.slice(open, offset).includes('}}')) exprText = text.slice(open + 3, offset);
@@ -124,14 +134,13 @@ export function expressionContext(text: string, offset: number): { chain: string
 
 /** When the cursor is in the value of a `needs:` key (inline or as a list item under it). */
 export function inNeeds(text: string, offset: number): { partial: string; partialStart: number } | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartOf(text, offset);
   const before = text.slice(lineStart, offset);
   const word = /([\w-]*)$/.exec(before)![1];
   const res = { partial: word, partialStart: offset - word.length };
   if (/^\s*(-\s+)?needs\s*:\s*(\[[^\]]*)?[\w-]*$/.test(before) || /^\s*(-\s+)?needs\s*:\s*\[.*,\s*[\w-]*$/.test(before)) return res;
   if (/^\s*-\s+[\w-]*$/.test(before)) {
-    const lines = text.slice(0, lineStart).split('\n');
-    lines.pop();
+    const lines = linesBefore(text, lineStart);
     const indent = /^(\s*)/.exec(before)![1].length;
     const path = parentPath(lines, lines.length, indent, false, indent);
     if (path[path.length - 1] === 'needs') return res;
@@ -141,7 +150,7 @@ export function inNeeds(text: string, offset: number): { partial: string; partia
 
 /** When the cursor is in the value of an `agent:` key. */
 export function inAgentValue(text: string, offset: number): { partial: string; partialStart: number } | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const lineStart = lineStartOf(text, offset);
   const m = /^\s*(-\s+)?agent\s*:\s*([\w-]*)$/.exec(text.slice(lineStart, offset));
   return m ? { partial: m[2], partialStart: offset - m[2].length } : undefined;
 }

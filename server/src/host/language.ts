@@ -171,7 +171,9 @@ function mapAtPath(v: Validation, path: readonly string[], offset: number): YNod
     if (!cur) return undefined;
     if (seg === '#') {
       if (cur.kind !== 'seq') return undefined;
-      cur = cur.items.find((it) => it && it.start <= offset && offset <= it.end + 1) ?? undefined;
+      let found: YNode | undefined;
+      for (const it of cur.items) if (it && it.start <= offset) found = it;
+      cur = found;
     } else cur = get(cur, seg);
   }
   return cur ?? undefined;

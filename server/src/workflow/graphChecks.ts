@@ -145,7 +145,7 @@ export function checkCycles(graph: StepGraph, out: Problem[]): void {
       const need = byId.get(v)!.needs.find((n) => n.id === path[1]);
       const at: YScalar | undefined = need?.node ?? byId.get(v)!.idNode;
       if (!at) continue;
-      const cycle = path.join(' → ');
+      const cycle = path.length > 12 ? `${path.slice(0, 5).join(' → ')} → … (${path.length - 9} more) → ${path.slice(-4).join(' → ')}` : path.join(' → ');
       out.push(problem('dependency-cycle', at, `dependency cycle: ${cycle} (each step needs the next, so none can start): remove one of these needs`));
     }
   }
@@ -187,27 +187,35 @@ export function checkUnreachable(
 ): void {
   const byId = new Map<string, StepSource>();
   for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
-  const memo = new Map<string, 'never' | 'maybe' | 'visiting'>();
-  const skipped = (id: string): boolean => {
-    const s = byId.get(id);
-    if (!s) return false;
-    return constantFalse(s) || never(id);
-  };
-  const never = (id: string): boolean => {
-    const m = memo.get(id);
-    if (m) return m === 'never';
-    memo.set(id, 'visiting');
+  // Kahn's order over needs; steps on a cycle are never ordered and count as "may run".
+  const pending = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const [id, s] of byId) {
+    const needs = [...new Set(s.needs.map((n) => n.id).filter((n) => byId.has(n) && n !== id))];
+    pending.set(id, needs.length);
+    for (const n of needs) {
+      const list = dependents.get(n);
+      if (list) list.push(id);
+      else dependents.set(n, [id]);
+    }
+  }
+  const order = [...pending].filter(([, n]) => n === 0).map(([id]) => id);
+  for (let i = 0; i < order.length; i++) {
+    for (const d of dependents.get(order[i]) ?? []) {
+      const left = pending.get(d)! - 1;
+      pending.set(d, left);
+      if (left === 0) order.push(d);
+    }
+  }
+  const never = new Set<string>();
+  const skipped = (id: string): boolean => never.has(id) || constantFalse(byId.get(id)!);
+  for (const id of order) {
     const s = byId.get(id)!;
-    const res = !constantFalse(s) && !relaxes(s) && s.needs.some((n) => byId.has(n.id) && n.id !== id && skipped(n.id));
-    memo.set(id, res ? 'never' : 'maybe');
-    return res;
-  };
-  for (const s of graph.steps) {
-    if (!s.id || byId.get(s.id) !== s || !never(s.id)) continue;
-    const culprit = s.needs.find((n) => byId.has(n.id) && n.id !== s.id && skipped(n.id));
+    if (constantFalse(s) || relaxes(s)) continue;
+    const culprit = s.needs.find((n) => byId.has(n.id) && n.id !== id && skipped(n.id));
     if (!culprit) continue;
-    const c = byId.get(culprit.id)!;
-    const why = constantFalse(c) ? `whose 'if' is always false` : 'which can never run';
-    out.push(problem('unreachable', culprit.node, `step '${s.id}' can never run: it needs '${culprit.id}', ${why}. Add if: always() to run it anyway, or remove the need`));
+    never.add(id);
+    const why = constantFalse(byId.get(culprit.id)!) ? `whose 'if' is always false` : 'which can never run';
+    out.push(problem('unreachable', culprit.node, `step '${id}' can never run: it needs '${culprit.id}', ${why}. Add if: always() to run it anyway, or remove the need`));
   }
 }

@@ -74,7 +74,13 @@ export function planWorkflow(w: CompiledWorkflow): Plan {
   // Kahn's algorithm; the graph has no cycles (the workflow validated).
   const indeg = new Map(w.steps.map((s) => [s.id, s.needs.length]));
   const dependents = new Map<string, string[]>();
-  for (const s of w.steps) for (const n of s.needs) dependents.set(n, [...(dependents.get(n) ?? []), s.id]);
+  for (const s of w.steps) {
+    for (const n of s.needs) {
+      const list = dependents.get(n);
+      if (list) list.push(s.id);
+      else dependents.set(n, [s.id]);
+    }
+  }
   const queue = w.steps.filter((s) => s.needs.length === 0).map((s) => s.id);
   for (const id of queue) level.set(id, 0);
   for (let i = 0; i < queue.length; i++) {

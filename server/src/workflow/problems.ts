@@ -67,9 +67,26 @@ export class LineIndex {
   private readonly starts: number[];
 
   constructor(readonly text: string) {
+    // Lines end at \n, \r\n or a lone \r, as LSP counts them.
     const starts = [0];
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) starts.push(i + 1);
+      else if (c === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        starts.push(i + 1);
+      }
+    }
     this.starts = starts;
+  }
+
+  /** Offset of the end of a line's content (before its line break). */
+  private contentEnd(line: number): number {
+    if (line + 1 >= this.starts.length) return this.text.length;
+    let e = this.starts[line + 1];
+    if (this.text.charCodeAt(e - 1) === 10) e--;
+    if (this.text.charCodeAt(e - 1) === 13) e--;
+    return e;
   }
 
   get lineCount(): number {
@@ -85,15 +102,15 @@ export class LineIndex {
       if (this.starts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: o - this.starts[lo] };
+    // An offset inside a line break (between \r and \n) is the end of the line.
+    return { line: lo, character: Math.min(o, this.contentEnd(lo)) - this.starts[lo] };
   }
 
   offset(pos: Position): number {
     if (pos.line < 0) return 0;
     if (pos.line >= this.starts.length) return this.text.length;
     const start = this.starts[pos.line];
-    const next = pos.line + 1 < this.starts.length ? this.starts[pos.line + 1] - 1 : this.text.length;
-    return Math.min(start + Math.max(0, pos.character), next);
+    return Math.min(start + Math.max(0, pos.character), this.contentEnd(pos.line));
   }
 
   lineStart(line: number): number {

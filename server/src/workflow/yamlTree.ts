@@ -69,7 +69,7 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
     problems.push(problem('yaml-syntax', { start: base + s, end: base + eEnd }, syntaxMessage(e.code, e.message, text, s, eEnd)));
   }
   // Aliases are expanded; a budget stops documents that expand exponentially ("billion laughs").
-  const state: ConvertState = { aliases: false, budget: Math.max(20_000, text.length), exceeded: false };
+  const state: ConvertState = { text, aliases: false, budget: Math.max(20_000, text.length), exceeded: false };
   const root = doc.contents ? convert(doc, doc.contents, base, 0, state) : null;
   if (state.exceeded) {
     problems.push(problem('yaml-syntax', { start: base, end: base + Math.min(text.length, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')) }, 'aliases expand to too many nodes: a workflow file should not need this many aliases; write the values out or use fewer aliases'));
@@ -82,8 +82,10 @@ const KEY_AT = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]+?)(?=[ \t]*:)/;
 /** Where a syntax error really is: the whole duplicate key; the opening quote of an unterminated string. */
 function errorSpan(code: string, message: string, text: string, s: number, e: number): [number, number] {
   if (code === 'DUPLICATE_KEY') {
-    const m = KEY_AT.exec(text.slice(s, s + 1024));
-    if (m) return [s, s + m[1].length];
+    let k = s;
+    while (k < text.length && /[\s-]/.test(text[k])) k++;
+    const m = KEY_AT.exec(text.slice(k, k + 1024));
+    if (m) return [k, k + m[1].length];
   }
   const quote = /Missing closing (["'])quote/.exec(message);
   if (quote) {
@@ -114,6 +116,7 @@ function scalarText(v: unknown): string {
 }
 
 interface ConvertState {
+  readonly text: string;
   aliases: boolean;
   budget: number;
   exceeded: boolean;
@@ -149,7 +152,8 @@ function convert(doc: Document, node: YamlNode, base: number, depth: number, sta
         const [ks, ke] = k.range ?? [s, s];
         key = { kind: 'scalar', start: base + ks, end: base + ke, value: scalarText(k.value), style: STYLE[k.type ?? 'PLAIN'] ?? 'plain' };
       } else if (k && k.range) {
-        key = { kind: 'scalar', start: base + k.range[0], end: base + k.range[1], value: String(k.toJSON?.() ?? ''), style: 'plain' };
+        const src = state.text.slice(k.range[0], Math.min(k.range[1], k.range[0] + 200));
+        key = { kind: 'scalar', start: base + k.range[0], end: base + k.range[1], value: src, style: 'plain' };
       } else {
         key = { kind: 'scalar', start: base + s, end: base + s, value: '', style: 'plain' };
       }
@@ -226,5 +230,6 @@ export function describe(n: YNode | null | undefined): string {
   const v = n.value;
   if (v === null) return 'null';
   if (typeof v === 'string') return `the text '${v.length > 40 ? v.slice(0, 40) + '…' : v}'`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${String(v)} (too large)`;
   return `${typeof v === 'number' ? 'the number' : 'the boolean'} ${String(v)}`;
 }
