@@ -1,0 +1,120 @@
+/**
+ * The engine's data: statuses, events, findings and the session snapshot. Plain data only, so it
+ * can be persisted, sent over the protocol and rebuilt from the event log (sessions.md).
+ */
+
+export const SESSION_STATUSES = ['running', 'paused', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'timed_out', 'waiting'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** Statuses at rest: no runner is needed (all but running and waiting). */
+export function isAtRest(s: SessionStatus): boolean {
+  return s !== 'running' && s !== 'waiting';
+}
+/** Every status but succeeded can be resumed. */
+export function isResumable(s: SessionStatus): boolean {
+  return isAtRest(s) && s !== 'succeeded';
+}
+export function isStepDone(s: StepStatus): boolean {
+  return s === 'succeeded' || s === 'failed' || s === 'skipped' || s === 'cancelled' || s === 'timed_out';
+}
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type FindingSeverity = (typeof SEVERITIES)[number];
+
+/** One finding as reported by one step (before merging). */
+export interface RawFinding {
+  severity: FindingSeverity;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  end_line?: number;
+  rule?: string;
+  /** The step (instance id) that reported it. */
+  step: string;
+  /** How it was reported: 'annotation' (::finding line), 'jsonl' ($ORCHESTRATOR_FINDINGS), 'sarif' (a SARIF file; the tool's name after a colon, e.g. 'sarif:ESLint'), 'agent'. */
+  source: string;
+}
+
+/** A finding after merging identical (file, line, rule) findings across steps. */
+export interface Finding extends RawFinding {
+  /** Stable id: a hash of (file, line, rule) for located findings, else of (step, message). */
+  id: string;
+  /** Every report merged into this one (the first is the finding itself). */
+  sources: { step: string; source: string; severity: FindingSeverity; message: string }[];
+  /** Set when the merged reports disagree on severity: the highest won. */
+  conflict?: { severities: FindingSeverity[]; resolution: string };
+}
+
+export interface StepState {
+  /** Instance id (a matrix instance is `id[k=v,...]`). */
+  id: string;
+  /** The workflow step id (differs from id for matrix instances). */
+  stepId: string;
+  status: StepStatus;
+  /** Attempts started so far (1-based once started). */
+  attempt: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Exit code of the last attempt, when a process ran. */
+  exitCode?: number | null;
+  /** Why the step failed/was skipped/cancelled, in words. */
+  reason?: string;
+  outputs: Record<string, string>;
+  /** Number of findings this step reported. */
+  findings: number;
+  /** ISO time it was last heard from (output or heartbeat) while running. */
+  lastHeardAt?: string;
+  stuck?: boolean;
+  /** Approval steps: the question, and the answer once given. */
+  approval?: { question: string; answer?: 'approved' | 'rejected'; by?: string; reason?: string; at?: string };
+}
+
+export interface SessionState {
+  id: string;
+  workflow: { name: string; file: string; hash: string };
+  inputs: Record<string, string | number | boolean>;
+  status: SessionStatus;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Why the session ended as it did, in words. */
+  reason?: string;
+  steps: Record<string, StepState>;
+  /** Order of step instances as compiled (for display). */
+  order: string[];
+  findings: Finding[];
+  /** The last event applied. */
+  seq: number;
+}
+
+export const EVENT_TYPES = [
+  'session.started',
+  'step.started',
+  'step.output',
+  'step.heartbeat',
+  'step.finding',
+  'step.finished',
+  'step.retrying',
+  'step.stuck',
+  'approval.requested',
+  'approval.answered',
+  'session.paused',
+  'session.resumed',
+  'session.finished',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One line of log.jsonl. */
+export interface SessionEvent {
+  seq: number;
+  time: string;
+  type: EventType;
+  session: string;
+  step?: string;
+  attempt?: number;
+  data?: Record<string, unknown>;
+}
