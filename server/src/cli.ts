@@ -2,9 +2,23 @@
  * The `orchestrator` command line: the same engine as the host, no editor needed.
  * Exit codes: 0 success, 1 the workflow/session failed, 2 bad usage or invalid input.
  */
-import { Command, CommanderError } from 'commander';
+import * as os from 'node:os';
+import { Command, CommanderError, Option } from 'commander';
 import { UsageError, type Out } from './cli/output';
+import { logsCommand } from './cli/logsCommand';
+import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
+import { InputError } from './engine/sessions';
+import { LockHeldError } from './store/lock';
+
+/** Who answers an approval or cancels: the OS user name. */
+function by(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'someone';
+  }
+}
 
 export async function main(argv: readonly string[], out: Out = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let code = 0;
@@ -34,6 +48,97 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
       code = planCommand(file, opts, out);
     });
 
+  const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+  program
+    .command('run')
+    .description('run a workflow to the end: live progress on a TTY; exit 0 when it succeeds, 1 when not')
+    .argument('<file>', 'a workflow file')
+    .option('-i, --input <name=value>', 'an input value (repeatable)', collect)
+    .option('--detach', 'start a runner in the background and print the session id')
+    .option('--json', 'print the final session summary as JSON')
+    .option('-q, --quiet', 'print nothing while running')
+    .addOption(new Option('--session-id <id>').hideHelp())
+    .action(async (file: string, opts: { input?: string[]; detach?: boolean; json?: boolean; quiet?: boolean; sessionId?: string }) => {
+      code = await runCommand(file, opts, out);
+    });
+  program
+    .command('resume')
+    .description('continue a session at rest: succeeded and skipped steps keep their results')
+    .argument('<id>', 'a session id')
+    .option('--from <step>', 'run this step and everything downstream of it again')
+    .option('--reload', 'take the workflow file as it is now (its step ids must match)')
+    .option('--detach', 'resume in a background runner and print the session id')
+    .option('--json', 'print the final session summary as JSON')
+    .option('-q, --quiet', 'print nothing while running')
+    .action(async (id: string, opts: { from?: string; reload?: boolean; detach?: boolean; json?: boolean; quiet?: boolean }) => {
+      code = await resumeCommand(id, opts, out);
+    });
+  program
+    .command('list')
+    .description('sessions of this repository, newest first')
+    .option('--status <status>', 'only sessions with this status')
+    .option('--json', 'print JSON')
+    .action((opts: { status?: string; json?: boolean }) => {
+      code = listCommand(opts, out);
+    });
+  program
+    .command('show')
+    .description('one session: steps, statuses, outputs, findings')
+    .argument('<id>', 'a session id')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }) => {
+      code = showCommand(id, opts, out);
+    });
+  program
+    .command('logs')
+    .description("a step's output (or, without STEP, the session's events)")
+    .argument('<id>', 'a session id')
+    .argument('[step]', 'a step id')
+    .option('-f, --follow', 'keep printing as the output comes')
+    .option('--attempt <n>', 'which attempt (default: the last)')
+    .option('--json', 'events as JSON lines')
+    .action(async (id: string, step: string | undefined, opts: { follow?: boolean; attempt?: string; json?: boolean }) => {
+      code = await logsCommand(id, step, opts, out);
+    });
+  for (const type of ['pause', 'cancel'] as const) {
+    program
+      .command(type)
+      .description(type === 'pause' ? 'let running steps finish and start nothing new' : 'terminate running steps and stop the session')
+      .argument('<id>', 'a session id')
+      .option('--json', 'print JSON')
+      .action(async (id: string, opts: { json?: boolean }) => {
+        code = await controlCommand(id, { type, by: by() }, opts, out);
+      });
+  }
+  for (const type of ['approve', 'reject'] as const) {
+    program
+      .command(type)
+      .description(`${type} a step that waits for approval`)
+      .argument('<id>', 'a session id')
+      .argument('<step>', 'the approval step')
+      .option('--reason <text>', 'why (shown in the session)')
+      .option('--json', 'print JSON')
+      .action(async (id: string, step: string, opts: { reason?: string; json?: boolean }) => {
+        code = await controlCommand(id, { type, step, by: by(), ...(opts.reason ? { reason: opts.reason } : {}) }, opts, out);
+      });
+  }
+  program
+    .command('stuck')
+    .description('stuck steps and stale approvals across sessions')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      code = stuckCommand(opts, out);
+    });
+  program
+    .command('findings')
+    .description("a session's findings")
+    .argument('<id>', 'a session id')
+    .option('--format <format>', 'table, json or sarif', 'table')
+    .option('--json', 'the same as --format json')
+    .action((id: string, opts: { format?: string; json?: boolean }) => {
+      code = findingsCommand(id, opts, out);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -42,6 +147,10 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     if (e instanceof UsageError) {
       out.stderr.write(`orchestrator: ${e.message}\n`);
       return e.exitCode;
+    }
+    if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError) {
+      out.stderr.write(`orchestrator: ${e.message}\n`);
+      return 2;
     }
     out.stderr.write(`orchestrator: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 70;

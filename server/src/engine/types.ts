@@ -1,3 +1,5 @@
+import type { CompiledWorkflow } from '../workflow/plan';
+
 /**
  * The engine's data: statuses, events, findings and the session snapshot. Plain data only, so it
  * can be persisted, sent over the protocol and rebuilt from the event log (sessions.md).
@@ -75,7 +77,8 @@ export interface StepState {
 
 export interface SessionState {
   id: string;
-  workflow: { name: string; file: string; hash: string };
+  /** The workflow as compiled when the session started (or was reloaded), with its file's hash. */
+  workflow: { name: string; file: string; hash: string; compiled: CompiledWorkflow };
   inputs: Record<string, string | number | boolean>;
   status: SessionStatus;
   startedAt: string;
@@ -86,9 +89,13 @@ export interface SessionState {
   steps: Record<string, StepState>;
   /** Order of step instances as compiled (for display). */
   order: string[];
+  /** Merged findings (see merge.ts), recomputed from rawFindings. */
   findings: Finding[];
+  rawFindings: RawFinding[];
   /** The last event applied. */
   seq: number;
+  /** Control commands (control.jsonl) already applied, by count. */
+  controlApplied: number;
 }
 
 export const EVENT_TYPES = [

@@ -1,0 +1,265 @@
+/** `orchestrator run|resume|list|show|pause|cancel|approve|reject|stuck|findings`. */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatDuration } from '../workflow/durations';
+import { findingsToSarif } from '../engine/sarif';
+import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, startSession, type Started } from '../engine/sessions';
+import { progress } from '../engine/state';
+import { isAtRest, type SessionState } from '../engine/types';
+import { loadSession, listSessions, newSessionId, sessionPaths, SessionNotFoundError } from '../store/sessionStore';
+import { stuckSteps } from '../engine/stuck';
+import { painter, UsageError, type Out } from './output';
+import { ProgressReporter } from './progress';
+
+export interface CommonOptions {
+  json?: boolean;
+}
+
+export function repoRoot(): string {
+  return findRepoRoot(process.env.ORCHESTRATOR_REPO ?? process.cwd());
+}
+
+/** `--input k=v` pairs. */
+export function parseInputs(pairs: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--input takes name=value, not '${p}'`);
+    out[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+function exitFor(state: SessionState): number {
+  return state.status === 'succeeded' || state.status === 'paused' ? 0 : 1;
+}
+
+async function follow(started: Started & { warnings?: string[] }, out: Out, opts: CommonOptions & { quiet?: boolean }): Promise<number> {
+  for (const w of started.warnings ?? []) out.stderr.write(`orchestrator: warning: ${w}\n`);
+  const reporter = opts.json || opts.quiet ? undefined : new ProgressReporter(out);
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      out.stderr.write(`\norchestrator: cancelling session ${started.id} (Ctrl-C again to stop at once; the session can be resumed)\n`);
+      void controlSession(repoRoot(), started.id, { type: 'cancel', by: 'Ctrl-C' }).catch(() => undefined);
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const state = await started.done;
+    reporter?.stop();
+    if (opts.json) out.stdout.write(JSON.stringify(summary(state), null, 2) + '\n');
+    else if (state.findings.length && !opts.quiet) out.stdout.write(`${state.findings.length} finding(s): orchestrator findings ${state.id}\n`);
+    return exitFor(state);
+  } finally {
+    process.off('SIGINT', onSigint);
+    reporter?.stop();
+  }
+}
+
+export function attachReporter(out: Out, json?: boolean, quiet?: boolean): ProgressReporter | undefined {
+  return json || quiet ? undefined : new ProgressReporter(out);
+}
+
+export async function runCommand(file: string, opts: CommonOptions & { input?: string[]; detach?: boolean; sessionId?: string; quiet?: boolean }, out: Out): Promise<number> {
+  const root = repoRoot();
+  const inputs = parseInputs(opts.input);
+  if (opts.detach) {
+    // Check everything here, so that errors are the caller's, then hand over to a detached runner.
+    resolveInputs(loadWorkflowFile(file), inputs);
+    const id = newSessionId();
+    return detach(['run', path.resolve(file), ...(opts.input ?? []).flatMap((i) => ['--input', i]), '--session-id', id, '--quiet'], root, id, out, opts);
+  }
+  const reporter = attachReporter(out, opts.json, opts.quiet);
+  const started = await startSession(file, inputs, { repoRoot: root, ...(opts.sessionId ? { id: opts.sessionId } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  return follow(started, out, opts);
+}
+
+export async function resumeCommand(id: string, opts: CommonOptions & { from?: string; reload?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
+  const root = repoRoot();
+  if (opts.detach) {
+    const st = loadSession(root, id);
+    if (st.owner) throw new InputError(`session ${id} is running: it is owned by process ${st.owner.pid} on ${st.owner.host}`);
+    return detach(['resume', id, ...(opts.from ? ['--from', opts.from] : []), ...(opts.reload ? ['--reload'] : []), '--quiet'], root, id, out, opts);
+  }
+  const reporter = attachReporter(out, opts.json, opts.quiet);
+  const started = await resumeSession(id, { repoRoot: root, ...(opts.from ? { from: opts.from } : {}), ...(opts.reload ? { reload: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  return follow(started, out, opts);
+}
+
+/** Starts `orchestrator <args>` as a detached runner that outlives this process; waits until it owns the session. */
+export async function detach(args: string[], root: string, id: string, out: Out, opts: CommonOptions): Promise<number> {
+  const paths = sessionPaths(root, id);
+  const cli = process.argv[1] && fs.existsSync(process.argv[1]) ? process.argv[1] : path.join(__dirname, 'cli.js');
+  fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
+  const logFd = fs.openSync(path.join(path.dirname(paths.dir), `.${id}.runner.log`), 'a');
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ORCHESTRATOR_REPO: root } });
+  fs.closeSync(logFd);
+  let exited: number | null = null;
+  child.on('exit', (c) => (exited = c ?? 1));
+  child.unref();
+  const t0 = Date.now();
+  while (Date.now() - t0 < 15_000) {
+    const owned = (() => {
+      try {
+        return !!loadSession(root, id).owner;
+      } catch {
+        return false;
+      }
+    })();
+    if (owned) break;
+    if (exited !== null) {
+      const log = fs.readFileSync(path.join(path.dirname(paths.dir), `.${id}.runner.log`), 'utf8');
+      throw new UsageError(`the session runner exited at once (code ${exited}):\n${log.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (opts.json) out.stdout.write(JSON.stringify({ id, pid: child.pid }) + '\n');
+  else out.stdout.write(`${id}\n`);
+  return 0;
+}
+
+export function summary(s: SessionState): Record<string, unknown> {
+  const p = progress(s);
+  return {
+    id: s.id,
+    workflow: s.workflow.name,
+    file: s.workflow.file,
+    status: s.status,
+    ...(s.reason ? { reason: s.reason } : {}),
+    startedAt: s.startedAt,
+    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    done: p.done,
+    total: p.total,
+    findings: s.findings.length,
+  };
+}
+
+function since(iso: string | undefined, end?: string): string {
+  if (!iso) return '';
+  return formatDuration((end ? Date.parse(end) : Date.now()) - Date.parse(iso));
+}
+
+export function listCommand(opts: CommonOptions & { status?: string }, out: Out): number {
+  const { sessions, warnings } = listSessions(repoRoot());
+  for (const w of warnings) out.stderr.write(`orchestrator: warning: ${w}\n`);
+  const rows = sessions.map((s) => s.state).filter((s) => !opts.status || s.status === opts.status);
+  if (opts.json) {
+    out.stdout.write(JSON.stringify(rows.map(summary), null, 2) + '\n');
+    return 0;
+  }
+  if (!rows.length) {
+    out.stdout.write(opts.status ? `no ${opts.status} sessions\n` : 'no sessions yet: start one with orchestrator run FILE\n');
+    return 0;
+  }
+  const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
+  for (const s of rows) {
+    const p = progress(s);
+    table.push([s.id, s.status, s.workflow.name, `${p.done}/${p.total}`, since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+  }
+  out.stdout.write(formatTable(table));
+  return 0;
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}
+
+function load(id: string): ReturnType<typeof loadSession> {
+  try {
+    return loadSession(repoRoot(), id);
+  } catch (e) {
+    if (e instanceof SessionNotFoundError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export function showCommand(id: string, opts: CommonOptions, out: Out): number {
+  const l = load(id);
+  for (const w of l.warnings) out.stderr.write(`orchestrator: warning: ${w}\n`);
+  const s = l.state;
+  if (opts.json) {
+    const { rawFindings: _r, workflow, ...rest } = s;
+    out.stdout.write(JSON.stringify({ ...rest, workflow: { name: workflow.name, file: workflow.file, hash: workflow.hash }, ...(l.owner ? { owner: l.owner } : {}) }, null, 2) + '\n');
+    return 0;
+  }
+  const paint = painter(out.stdout);
+  const lines = [
+    `${paint('bold', s.id)}  ${s.workflow.name} (${s.workflow.file})`,
+    `status: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`,
+    `started: ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt} (${since(s.startedAt, s.finishedAt)})` : ''}`,
+    ...(l.owner ? [`runner: process ${l.owner.pid} on ${l.owner.host}`] : []),
+    ...(Object.keys(s.inputs).length ? [`inputs: ${Object.entries(s.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),
+    '',
+  ];
+  const table = [['STEP', 'STATUS', 'ATTEMPT', 'DURATION', 'NOTE']];
+  for (const sid of s.order) {
+    const st = s.steps[sid];
+    const note = [st.stuck ? `stuck (last heard ${since(st.lastHeardAt)} ago)` : '', st.approval && !st.approval.answer ? `approval: ${st.approval.question}` : '', st.reason ?? '', Object.keys(st.outputs).length ? `outputs: ${Object.keys(st.outputs).join(', ')}` : ''].filter(Boolean).join('; ');
+    table.push([sid, st.status, String(st.attempt || ''), st.startedAt ? since(st.startedAt, st.finishedAt) : '', note]);
+  }
+  out.stdout.write(lines.join('\n') + '\n' + formatTable(table));
+  if (s.findings.length) out.stdout.write(`\n${s.findings.length} finding(s): orchestrator findings ${s.id}\n`);
+  return 0;
+}
+
+export async function controlCommand(id: string, command: Parameters<typeof controlSession>[2], opts: CommonOptions, out: Out): Promise<number> {
+  const root = repoRoot();
+  const res = await controlSession(root, id, command);
+  let state = res.state;
+  if (res.applied === 'sent' && (command.type === 'cancel' || command.type === 'pause')) {
+    // Wait (bounded) for the runner to reach rest, so the command's result can be reported.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 60_000) {
+      state = loadSession(root, id).state;
+      if (isAtRest(state.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (opts.json) out.stdout.write(JSON.stringify({ ...summary(state), command: command.type, applied: res.applied }, null, 2) + '\n');
+  else {
+    const what = command.type === 'approve' || command.type === 'reject' || command.type === 'retry' ? `${command.type} ${command.step}` : command.type;
+    out.stdout.write(`${id}: ${what} ${res.applied === 'sent' ? 'sent to the runner' : 'done'}; the session is ${state.status}\n`);
+  }
+  return 0;
+}
+
+export function stuckCommand(opts: CommonOptions, out: Out): number {
+  const items = stuckSteps(repoRoot());
+  if (opts.json) {
+    out.stdout.write(JSON.stringify(items, null, 2) + '\n');
+    return 0;
+  }
+  if (!items.length) {
+    out.stdout.write('nothing is stuck\n');
+    return 0;
+  }
+  const table = [['SESSION', 'STEP', 'KIND', 'LAST HEARD']];
+  for (const i of items) table.push([i.session, i.step, i.kind, `${formatDuration(i.silentMs)} ago`]);
+  out.stdout.write(formatTable(table));
+  return 0;
+}
+
+export function findingsCommand(id: string, opts: CommonOptions & { format?: string }, out: Out): number {
+  const format = opts.json ? 'json' : (opts.format ?? 'table');
+  if (!['table', 'json', 'sarif'].includes(format)) throw new UsageError(`--format takes table, json or sarif, not '${format}'`);
+  const s = load(id).state;
+  if (format === 'json') out.stdout.write(JSON.stringify(s.findings, null, 2) + '\n');
+  else if (format === 'sarif') out.stdout.write(JSON.stringify(findingsToSarif(s.findings, { toolName: 'Synapse Orchestrator', version: '0.1.0', root: repoRoot() }), null, 2) + '\n');
+  else if (!s.findings.length) out.stdout.write(`session ${id} has no findings\n`);
+  else {
+    const table = [['SEVERITY', 'LOCATION', 'RULE', 'FROM', 'MESSAGE']];
+    for (const f of s.findings) {
+      const loc = f.file ? `${f.file}${f.line ? `:${f.line}` : ''}` : '';
+      const from = [...new Set(f.sources.map((x) => x.step))].join(',') + (f.conflict ? ' (disputed)' : '');
+      table.push([f.severity, loc, f.rule ?? '', from, f.message.split('\n')[0]]);
+    }
+    out.stdout.write(formatTable(table));
+  }
+  return 0;
+}
+
+export { SessionNotFoundError };

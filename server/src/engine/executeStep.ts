@@ -1,0 +1,196 @@
+/**
+ * Runs one attempt of one step (shell, built-in action, agent) and collects what it produced:
+ * outputs ($ORCHESTRATOR_OUTPUT and `outputs:` expressions) and findings (`::finding` lines,
+ * $ORCHESTRATOR_FINDINGS, the `findings:` file). Every value that reaches the disk is masked.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { interpolate, prepareScript, type EvalContext } from '../workflow/expressions';
+import { parseDuration } from '../workflow/durations';
+import type { CompiledStep } from '../workflow/plan';
+import type { WorkflowFile } from '../workflow/schema';
+import type { SessionPaths } from '../store/sessionStore';
+import { parseAnnotation } from './annotations';
+import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
+import { parseOutputs } from './outputs';
+import type { Masker } from './secrets';
+import { runShellStep } from './shell';
+import type { RawFinding, SessionState, StepState, StepStatus } from './types';
+
+export interface StepOutcome {
+  status: Extract<StepStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
+  reason?: string;
+  exitCode?: number | null;
+  outputs: Record<string, string>;
+  warnings?: string[];
+}
+
+export interface ExecuteInput {
+  readonly repoRoot: string;
+  readonly paths: SessionPaths;
+  readonly session: SessionState;
+  readonly step: StepState;
+  readonly def: CompiledStep;
+  readonly defaults: NonNullable<WorkflowFile['defaults']>;
+  readonly workflowEnv: Record<string, string | number | boolean>;
+  readonly attempt: number;
+  readonly ctx: EvalContext;
+  /** The context for `outputs:` expressions, where steps.<self>.outputs holds what the step wrote. */
+  readonly selfContext: (outputs: Record<string, string>) => EvalContext;
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly masker: Masker;
+  readonly signal: AbortSignal;
+  /** The step printed something or sent a heartbeat. */
+  readonly heard: () => void;
+  readonly finding: (f: RawFinding) => void;
+}
+
+export async function executeStep(x: ExecuteInput): Promise<StepOutcome> {
+  switch (x.def.kind) {
+    case 'run':
+      return runStep(x);
+    case 'uses':
+      return usesStep(x);
+    case 'agent':
+      return {
+        status: 'failed',
+        reason: `agent steps need an agent provider, and this version of the orchestrator has none yet (agent '${x.def.agent ?? ''}'); use a run step that calls the agent's CLI meanwhile`,
+        outputs: {},
+      };
+    default:
+      return { status: 'failed', reason: `a ${x.def.kind} step cannot be executed here`, outputs: {} };
+  }
+}
+
+function envText(vars: Record<string, string | number | boolean>, ctx: EvalContext, masker: Masker): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = typeof v === 'string' ? interpolate(v, ctx) : String(v);
+  void masker;
+  return out;
+}
+
+async function runStep(x: ExecuteInput): Promise<StepOutcome> {
+  const warnings: string[] = [];
+  const stepDir = path.dirname(x.paths.stepLog(x.step.id, x.attempt));
+  fs.mkdirSync(stepDir, { recursive: true });
+  const outputFile = path.join(stepDir, `${x.attempt}.outputs`);
+  const findingsFile = path.join(stepDir, `${x.attempt}.findings.jsonl`);
+  let script: string;
+  let exprEnv: Record<string, string>;
+  let env: Record<string, string>;
+  try {
+    const prepared = prepareScript(x.def.run ?? '', x.ctx);
+    script = prepared.script;
+    exprEnv = prepared.env;
+    env = {
+      ...(x.baseEnv as Record<string, string>),
+      ...envText(x.workflowEnv, x.ctx, x.masker),
+      ...envText(x.def.env ?? {}, x.ctx, x.masker),
+      ...exprEnv,
+      ORCHESTRATOR_SESSION_ID: x.session.id,
+      ORCHESTRATOR_STEP_ID: x.step.id,
+      ORCHESTRATOR_ATTEMPT: String(x.attempt),
+      ORCHESTRATOR_OUTPUT: outputFile,
+      ORCHESTRATOR_FINDINGS: findingsFile,
+    };
+  } catch (e) {
+    return { status: 'failed', reason: `an expression could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
+  }
+  const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
+  const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  const result = await runShellStep({
+    script,
+    shell: x.def.shell ?? x.defaults.shell ?? 'bash',
+    cwd,
+    env,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    signal: x.signal,
+    logFile: x.paths.stepLog(x.step.id, x.attempt),
+    mask: (line) => x.masker.mask(line),
+    onLine: (line, stream) => {
+      x.heard();
+      if (stream !== 'stdout' || !line.startsWith('::')) return;
+      const a = parseAnnotation(line, x.step.id);
+      if (!a) return;
+      if (a.kind === 'finding') {
+        x.finding(a.finding);
+        if (a.warnings) warnings.push(...a.warnings);
+      } else if (a.kind === 'warning') warnings.push(a.message);
+    },
+  });
+
+  const outputs: Record<string, string> = {};
+  const fileText = readIfExists(outputFile);
+  if (fileText !== undefined) {
+    const parsed = parseOutputs(fileText);
+    Object.assign(outputs, parsed.outputs);
+    warnings.push(...parsed.warnings.map((w) => `$ORCHESTRATOR_OUTPUT: ${w}`));
+  }
+  const findingsText = readIfExists(findingsFile);
+  if (findingsText !== undefined) {
+    const parsed = parseFindingsJsonl(x.masker.mask(findingsText), x.step.id);
+    for (const f of parsed.findings) x.finding(f);
+    warnings.push(...parsed.warnings.map((w) => `$ORCHESTRATOR_FINDINGS: ${w}`));
+  }
+  if (x.def.findings) {
+    const parsed = await readFindingsFile(x.def.findings, x.step.id, { root: x.repoRoot, cwd });
+    for (const f of parsed.findings) x.finding(maskFinding(f, x.masker));
+    warnings.push(...parsed.warnings);
+  }
+  if (x.def.outputs) {
+    const ctx = x.selfContext(outputs);
+    for (const [k, v] of Object.entries(x.def.outputs)) {
+      try {
+        outputs[k] = typeof v === 'string' ? interpolate(v, ctx) : String(v);
+      } catch (e) {
+        warnings.push(`output '${k}' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+  for (const k of Object.keys(outputs)) outputs[k] = x.masker.mask(outputs[k]);
+  const status = result.outcome;
+  const reason =
+    result.error ??
+    (status === 'failed' ? `exit code ${result.exitCode ?? `signal ${result.signal ?? '?'}`}` : status === 'timed_out' ? `timed out after ${String(x.def.timeout ?? x.defaults.timeout)}` : undefined);
+  return { status, ...(reason ? { reason: x.masker.mask(reason) } : {}), exitCode: result.exitCode, outputs, ...(warnings.length ? { warnings: warnings.map((w) => x.masker.mask(w)) } : {}) };
+}
+
+function maskFinding(f: RawFinding, masker: Masker): RawFinding {
+  return { ...f, message: masker.mask(f.message), ...(f.file ? { file: masker.mask(f.file) } : {}) };
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Built-in actions: `findings/sarif` (import a SARIF file) and `findings/merge` (findings are always merged). */
+async function usesStep(x: ExecuteInput): Promise<StepOutcome> {
+  const action = x.def.uses ?? '';
+  const args: Record<string, string> = {};
+  try {
+    for (const [k, v] of Object.entries(x.def.with ?? {})) args[k] = typeof v === 'string' ? interpolate(v, x.ctx) : JSON.stringify(v);
+  } catch (e) {
+    return { status: 'failed', reason: `an expression in 'with' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
+  }
+  x.heard();
+  switch (action) {
+    case 'findings/sarif': {
+      const file = args.file ?? args.path;
+      if (!file) return { status: 'failed', reason: "findings/sarif needs with: { file: path/to/results.sarif }", outputs: {} };
+      const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
+      const parsed = await readFindingsFile(file, x.step.id, { root: x.repoRoot, cwd });
+      for (const f of parsed.findings) x.finding(maskFinding(f, x.masker));
+      const missing = parsed.findings.length === 0 && parsed.warnings.some((w) => /did not write|not found|does not exist|cannot read/i.test(w));
+      if (missing) return { status: 'failed', reason: parsed.warnings.join('; '), outputs: {} };
+      return { status: 'succeeded', outputs: { count: String(parsed.findings.length) }, ...(parsed.warnings.length ? { warnings: parsed.warnings } : {}) };
+    }
+    case 'findings/merge':
+      return { status: 'succeeded', outputs: {} };
+    default:
+      return { status: 'failed', reason: `unknown action '${action}': the built-in actions are findings/sarif and findings/merge`, outputs: {} };
+  }
+}

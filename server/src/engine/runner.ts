@@ -1,0 +1,478 @@
+/**
+ * The session runner: owns one session (its lock), schedules its steps and records every
+ * transition as an event. Scheduling is event driven: whenever something changes (a step ends, a
+ * timer fires, a control command arrives) `pump()` decides what to start or whether to stop.
+ *
+ * Rules (workflow-format.md, docs/sessions.md):
+ * - A step is ready when every instance of every step it needs is done.
+ * - Its condition: `if`, implicitly `success() && (if)` unless it uses a status function.
+ *   success(): every need succeeded (a need that failed with on_error: continue counts as
+ *   succeeded, as GitHub's continue-on-error). failure(): some need failed or timed out.
+ * - A failure with on_error: fail stops new steps (except those whose `if` uses always() or
+ *   failure()); the session fails once the running steps end. Pending steps stay pending, so a
+ *   resume runs them.
+ * - pause: start nothing new; when nothing runs, the session is `paused` and the runner exits.
+ * - cancel / deadline: running steps are terminated (their process trees killed); the session
+ *   ends `cancelled` / `timed_out`, keeping what finished.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { evaluateCondition, interpolate, type EvalContext, type Value } from '../workflow/expressions';
+import { parseDuration } from '../workflow/durations';
+import type { CompiledStep } from '../workflow/plan';
+import type { EventLog } from '../store/eventLog';
+import type { LockHandle } from '../store/lock';
+import { readControl, type ControlEntry } from '../store/control';
+import type { SessionPaths } from '../store/sessionStore';
+import { SnapshotWriter } from '../store/snapshot';
+import type { Clock, Timer } from './clock';
+import { StepsContext } from './contexts';
+import { executeStep, type StepOutcome } from './executeStep';
+import type { Masker } from './secrets';
+import { applyEvent, finalize } from './state';
+import { isAtRest, isStepDone, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
+
+export interface RunnerOptions {
+  readonly repoRoot: string;
+  readonly paths: SessionPaths;
+  readonly log: EventLog;
+  readonly lock?: LockHandle;
+  readonly clock: Clock;
+  readonly secrets: ReadonlyMap<string, string>;
+  readonly masker: Masker;
+  /** The environment steps inherit (process.env by default). */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  /** Used when the workflow sets no `concurrency`. */
+  readonly defaultConcurrency: number;
+  /** Default stuck_after when neither the step nor defaults set one (5m). */
+  readonly stuckAfterMs?: number;
+  /** How often state.json is rewritten at most while running (ms). */
+  readonly snapshotEveryMs?: number;
+  /** Called after every event is applied. */
+  readonly onEvent?: (e: SessionEvent, state: SessionState) => void;
+}
+
+interface Running {
+  readonly abort: AbortController;
+  lastHeard: number;
+  stuckTimer?: Timer;
+  stuckReported: boolean;
+}
+
+const STATUS_FNS = /\b(always|failure)\s*\(/;
+
+export class SessionRunner {
+  readonly state: SessionState;
+  private readonly steps: Map<string, CompiledStep>;
+  private readonly ctxSteps: StepsContext;
+  private readonly running = new Map<string, Running>();
+  private readonly retryTimers = new Map<string, Timer>();
+  private readonly waiting = new Map<string, Running>();
+  private pauseRequested = false;
+  private cancelRequested: { status: 'cancelled' | 'timed_out'; reason: string } | undefined;
+  private failed: string | undefined;
+  private done!: (s: SessionState) => void;
+  private readonly finished: Promise<SessionState>;
+  private deadlineTimer?: Timer;
+  private watcher?: fs.FSWatcher;
+  private readonly snapshot: SnapshotWriter;
+  private pumping = false;
+  private over = false;
+
+  constructor(state: SessionState, private readonly opts: RunnerOptions) {
+    this.state = state;
+    this.steps = new Map(state.workflow.compiled.steps.map((s) => [s.id, s]));
+    this.ctxSteps = new StepsContext(state);
+    this.snapshot = new SnapshotWriter(opts.paths.state, opts.log, opts.snapshotEveryMs ?? 1000);
+    this.finished = new Promise((r) => (this.done = r));
+    this.controlSeen = readControl(opts.paths.control).length;
+    opts.log.onEvent((e) => {
+      applyEvent(this.state, e);
+      const s = e.step ? this.state.steps[e.step] : undefined;
+      if (s && (e.type === 'step.finished' || e.type === 'step.started')) this.ctxSteps.refresh(s.stepId);
+      opts.onEvent?.(e, this.state);
+    });
+  }
+
+  /** Runs until the session is at rest (finished or paused); resolves with the final state. */
+  run(): Promise<SessionState> {
+    const wf = this.state.workflow.compiled.definition;
+    const deadline = parseDuration(wf.deadline);
+    if (deadline !== undefined) {
+      this.deadlineTimer = this.opts.clock.setTimeout(() => this.requestCancel('timed_out', `the session's deadline (${String(wf.deadline)}) passed`), deadline);
+    }
+    this.watchControl();
+    this.applyControl();
+    this.pump();
+    return this.finished;
+  }
+
+  // ---- control ---------------------------------------------------------------------------
+
+  private watchControl(): void {
+    try {
+      this.watcher = fs.watch(this.opts.paths.dir, (_ev, name) => {
+        if (name === path.basename(this.opts.paths.control)) this.applyControl();
+      });
+      this.watcher.unref();
+    } catch {
+      /* without inotify, commands are still applied at the next resume */
+    }
+  }
+
+  /** Commands written before this runner started were for an earlier run: skip them. */
+  private controlSeen = 0;
+
+  private applyControl(): void {
+    if (this.over) return;
+    const entries = readControl(this.opts.paths.control);
+    while (this.controlSeen < entries.length) {
+      const i = this.controlSeen++;
+      this.applyCommand(entries[i], i + 1);
+    }
+  }
+
+  private applyCommand(entry: ControlEntry, index: number): void {
+    const c = entry.command;
+    const by = c.by ? { by: c.by } : {};
+    switch (c.type) {
+      case 'pause':
+        this.pauseRequested = true;
+        break;
+      case 'cancel':
+        this.requestCancel('cancelled', c.reason ?? `cancelled${c.by ? ` by ${c.by}` : ''}`);
+        return;
+      case 'approve':
+      case 'reject': {
+        const step = this.state.steps[c.step];
+        if (!step || step.status !== 'waiting') break;
+        const answer = c.type === 'approve' ? 'approved' : 'rejected';
+        this.opts.log.append('approval.answered', { step: c.step, data: { control: index, answer, ...by, ...(c.reason ? { reason: c.reason } : {}) } }, { sync: true });
+        this.stopWatching(c.step, this.waiting);
+        const reason = answer === 'rejected' ? `rejected${c.by ? ` by ${c.by}` : ''}${c.reason ? `: ${c.reason}` : ''}` : undefined;
+        this.opts.log.append('step.finished', { step: c.step, attempt: step.attempt, data: { status: answer === 'approved' ? 'succeeded' : 'failed', ...(reason ? { reason } : {}) } });
+        if (answer === 'rejected') this.noteFailure(c.step);
+        break;
+      }
+      case 'retry': {
+        const r = this.running.get(c.step);
+        if (r) {
+          // Kill the current attempt; the step then runs again (it counts as an attempt).
+          this.retryNow.add(c.step);
+          r.abort.abort();
+        }
+        break;
+      }
+    }
+    this.pump();
+  }
+
+  private readonly retryNow = new Set<string>();
+
+  private requestCancel(status: 'cancelled' | 'timed_out', reason: string): void {
+    if (this.cancelRequested || this.over) return;
+    this.cancelRequested = { status, reason };
+    for (const r of this.running.values()) r.abort.abort();
+    for (const [id, t] of this.retryTimers) {
+      t.cancel();
+      this.retryTimers.delete(id);
+      this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason } });
+    }
+    for (const [id, w] of this.waiting) {
+      w.stuckTimer?.cancel();
+      this.waiting.delete(id);
+      this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason } });
+    }
+    this.pump();
+  }
+
+  // ---- scheduling --------------------------------------------------------------------------
+
+  private concurrency(): number {
+    return this.state.workflow.compiled.definition.concurrency ?? this.opts.defaultConcurrency;
+  }
+
+  private needsOf(id: string): string[] {
+    const def = this.steps.get(this.state.steps[id].stepId);
+    return def ? def.needs : [];
+  }
+
+  private needInstances(id: string): StepState[] {
+    return this.needsOf(id).flatMap((n) => this.ctxSteps.instancesOf(n).map((i) => this.state.steps[i]));
+  }
+
+  private continues(s: StepState): boolean {
+    const def = this.steps.get(s.stepId);
+    return (def?.on_error ?? this.state.workflow.compiled.definition.defaults?.on_error ?? 'fail') === 'continue';
+  }
+
+  private pump(): void {
+    if (this.pumping || this.over) return;
+    this.pumping = true;
+    try {
+      this.pumpOnce();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
+    const stopping = this.cancelRequested !== undefined || this.pauseRequested;
+    if (!stopping) {
+      for (const id of this.state.order) {
+        if (this.running.size >= this.concurrency()) break;
+        const s = this.state.steps[id];
+        if (s.status !== 'pending' || this.retryTimers.has(id)) continue;
+        const needs = this.needInstances(id);
+        if (!needs.every((n) => isStepDone(n.status))) continue;
+        const def = this.steps.get(s.stepId)!;
+        if (this.failed && !(def.if !== undefined && STATUS_FNS.test(String(def.if)))) continue;
+        this.startStep(s, def, needs);
+      }
+    }
+    if (this.running.size || this.retryTimers.size) return;
+    if (this.cancelRequested) return this.finish(this.cancelRequested.status, this.cancelRequested.reason, true);
+    if (this.waiting.size) return; // an approval is open: wait for it
+    if (this.pauseRequested) return this.pauseNow();
+    const pending = this.state.order.filter((id) => this.state.steps[id].status === 'pending');
+    if (this.failed) return this.finish('failed', this.failed);
+    if (pending.length) {
+      // Nothing runs and nothing can start: pending steps wait on steps that will never finish.
+      return this.finish('failed', `steps ${pending.slice(0, 5).join(', ')} could not start`);
+    }
+    const failedSteps = this.state.order.filter((id) => {
+      const s = this.state.steps[id];
+      return (s.status === 'failed' || s.status === 'timed_out' || s.status === 'cancelled') && !this.continues(s);
+    });
+    if (failedSteps.length) this.finish('failed', `step ${failedSteps[0]} ${this.state.steps[failedSteps[0]].status}`);
+    else this.finish('succeeded');
+  }
+
+  private evalContext(s: StepState, def: CompiledStep, needs: StepState[], self?: Record<string, string>): EvalContext {
+    const wf = this.state.workflow.compiled;
+    const secrets: Record<string, Value> = {};
+    for (const [k, v] of this.opts.secrets) secrets[k] = v;
+    const envVals: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(wf.definition.env ?? {})) envVals[k] = String(v);
+    for (const [k, v] of Object.entries(def.env ?? {})) envVals[k] = String(v);
+    const matrix: Record<string, Value> = {};
+    const m = /\[(.*)\]$/.exec(s.id);
+    if (m && def.matrix) {
+      for (const part of m[1].split(',')) {
+        const eq = part.indexOf('=');
+        const key = part.slice(0, eq);
+        const raw = part.slice(eq + 1);
+        const original = def.matrix[key]?.find((v) => String(v) === raw);
+        matrix[key] = (original ?? raw) as Value;
+      }
+    }
+    const success = needs.every((n) => n.status === 'succeeded' || (n.status !== 'skipped' && isStepDone(n.status) && n.status !== 'cancelled' && this.continues(n)));
+    const failure = needs.some((n) => (n.status === 'failed' || n.status === 'timed_out') && !this.continues(n));
+    return {
+      contexts: {
+        inputs: this.state.inputs,
+        env: envVals,
+        secrets,
+        steps: this.ctxSteps.view(this.upstream(def.id), self ? { id: def.id, outputs: self } : undefined),
+        matrix,
+        session: { id: this.state.id },
+        workflow: { name: wf.name },
+      },
+      status: { success, failure },
+    };
+  }
+
+  private readonly upstreamCache = new Map<string, Set<string>>();
+
+  /** Every step id upstream of this one (transitively through needs). */
+  upstream(stepId: string): Set<string> {
+    const hit = this.upstreamCache.get(stepId);
+    if (hit) return hit;
+    const out = new Set<string>();
+    const stack = [...(this.steps.get(stepId)?.needs ?? [])];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (out.has(id)) continue;
+      out.add(id);
+      const cached = this.upstreamCache.get(id);
+      if (cached) for (const x of cached) out.add(x);
+      else stack.push(...(this.steps.get(id)?.needs ?? []));
+    }
+    this.upstreamCache.set(stepId, out);
+    return out;
+  }
+
+  private startStep(s: StepState, def: CompiledStep, needs: StepState[]): void {
+    const ctx = this.evalContext(s, def, needs);
+    let run: boolean;
+    try {
+      const cond = def.if === undefined ? 'success()' : typeof def.if === 'string' ? def.if : String(def.if);
+      run = evaluateCondition(cond, ctx);
+    } catch (e) {
+      this.opts.log.append('step.finished', { step: s.id, data: { status: 'failed', reason: `its 'if' could not be evaluated: ${e instanceof Error ? e.message : String(e)}` } });
+      this.noteFailure(s.id);
+      return;
+    }
+    if (!run) {
+      const reason = def.if === undefined || !ctx.status?.success ? 'a step it needs did not succeed' : `its condition is false: ${String(def.if)}`;
+      this.opts.log.append('step.finished', { step: s.id, data: { status: 'skipped', reason } });
+      return;
+    }
+    if (def.kind === 'approval') return this.requestApproval(s, def, ctx);
+    const attempt = s.attempt + 1;
+    const r: Running = { abort: new AbortController(), lastHeard: this.opts.clock.now(), stuckReported: false };
+    this.running.set(s.id, r);
+    this.opts.log.append('step.started', { step: s.id, attempt });
+    this.armStuck(s.id, r, def);
+    const wf = this.state.workflow.compiled.definition;
+    executeStep({
+      repoRoot: this.opts.repoRoot,
+      paths: this.opts.paths,
+      session: this.state,
+      step: s,
+      def,
+      defaults: wf.defaults ?? {},
+      workflowEnv: wf.env ?? {},
+      attempt,
+      ctx,
+      selfContext: (outputs) => this.evalContext(s, def, needs, outputs),
+      baseEnv: this.opts.baseEnv ?? process.env,
+      masker: this.opts.masker,
+      signal: r.abort.signal,
+      heard: () => this.heard(s.id),
+      finding: (f) => this.opts.log.append('step.finding', { step: s.id, attempt, data: { finding: f } }),
+    })
+      .catch((e: unknown): StepOutcome => ({ status: 'failed', reason: `internal error (please report it): ${e instanceof Error ? e.message : String(e)}`, outputs: {} }))
+      .then((outcome) => this.stepEnded(s.id, def, attempt, outcome), () => undefined);
+  }
+
+  private stepEnded(id: string, def: CompiledStep, attempt: number, outcome: StepOutcome): void {
+    const r = this.running.get(id);
+    r?.stuckTimer?.cancel();
+    this.running.delete(id);
+    if (this.over) return;
+    const retryNow = this.retryNow.delete(id);
+    const cancelled = this.cancelRequested !== undefined;
+    let status = outcome.status;
+    if (cancelled && status !== 'succeeded') status = 'cancelled';
+    const data = { status: retryNow && !cancelled ? 'failed' : status, ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}), ...(outcome.reason ? { reason: retryNow && !cancelled ? 'retried on request' : outcome.reason } : retryNow ? { reason: 'retried on request' } : {}), outputs: outcome.outputs, ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) };
+    const policy = def.retry ?? this.state.workflow.compiled.definition.defaults?.retry;
+    const max = Math.max(1, policy?.max_attempts ?? 1);
+    const retryable = (status === 'failed' || status === 'timed_out') && !cancelled;
+    if (retryNow && !cancelled) {
+      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request' } });
+      this.pump();
+      return;
+    }
+    if (retryable && attempt < max && !this.pauseRequested) {
+      const base = parseDuration(policy?.backoff) ?? 1000;
+      const factor = policy?.factor ?? 2;
+      const cap = parseDuration(policy?.max_backoff) ?? Number.POSITIVE_INFINITY;
+      const delay = Math.min(base * Math.pow(factor, attempt - 1), cap);
+      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: delay, reason: `attempt ${attempt} of ${max} ${status}${outcome.reason ? `: ${outcome.reason}` : ''}; retrying in ${Math.round(delay)} ms` } });
+      this.retryTimers.set(
+        id,
+        this.opts.clock.setTimeout(() => {
+          this.retryTimers.delete(id);
+          this.pump();
+        }, delay),
+      );
+      return;
+    }
+    this.opts.log.append('step.finished', { step: id, attempt, data });
+    if ((status === 'failed' || status === 'timed_out') && !this.continues(this.state.steps[id])) this.noteFailure(id);
+    this.snapshot.maybeWrite(this.state);
+    this.pump();
+  }
+
+  private noteFailure(id: string): void {
+    const s = this.state.steps[id];
+    if (this.continues(s)) return;
+    this.failed ??= `step ${id} ${s.status}${s.reason ? `: ${s.reason}` : ''}`;
+  }
+
+  // ---- approvals and stuck ----------------------------------------------------------------
+
+  private requestApproval(s: StepState, def: CompiledStep, ctx: EvalContext): void {
+    let question: string;
+    try {
+      question = this.opts.masker.mask(interpolate(def.approval ?? '', ctx));
+    } catch {
+      question = def.approval ?? '';
+    }
+    const w: Running = { abort: new AbortController(), lastHeard: this.opts.clock.now(), stuckReported: false };
+    this.waiting.set(s.id, w);
+    this.opts.log.append('step.started', { step: s.id, attempt: s.attempt + 1 });
+    this.opts.log.append('approval.requested', { step: s.id, data: { question } }, { sync: true });
+    this.armStuck(s.id, w, def);
+    this.snapshot.write(this.state);
+  }
+
+  private stuckAfter(def: CompiledStep): number {
+    return parseDuration(def.stuck_after) ?? parseDuration(this.state.workflow.compiled.definition.defaults?.stuck_after) ?? this.opts.stuckAfterMs ?? 300_000;
+  }
+
+  private armStuck(id: string, r: Running, def: CompiledStep): void {
+    const after = this.stuckAfter(def);
+    const check = (): void => {
+      if (this.over || (!this.running.has(id) && !this.waiting.has(id))) return;
+      const silent = this.opts.clock.now() - r.lastHeard;
+      if (silent >= after) {
+        if (!r.stuckReported) {
+          r.stuckReported = true;
+          this.opts.log.append('step.stuck', { step: id, data: { lastHeardAt: new Date(r.lastHeard).toISOString(), silentMs: silent } }, { flush: true });
+        }
+        r.stuckTimer = this.opts.clock.setTimeout(check, after);
+      } else r.stuckTimer = this.opts.clock.setTimeout(check, after - silent);
+    };
+    r.stuckTimer = this.opts.clock.setTimeout(check, after);
+  }
+
+  private heard(id: string): void {
+    const r = this.running.get(id);
+    if (!r) return;
+    r.lastHeard = this.opts.clock.now();
+    if (r.stuckReported) {
+      r.stuckReported = false;
+      this.opts.log.append('step.heartbeat', { step: id });
+    }
+  }
+
+  private stopWatching(id: string, from: Map<string, Running>): void {
+    from.get(id)?.stuckTimer?.cancel();
+    from.delete(id);
+  }
+
+  // ---- the end ----------------------------------------------------------------------------
+
+  private pauseNow(): void {
+    this.opts.log.append('session.paused', { data: { reason: 'paused on request' } }, { sync: true });
+    this.end();
+  }
+
+  private finish(status: SessionStatus, reason?: string, cancelPending = false): void {
+    if (cancelPending) {
+      for (const id of this.state.order) {
+        const s = this.state.steps[id];
+        if (s.status === 'pending') this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason: reason ?? 'cancelled' } });
+      }
+    }
+    this.opts.log.append('session.finished', { data: { status, ...(reason ? { reason } : {}) } }, { sync: true });
+    this.end();
+  }
+
+  private end(): void {
+    this.over = true;
+    this.deadlineTimer?.cancel();
+    this.watcher?.close();
+    for (const w of this.waiting.values()) w.stuckTimer?.cancel();
+    finalize(this.state);
+    this.snapshot.write(this.state);
+    this.done(this.state);
+  }
+
+  /** For callers that hold a runner in-process (tests, the CLI): the same as a control command. */
+  get isOver(): boolean {
+    return this.over || isAtRest(this.state.status);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Secrets (workflow-format.md `secrets.X`; sessions.md: secrets never reach the disk).
+ *
+ * resolveSecrets: from `ORCHESTRATOR_SECRET_<NAME>` environment variables, then files
+ * `<repoRoot>/.orchestrator/secrets/<NAME>`, then `<homeDir>/.orchestrator/secrets/<NAME>`; the
+ * first source that has a name wins (env > repo > home). Names are case-sensitive, as written.
+ * A file's value is its content minus one trailing newline (`\n` or `\r\n`); env values are verbatim.
+ * Only names matching `[A-Za-z_][A-Za-z0-9_-]*` are secrets (what `secrets.X` can name), so
+ * `.gitignore`, `README.md` or editor backups (`KEY~`) in a secrets folder are not read. A missing
+ * folder is no secret; any other read error (e.g. permissions) throws, naming the file.
+ *
+ * Masker: replaces every occurrence of each secret value with `***`, and of the forms a value
+ * commonly takes in logs:
+ * - base64, standard and URL-safe, padded and not, of the value and of the value plus "\n"
+ *   (`echo $SECRET | base64`);
+ * - the value inside a longer base64 text (e.g. `echo -n "user:$TOKEN" | base64` for basic auth):
+ *   the part of its base64 that does not depend on its neighbours, for each of the 3 alignments
+ *   (as the Azure Pipelines agent does). Only such fragments of 8+ characters are used: a shorter
+ *   one would hit unrelated text too often;
+ * - the value as escaped in a JSON string and percent-encoded (when those differ);
+ * - each line (3+ characters, trimmed) of a multi-line value, since callers mask line by line.
+ * Overlapping matches (one secret inside another, or two that overlap) are masked as one span
+ * covering both, so no piece of either leaks; the result is the same whatever the order of the
+ * values (longest forms are tried first). Plain string search: no regex, so any character is safe.
+ *
+ * Values shorter than 3 characters are not searched inside text: masking `a` or `1` would turn
+ * every log into asterisks and, worse, point at the secret's value by where the asterisks fall.
+ * They (and their base64 forms) are still masked when they are a whole string on their own: a
+ * complete line or a string value in maskDeep whose trimmed content equals one is `***`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export const SECRET_ENV_PREFIX = 'ORCHESTRATOR_SECRET_';
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Shorter values are masked only as whole strings (see above). */
+export const MIN_SECRET_LENGTH = 3;
+const MIN_FRAGMENT_LENGTH = 8;
+export const MASK = '***';
+
+export interface SecretSources {
+  env: Record<string, string | undefined>;
+  repoRoot?: string;
+  homeDir?: string;
+}
+
+function readSecretDir(dir: string, into: Map<string, string>): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw e;
+  }
+  for (const name of names.sort()) {
+    if (!SECRET_NAME_PATTERN.test(name) || into.has(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      if (!statSync(file).isFile()) continue;
+      into.set(name, readFileSync(file, 'utf8').replace(/\r?\n$/, ''));
+    } catch (e) {
+      throw new Error(`cannot read the secret ${name} from ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+export function resolveSecrets({ env, repoRoot, homeDir }: SecretSources): Map<string, string> {
+  const secrets = new Map<string, string>();
+  for (const key of Object.keys(env).sort()) {
+    const value = env[key];
+    if (!key.startsWith(SECRET_ENV_PREFIX) || value === undefined) continue;
+    const name = key.slice(SECRET_ENV_PREFIX.length);
+    if (SECRET_NAME_PATTERN.test(name)) secrets.set(name, value);
+  }
+  if (repoRoot) readSecretDir(path.join(repoRoot, '.orchestrator', 'secrets'), secrets);
+  if (homeDir) readSecretDir(path.join(homeDir, '.orchestrator', 'secrets'), secrets);
+  return secrets;
+}
+
+const toUrlSafe = (b64: string): string => b64.replace(/\+/g, '-').replace(/\//g, '_');
+const unpad = (b64: string): string => b64.replace(/=+$/, '');
+
+/** The base64 forms of a value (see the module comment). Fragments are the unaligned parts. */
+export function base64Forms(value: string): { whole: string[]; fragments: string[] } {
+  const whole = new Set<string>();
+  for (const v of [value, `${value}\n`]) {
+    const b64 = Buffer.from(v, 'utf8').toString('base64');
+    for (const f of [b64, unpad(b64)]) {
+      whole.add(f);
+      whole.add(toUrlSafe(f));
+    }
+  }
+  const fragments = new Set<string>();
+  const bytes = Buffer.from(value, 'utf8');
+  for (const shift of [0, 1, 2]) {
+    const enc = unpad(Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64'));
+    // Leading chars mixing filler bits: 0, 2 or 3. The last char mixes in the next byte unless aligned.
+    const start = [0, 2, 3][shift];
+    const end = (shift + bytes.length) % 3 === 0 ? enc.length : enc.length - 1;
+    const frag = enc.slice(start, end);
+    if (frag.length >= MIN_FRAGMENT_LENGTH) {
+      fragments.add(frag);
+      fragments.add(toUrlSafe(frag));
+    }
+  }
+  return { whole: [...whole], fragments: [...fragments] };
+}
+
+export class Masker {
+  /** Searched anywhere in text, longest first. */
+  private readonly needles: string[];
+  /** Masked only when a whole (trimmed) string equals one. */
+  private readonly wholeOnly: Set<string>;
+
+  constructor(values: Iterable<string>) {
+    const needles = new Set<string>();
+    const wholeOnly = new Set<string>();
+    for (const value of new Set(values)) {
+      if (value.trim() === '') continue;
+      const b64 = base64Forms(value);
+      if (value.length < MIN_SECRET_LENGTH) {
+        for (const f of [value, ...b64.whole]) wholeOnly.add(f);
+        continue;
+      }
+      for (const f of [value, ...b64.whole, ...b64.fragments, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) needles.add(f);
+      if (/[\r\n]/.test(value)) {
+        for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_SECRET_LENGTH) needles.add(line.trim());
+      }
+    }
+    this.needles = [...needles].filter((n) => n.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+    this.wholeOnly = wholeOnly;
+  }
+
+  /** True when there is nothing to mask. */
+  get empty(): boolean {
+    return this.needles.length === 0 && this.wholeOnly.size === 0;
+  }
+
+  mask(text: string): string {
+    if (text === '' || this.empty) return text;
+    const core = text.trim();
+    if (this.wholeOnly.has(core)) return text.replace(core, MASK);
+    // Every occurrence of every needle (overlapping ones too) as [start, end) spans, then merged.
+    const spans: [number, number][] = [];
+    for (const n of this.needles) {
+      for (let at = text.indexOf(n); at >= 0; at = text.indexOf(n, at + 1)) spans.push([at, at + n.length]);
+    }
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let out = '';
+    let pos = 0;
+    let [start, end] = spans[0];
+    for (const [s, e] of spans.slice(1)) {
+      if (s <= end) end = Math.max(end, e);
+      else {
+        out += text.slice(pos, start) + MASK;
+        pos = end;
+        [start, end] = [s, e];
+      }
+    }
+    return out + text.slice(pos, start) + MASK + text.slice(end);
+  }
+
+  /** A copy of a JSON-like value with every string inside masked; keys are left as they are. */
+  maskDeep<T>(value: T): T {
+    return this.deep(value, new WeakMap()) as T;
+  }
+
+  private deep(value: unknown, seen: WeakMap<object, unknown>): unknown {
+    if (typeof value === 'string') return this.mask(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (seen.has(value)) return seen.get(value);
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      seen.set(value, out);
+      for (const v of value) out.push(this.deep(v, seen));
+      return out;
+    }
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) return value; // Dates, Buffers, class instances: as they are.
+    const out: Record<string, unknown> = {};
+    seen.set(value, out);
+    // defineProperty, not assignment: a key such as `__proto__` stays an ordinary key.
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: this.deep(v, seen), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+}

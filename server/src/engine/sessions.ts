@@ -1,0 +1,295 @@
+/**
+ * Starting, resuming and controlling sessions: what the CLI and the host both call.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compileWorkflow, matrixInstances, type CompiledWorkflow } from '../workflow/plan';
+import { LineIndex } from '../workflow/problems';
+import { validateWorkflow } from '../workflow/validate';
+import { appendControl, type ControlCommand } from '../store/control';
+import { EventLog, readEvents } from '../store/eventLog';
+import { acquireLock, type LockHandle } from '../store/lock';
+import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
+import { SnapshotWriter } from '../store/snapshot';
+import { systemClock, type Clock } from './clock';
+import { SessionRunner } from './runner';
+import { Masker, resolveSecrets } from './secrets';
+import { applyEvent, finalize, initialState, type StartedData } from './state';
+import { isAtRest, isStepDone, type SessionEvent, type SessionState } from './types';
+
+/** Bad input from the user (exit code 2): the message says what to do. */
+export class InputError extends Error {}
+
+/** The repository root: the nearest folder upward with .git or .orchestrator. */
+export function findRepoRoot(start: string): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, '.orchestrator')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(start);
+    dir = up;
+  }
+}
+
+const fileExists = (p: string): boolean => {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** Validates and compiles a workflow file; any error is an InputError listing the problems. */
+export function loadWorkflowFile(file: string): CompiledWorkflow {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError(`cannot read workflow '${file}': no such file`);
+  }
+  const v = validateWorkflow(text, { file: path.resolve(file), fileExists });
+  const errors = v.problems.filter((p) => p.severity === 'error');
+  if (errors.length) {
+    const idx = new LineIndex(text);
+    const lines = errors.slice(0, 20).map((p) => {
+      const pos = idx.position(p.span.start);
+      return `${file}:${pos.line + 1}:${pos.character + 1} error ${p.code} ${p.message}`;
+    });
+    throw new InputError(`${lines.join('\n')}\nthe workflow has ${errors.length} error(s): fix them (orchestrator validate ${file})`);
+  }
+  return compileWorkflow(v);
+}
+
+/** Inputs given as text (`--input k=v`) checked and typed against the workflow's declarations. */
+export function resolveInputs(w: CompiledWorkflow, given: Record<string, string>): Record<string, string | number | boolean> {
+  const decl = w.definition.inputs ?? {};
+  const out: Record<string, string | number | boolean> = {};
+  for (const k of Object.keys(given)) {
+    if (!(k in decl)) throw new InputError(`unknown input '${k}': this workflow declares ${Object.keys(decl).length ? Object.keys(decl).join(', ') : 'no inputs'}`);
+  }
+  for (const [name, d] of Object.entries(decl)) {
+    const raw = given[name];
+    if (raw === undefined) {
+      if (d.default !== undefined && d.default !== null) out[name] = d.default;
+      else if (d.required) throw new InputError(`input '${name}' is required${d.description ? ` (${d.description})` : ''}: pass --input ${name}=...`);
+      continue;
+    }
+    let value: string | number | boolean = raw;
+    if (d.type === 'number') {
+      value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) throw new InputError(`input '${name}' must be a number, not '${raw}'`);
+    } else if (d.type === 'boolean') {
+      if (!/^(true|false)$/i.test(raw)) throw new InputError(`input '${name}' must be true or false, not '${raw}'`);
+      value = raw.toLowerCase() === 'true';
+    }
+    if (d.enum && !d.enum.some((e) => String(e) === String(value))) throw new InputError(`input '${name}' must be one of ${d.enum.map(String).join(', ')}, not '${raw}'`);
+    out[name] = value;
+  }
+  return out;
+}
+
+export function instancesOf(w: CompiledWorkflow): { id: string; stepId: string }[] {
+  return w.steps.flatMap((s) => {
+    const inst = matrixInstances(s);
+    return inst.length ? inst.map((id) => ({ id, stepId: s.id })) : [{ id: s.id, stepId: s.id }];
+  });
+}
+
+export interface RunOptions {
+  readonly repoRoot: string;
+  readonly clock?: Clock;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly homeDir?: string;
+  readonly onEvent?: (e: SessionEvent, state: SessionState) => void;
+  /** Lock heartbeat interval (tests shorten it). */
+  readonly snapshotEveryMs?: number;
+}
+
+export interface Started {
+  readonly id: string;
+  readonly paths: SessionPaths;
+  readonly runner: SessionRunner;
+  /** Resolves when the session is at rest. */
+  readonly done: Promise<SessionState>;
+}
+
+function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, lock: LockHandle, opts: RunOptions): Started {
+  const env = opts.env ?? process.env;
+  const secrets = resolveSecrets({ env, repoRoot: opts.repoRoot, homeDir: opts.homeDir ?? os.homedir() });
+  const masker = new Masker([...secrets.values()]);
+  const runner = new SessionRunner(state, {
+    repoRoot: opts.repoRoot,
+    paths,
+    log,
+    lock,
+    clock: opts.clock ?? systemClock,
+    secrets,
+    masker,
+    baseEnv: withoutSecrets(env),
+    defaultConcurrency: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    ...(opts.snapshotEveryMs !== undefined ? { snapshotEveryMs: opts.snapshotEveryMs } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+  const done = runner.run().finally(() => {
+    log.close();
+    lock.release();
+  });
+  return { id: state.id, paths, runner, done };
+}
+
+/** Steps do not inherit ORCHESTRATOR_SECRET_* variables: secrets reach them only through expressions. */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('ORCHESTRATOR_SECRET_')) out[k] = v;
+  return out;
+}
+
+export async function startSession(file: string, given: Record<string, string>, opts: RunOptions & { id?: string }): Promise<Started> {
+  const compiled = loadWorkflowFile(file);
+  const inputs = resolveInputs(compiled, given);
+  const id = opts.id ?? newSessionId();
+  const paths = createSessionDir(opts.repoRoot, id);
+  const lock = await acquireLock(paths.lock);
+  const log = new EventLog(paths.log, id, 0);
+  const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
+  const data: StartedData = { workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) };
+  const started = log.append('session.started', { data: data as unknown as Record<string, unknown> }, { sync: true });
+  const state = initialState(started);
+  new SnapshotWriter(paths.state, log, 0).write(state);
+  opts.onEvent?.(started, state);
+  return makeRunner(state, paths, log, lock, opts);
+}
+
+export interface ResumeOptions extends RunOptions {
+  readonly from?: string;
+  readonly reload?: boolean;
+}
+
+export interface ResumePlan {
+  readonly reset: string[];
+  readonly warnings: string[];
+}
+
+export async function resumeSession(id: string, opts: ResumeOptions): Promise<Started & ResumePlan> {
+  const loaded = loadSession(opts.repoRoot, id);
+  if (loaded.owner) throw new InputError(`session ${id} is running: it is owned by process ${loaded.owner.pid} on ${loaded.owner.host}; pause or cancel it first`);
+  const lock = await acquireLock(loaded.paths.lock);
+  try {
+    // Read again under the lock: the session may have moved on since.
+    const fresh = loadSession(opts.repoRoot, id);
+    let state = fresh.state;
+    const warnings = [...fresh.warnings];
+    if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
+    const file = path.resolve(opts.repoRoot, state.workflow.file);
+    let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;
+    let current: CompiledWorkflow | undefined;
+    try {
+      current = fs.existsSync(file) ? loadWorkflowFile(file) : undefined;
+    } catch (e) {
+      if (opts.reload) throw e;
+      warnings.push(`the workflow file no longer validates; resuming with the definition stored in the session`);
+    }
+    if (current && current.hash !== state.workflow.hash) {
+      if (!opts.reload) warnings.push(`the workflow file changed since the session started; resuming with the stored definition (pass --reload to take the new one)`);
+      else {
+        const oldIds = new Set(state.workflow.compiled.steps.map((s) => s.id));
+        const newIds = new Set(current.steps.map((s) => s.id));
+        const added = [...newIds].filter((x) => !oldIds.has(x));
+        const removed = [...oldIds].filter((x) => !newIds.has(x));
+        if (added.length || removed.length) throw new InputError(`--reload needs the same step ids: the file ${added.length ? `adds ${added.join(', ')}` : ''}${added.length && removed.length ? ' and ' : ''}${removed.length ? `removes ${removed.join(', ')}` : ''}; start a new session instead`);
+        workflowUpdate = { workflow: { ...state.workflow, hash: current.hash, name: current.name, compiled: current }, instances: instancesOf(current) };
+      }
+    } else if (opts.reload && !current) throw new InputError(`--reload: the workflow file ${state.workflow.file} does not exist any more`);
+
+    const compiled = workflowUpdate?.workflow.compiled ?? state.workflow.compiled;
+    const instances = workflowUpdate?.instances ?? state.order.map((i) => ({ id: i, stepId: state.steps[i].stepId }));
+    let reset: string[];
+    if (opts.from) {
+      const target = compiled.steps.find((s) => s.id === opts.from || instances.some((i) => i.id === opts.from && i.stepId === s.id));
+      if (!target) throw new InputError(`--from: no step '${opts.from}' in session ${id} (steps: ${compiled.steps.map((s) => s.id).join(', ')})`);
+      const down = downstream(compiled, target.id);
+      reset = instances.filter((i) => down.has(i.stepId) && (i.stepId !== target.id || opts.from === target.id || i.id === opts.from)).map((i) => i.id);
+    } else {
+      reset = instances.filter((i) => {
+        const s = state.steps[i.id];
+        return !s || !(s.status === 'succeeded' || s.status === 'skipped' || s.status === 'pending');
+      }).map((i) => i.id);
+    }
+    // Cut a torn last line before appending.
+    const read = readEvents(fresh.paths.log);
+    if (read.torn) fs.truncateSync(fresh.paths.log, read.endOffset);
+    const log = new EventLog(fresh.paths.log, id, Math.max(state.seq, read.events.at(-1)?.seq ?? 0));
+    const listener = log.onEvent((e) => {
+      state = applyEvent(state, e);
+    });
+    log.append('session.resumed', { data: { reset, ...(opts.from ? { from: opts.from } : {}), ...(workflowUpdate ? { workflow: workflowUpdate.workflow, instances: workflowUpdate.instances } : {}) } }, { sync: true });
+    listener();
+    return { ...makeRunner(state, fresh.paths, log, lock, opts), reset, warnings };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+function downstream(w: CompiledWorkflow, from: string): Set<string> {
+  const out = new Set([from]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const s of w.steps) if (!out.has(s.id) && s.needs.some((n) => out.has(n))) {
+      out.add(s.id);
+      grew = true;
+    }
+  }
+  return out;
+}
+
+/**
+ * A control command: sent to the live runner through control.jsonl, or, when the session has
+ * none, applied directly where that makes sense (cancel of a session at rest).
+ */
+export async function controlSession(repoRoot: string, id: string, command: ControlCommand): Promise<{ applied: 'sent' | 'done'; state: SessionState }> {
+  const loaded = loadSession(repoRoot, id);
+  const st = loaded.state;
+  if (command.type === 'approve' || command.type === 'reject') {
+    const step = st.steps[command.step];
+    if (!step) throw new InputError(`session ${id} has no step '${command.step}'`);
+    if (step.status !== 'waiting') throw new InputError(`step '${command.step}' of session ${id} is not waiting for approval (it is ${step.status})`);
+  }
+  if (loaded.owner) {
+    appendControl(loaded.paths.control, command);
+    return { applied: 'sent', state: st };
+  }
+  switch (command.type) {
+    case 'cancel': {
+      if (st.status === 'succeeded' || st.status === 'cancelled') throw new InputError(`session ${id} already ${st.status}: nothing to cancel`);
+      const lock = await acquireLock(loaded.paths.lock);
+      try {
+        const now = loadSession(repoRoot, id);
+        const log = new EventLog(loaded.paths.log, id, now.state.seq);
+        let state = now.state;
+        log.onEvent((e) => {
+          state = applyEvent(state, e);
+        });
+        const reason = command.reason ?? `cancelled${command.by ? ` by ${command.by}` : ''}`;
+        for (const sid of state.order) if (!isStepDone(state.steps[sid].status)) log.append('step.finished', { step: sid, data: { status: 'cancelled', reason } });
+        log.append('session.finished', { data: { status: 'cancelled', reason } }, { sync: true });
+        new SnapshotWriter(loaded.paths.state, log, 0).write(finalize(state));
+        log.close();
+        return { applied: 'done', state };
+      } finally {
+        lock.release();
+      }
+    }
+    case 'pause':
+      throw new InputError(`session ${id} is not running (it is ${st.status}): there is nothing to pause`);
+    case 'approve':
+    case 'reject':
+      throw new InputError(`session ${id} has no live runner (it is ${st.status}): resume it (orchestrator resume ${id}), then answer the approval`);
+    case 'retry':
+      throw new InputError(`session ${id} is not running (it is ${st.status}): run the step again with orchestrator resume ${id} --from ${command.step}`);
+  }
+}
+
+export { isAtRest, sessionPaths };

@@ -1,0 +1,34 @@
+/** Stuck steps and stale approvals across the sessions of a repository (sessions.md, "Stuck"). */
+import { parseDuration } from '../workflow/durations';
+import { listSessions } from '../store/sessionStore';
+import type { SessionState } from './types';
+
+export interface StuckItem {
+  session: string;
+  workflow: string;
+  step: string;
+  kind: 'silent' | 'approval';
+  lastHeardAt: string;
+  silentMs: number;
+}
+
+export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
+  if (s.status !== 'running' && s.status !== 'waiting') return [];
+  const wf = s.workflow.compiled;
+  const out: StuckItem[] = [];
+  for (const id of s.order) {
+    const st = s.steps[id];
+    const def = wf.steps.find((d) => d.id === st.stepId);
+    const after = parseDuration(def?.stuck_after) ?? parseDuration(wf.definition.defaults?.stuck_after) ?? 300_000;
+    const heard = st.lastHeardAt ?? st.startedAt;
+    if (!heard) continue;
+    const silentMs = Math.max(0, now - Date.parse(heard));
+    if (st.status === 'running' && st.stuck) out.push({ session: s.id, workflow: s.workflow.name, step: id, kind: 'silent', lastHeardAt: heard, silentMs });
+    else if (st.status === 'waiting' && (st.stuck || silentMs >= after)) out.push({ session: s.id, workflow: s.workflow.name, step: id, kind: 'approval', lastHeardAt: heard, silentMs });
+  }
+  return out;
+}
+
+export function stuckSteps(repoRoot: string, now = Date.now()): StuckItem[] {
+  return listSessions(repoRoot).sessions.flatMap((l) => stuckInSession(l.state, now));
+}

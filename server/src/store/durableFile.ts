@@ -1,0 +1,70 @@
+/**
+ * A lowdb adapter that is really durable: write a temp file, fsync it, rename it over the
+ * target, fsync the directory. A crash at any instant leaves either the old or the new file,
+ * both complete. (lowdb's own JSONFile renames without fsync, and JSONFilePreset switches to
+ * memory when NODE_ENV=test; neither is used here.)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Adapter } from 'lowdb';
+
+export class CorruptFileError extends Error {
+  constructor(readonly file: string, cause: unknown) {
+    super(`${file} does not parse: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+let counter = 0;
+
+export function writeFileDurably(file: string, data: string): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  const dfd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dfd);
+  } finally {
+    fs.closeSync(dfd);
+  }
+}
+
+/** Reads and parses a JSON file: null when it does not exist, CorruptFileError when it does not parse. */
+export function readJsonFile<T>(file: string): T | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new CorruptFileError(file, e);
+  }
+}
+
+export class DurableJSONFile<T> implements Adapter<T> {
+  constructor(readonly file: string) {}
+
+  read(): Promise<T | null> {
+    return Promise.resolve(readJsonFile<T>(this.file));
+  }
+
+  write(data: T): Promise<void> {
+    writeFileDurably(this.file, JSON.stringify(data));
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Sessions on disk (sessions.md):
+ *   .orchestrator/sessions/<id>/ state.json · log.jsonl · steps/<step>/<attempt>.log · lock
+ * plus control.jsonl (commands from the CLI and the editor to the session's runner) and
+ * runner.log (the detached runner's own stderr).
+ *
+ * Reading a session: the state.json snapshot, then the events the log has after it (the snapshot
+ * records the log offset it reflects). A missing or corrupt snapshot is rebuilt from the log, with
+ * a warning. A session whose status is live but whose lock has no live owner is `interrupted`.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applyEvent, finalize, rebuild } from '../engine/state';
+import type { SessionState } from '../engine/types';
+import { isAtRest } from '../engine/types';
+import { CorruptFileError, readJsonFile } from './durableFile';
+import { readEvents } from './eventLog';
+import { lockStatus, type LockInfo } from './lock';
+
+export interface SessionPaths {
+  readonly dir: string;
+  readonly state: string;
+  readonly log: string;
+  readonly lock: string;
+  readonly control: string;
+  readonly runnerLog: string;
+  stepLog(step: string, attempt: number): string;
+}
+
+/** A step instance id as a safe folder name (matrix ids have brackets, commas and =). */
+export function stepFolder(step: string): string {
+  return step.replace(/[^A-Za-z0-9_.=,[\]-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function sessionsDir(repoRoot: string): string {
+  return path.join(repoRoot, '.orchestrator', 'sessions');
+}
+
+export function sessionPaths(repoRoot: string, id: string): SessionPaths {
+  const dir = path.join(sessionsDir(repoRoot), id);
+  return {
+    dir,
+    state: path.join(dir, 'state.json'),
+    log: path.join(dir, 'log.jsonl'),
+    lock: path.join(dir, 'lock'),
+    control: path.join(dir, 'control.jsonl'),
+    runnerLog: path.join(dir, 'runner.log'),
+    stepLog: (step, attempt) => path.join(dir, 'steps', stepFolder(step), `${attempt}.log`),
+  };
+}
+
+/** Ids sort by start time: 20261121-104512-k3f9. */
+export function newSessionId(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${stamp}-${crypto.randomBytes(3).toString('hex').slice(0, 4)}`;
+}
+
+/** Creates .orchestrator/ (with a .gitignore for the machine-local parts) and the session folder. */
+export function createSessionDir(repoRoot: string, id: string): SessionPaths {
+  const root = path.join(repoRoot, '.orchestrator');
+  fs.mkdirSync(path.join(root, 'sessions'), { recursive: true });
+  const gi = path.join(root, '.gitignore');
+  if (!fs.existsSync(gi)) {
+    // Not "*" as sessions.md sketches: workflows and config.yaml live here and belong in git.
+    fs.writeFileSync(gi, '# Machine-local orchestrator state (see docs/sessions.md)\nsessions/\nsecrets/\n');
+  }
+  const p = sessionPaths(repoRoot, id);
+  fs.mkdirSync(p.dir);
+  return p;
+}
+
+/** What state.json holds: the state plus the log offset it reflects. */
+export interface Snapshot extends SessionState {
+  logOffset: number;
+}
+
+export interface LoadedSession {
+  readonly state: SessionState;
+  /** The owner of the lock when one is alive. */
+  readonly owner?: LockInfo;
+  readonly warnings: string[];
+  readonly paths: SessionPaths;
+}
+
+export class SessionNotFoundError extends Error {}
+
+export function loadSession(repoRoot: string, id: string): LoadedSession {
+  const paths = sessionPaths(repoRoot, id);
+  if (!fs.existsSync(paths.dir)) throw new SessionNotFoundError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  const warnings: string[] = [];
+  let state: SessionState | undefined;
+  let snapshot: Snapshot | null = null;
+  try {
+    snapshot = readJsonFile<Snapshot>(paths.state);
+  } catch (e) {
+    if (!(e instanceof CorruptFileError)) throw e;
+    warnings.push(`state.json of session ${id} does not parse; rebuilt it from log.jsonl`);
+  }
+  if (snapshot) {
+    const tail = readEvents(paths.log, snapshot.logOffset);
+    const { logOffset: _o, ...rest } = snapshot;
+    state = rest;
+    for (const e of tail.events) state = applyEvent(state, e);
+    if (tail.events.length) finalize(state);
+  } else {
+    const all = readEvents(paths.log);
+    if (!warnings.length && all.events.length) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl`);
+    state = rebuild(all.events);
+    if (!state) throw new SessionNotFoundError(`session '${id}' has no readable state.json and no session.started event in log.jsonl: it cannot be read`);
+  }
+  const lock = lockStatus(paths.lock);
+  const owner = lock.state === 'held' ? lock.owner : undefined;
+  if (!isAtRest(state.status) && !owner) {
+    state = { ...state, status: 'interrupted', reason: state.reason ?? 'its runner stopped before the session finished (resume it to continue)' };
+  }
+  return { state, ...(owner ? { owner } : {}), warnings, paths };
+}
+
+/** Session ids, newest first. */
+export function listSessionIds(repoRoot: string): string[] {
+  try {
+    return fs
+      .readdirSync(sessionsDir(repoRoot), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && /^\d{8}-\d{6}-/.test(d.name))
+      .map((d) => d.name)
+      .sort()
+      .reverse();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/** Every readable session, newest first; unreadable ones are reported in warnings. */
+export function listSessions(repoRoot: string): { sessions: LoadedSession[]; warnings: string[] } {
+  const sessions: LoadedSession[] = [];
+  const warnings: string[] = [];
+  for (const id of listSessionIds(repoRoot)) {
+    try {
+      const s = loadSession(repoRoot, id);
+      sessions.push(s);
+      warnings.push(...s.warnings);
+    } catch (e) {
+      warnings.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return { sessions, warnings };
+}
