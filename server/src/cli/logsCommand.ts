@@ -1,6 +1,6 @@
 /** `orchestrator logs ID [STEP] [--follow]`: a step's output as it came, or the session's events. */
 import * as fs from 'node:fs';
-import { isAtRest, type SessionEvent } from '../engine/types';
+import { isAtRest, text, type SessionEvent } from '../engine/types';
 import { readEvents } from '../store/eventLog';
 import { loadSession, sessionPaths } from '../store/sessionStore';
 import { UsageError, type Out } from './output';
@@ -8,7 +8,7 @@ import { repoRoot } from './sessionCommands';
 
 function describeEvent(e: SessionEvent): string {
   const d = e.data ?? {};
-  const extra = e.type === 'step.finished' ? ` ${String(d.status)}${d.reason ? ` — ${String(d.reason)}` : ''}` : e.type === 'session.finished' ? ` ${String(d.status)}${d.reason ? ` — ${String(d.reason)}` : ''}` : e.type === 'step.retrying' ? ` ${String(d.reason ?? '')}` : e.type === 'approval.requested' ? ` ${String(d.question ?? '')}` : e.type === 'approval.answered' ? ` ${String(d.answer)}` : e.type === 'step.finding' ? ` ${String((d.finding as { message?: string } | undefined)?.message ?? '')}` : '';
+  const extra = e.type === 'step.finished' ? ` ${text(d.status)}${d.reason ? ` — ${text(d.reason)}` : ''}` : e.type === 'session.finished' ? ` ${text(d.status)}${d.reason ? ` — ${text(d.reason)}` : ''}` : e.type === 'step.retrying' ? ` ${text(d.reason)}` : e.type === 'approval.requested' ? ` ${text(d.question)}` : e.type === 'approval.answered' ? ` ${text(d.answer)}` : e.type === 'step.finding' ? ` ${String((d.finding as { message?: string } | undefined)?.message ?? '')}` : '';
   return `${e.time} ${e.type}${e.step ? ` ${e.step}` : ''}${e.attempt && e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${extra}`;
 }
 

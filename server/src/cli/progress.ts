@@ -4,7 +4,7 @@
  */
 import { formatDuration } from '../workflow/durations';
 import { progress } from '../engine/state';
-import type { SessionEvent, SessionState } from '../engine/types';
+import { text, type SessionEvent, type SessionState } from '../engine/types';
 import { painter, type Out } from './output';
 
 const ICON: Record<string, string> = { succeeded: '✔', failed: '✖', timed_out: '⏱', cancelled: '■', skipped: '↷', waiting: '?' };
@@ -35,7 +35,7 @@ export class ProgressReporter {
 
   private describe(e: SessionEvent, state: SessionState): string | undefined {
     const s = e.step ? state.steps[e.step] : undefined;
-    const d = (e.data ?? {}) as Record<string, unknown>;
+    const d = e.data ?? {};
     switch (e.type) {
       case 'session.started':
         return `${this.paint('bold', `Session ${state.id}`)}: ${state.workflow.name} (${state.order.length} steps)`;
@@ -50,13 +50,13 @@ export class ProgressReporter {
         return `  ${this.paint(color, ICON[s.status] ?? '·')} ${s.id} ${s.status}${dur}${s.reason && s.status !== 'succeeded' ? this.paint('dim', ` — ${s.reason}`) : ''}`;
       }
       case 'step.retrying':
-        return `  ${this.paint('yellow', '↻')} ${e.step}: ${String(d.reason ?? 'retrying')}`;
+        return `  ${this.paint('yellow', '↻')} ${e.step}: ${text(d.reason, 'retrying')}`;
       case 'step.stuck':
-        return `  ${this.paint('yellow', '⚠')} ${e.step} is stuck: silent since ${String(d.lastHeardAt ?? '?')}`;
+        return `  ${this.paint('yellow', '⚠')} ${e.step} is stuck: silent since ${text(d.lastHeardAt, '?')}`;
       case 'approval.requested':
-        return `  ${this.paint('cyan', '?')} ${e.step} waits for approval: ${String(d.question ?? '')}\n    orchestrator approve ${state.id} ${e.step}   |   orchestrator reject ${state.id} ${e.step} --reason "..."`;
+        return `  ${this.paint('cyan', '?')} ${e.step} waits for approval: ${text(d.question)}\n    orchestrator approve ${state.id} ${e.step}   |   orchestrator reject ${state.id} ${e.step} --reason "..."`;
       case 'approval.answered':
-        return `  ${e.step}: ${String(d.answer)}${d.by ? ` by ${String(d.by)}` : ''}`;
+        return `  ${e.step}: ${text(d.answer)}${d.by ? ` by ${text(d.by)}` : ''}`;
       case 'session.paused':
         return `${this.paint('yellow', 'Paused')}: resume with orchestrator resume ${state.id}`;
       case 'session.finished': {

@@ -1,13 +1,12 @@
 /** `orchestrator run|resume|list|show|pause|cancel|approve|reject|stuck|findings`. */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDuration } from '../workflow/durations';
 import { findingsToSarif } from '../engine/sarif';
-import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, startSession, type Started } from '../engine/sessions';
+import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, spawnRunner, startSession, type Started } from '../engine/sessions';
 import { progress } from '../engine/state';
 import { isAtRest, type SessionState } from '../engine/types';
-import { loadSession, listSessions, newSessionId, sessionPaths, SessionNotFoundError } from '../store/sessionStore';
+import { loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
@@ -89,34 +88,11 @@ export async function resumeCommand(id: string, opts: CommonOptions & { from?: s
   return follow(started, out, opts);
 }
 
-/** Starts `orchestrator <args>` as a detached runner that outlives this process; waits until it owns the session. */
+/** Starts a detached runner (see engine/sessions.ts spawnRunner) and prints the session id. */
 export async function detach(args: string[], root: string, id: string, out: Out, opts: CommonOptions): Promise<number> {
-  const paths = sessionPaths(root, id);
   const cli = process.argv[1] && fs.existsSync(process.argv[1]) ? process.argv[1] : path.join(__dirname, 'cli.js');
-  fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
-  const logFd = fs.openSync(path.join(path.dirname(paths.dir), `.${id}.runner.log`), 'a');
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ORCHESTRATOR_REPO: root } });
-  fs.closeSync(logFd);
-  let exited: number | null = null;
-  child.on('exit', (c) => (exited = c ?? 1));
-  child.unref();
-  const t0 = Date.now();
-  while (Date.now() - t0 < 15_000) {
-    const owned = (() => {
-      try {
-        return !!loadSession(root, id).owner;
-      } catch {
-        return false;
-      }
-    })();
-    if (owned) break;
-    if (exited !== null) {
-      const log = fs.readFileSync(path.join(path.dirname(paths.dir), `.${id}.runner.log`), 'utf8');
-      throw new UsageError(`the session runner exited at once (code ${exited}):\n${log.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  if (opts.json) out.stdout.write(JSON.stringify({ id, pid: child.pid }) + '\n');
+  const pid = await spawnRunner(cli, args, root, id);
+  if (opts.json) out.stdout.write(JSON.stringify({ id, pid }) + '\n');
   else out.stdout.write(`${id}\n`);
   return 0;
 }

@@ -263,7 +263,7 @@ export class SessionRunner {
         const key = part.slice(0, eq);
         const raw = part.slice(eq + 1);
         const original = def.matrix[key]?.find((v) => String(v) === raw);
-        matrix[key] = (original ?? raw) as Value;
+        matrix[key] = original ?? raw;
       }
     }
     const success = needs.every((n) => n.status === 'succeeded' || (n.status !== 'skipped' && isStepDone(n.status) && n.status !== 'cancelled' && this.continues(n)));

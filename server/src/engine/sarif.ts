@@ -234,7 +234,7 @@ export function findingsToSarif(findings: Finding[], opts: ToSarifOptions): Log 
       if (index === undefined) {
         index = rules.length;
         ruleIndex.set(f.rule, index);
-        rules.push({ id: f.rule, name: f.rule });
+        rules.push({ id: f.rule });
       }
       result.ruleId = f.rule;
       result.ruleIndex = index;

@@ -1,6 +1,7 @@
 /**
  * Starting, resuming and controlling sessions: what the CLI and the host both call.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -290,6 +291,36 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
     case 'retry':
       throw new InputError(`session ${id} is not running (it is ${st.status}): run the step again with orchestrator resume ${id} --from ${command.step}`);
   }
+}
+
+/**
+ * Starts `node <cli> <args>` as a detached runner that outlives the caller (a terminal, or the
+ * editor's host across a window reload), and waits until it owns the session. Its stderr goes
+ * to `.orchestrator/sessions/.<id>.runner.log`. Returns the runner's pid.
+ */
+export async function spawnRunner(cli: string, args: string[], root: string, id: string): Promise<number> {
+  const paths = sessionPaths(root, id);
+  fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
+  const logFile = path.join(path.dirname(paths.dir), `.${id}.runner.log`);
+  const logFd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ORCHESTRATOR_REPO: root } });
+  fs.closeSync(logFd);
+  let exited: number | null = null;
+  child.on('exit', (c) => (exited = c ?? 1));
+  child.unref();
+  const t0 = Date.now();
+  while (Date.now() - t0 < 15_000) {
+    let owned = false;
+    try {
+      owned = !!loadSession(root, id).owner;
+    } catch {
+      /* not created yet */
+    }
+    if (owned) return child.pid ?? 0;
+    if (exited !== null) throw new InputError(`the session runner exited at once (code ${String(exited)}):\n${fs.readFileSync(logFile, 'utf8').trim()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new InputError(`the session runner did not start within 15 s; see ${logFile}`);
 }
 
 export { isAtRest, sessionPaths };

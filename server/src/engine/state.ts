@@ -4,7 +4,7 @@
  */
 import type { CompiledWorkflow } from '../workflow/plan';
 import { mergeFindings } from './merge';
-import { isAtRest, isStepDone, type RawFinding, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
+import { isAtRest, isStepDone, text, type RawFinding, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
 
 export interface StartedData {
   workflow: { name: string; file: string; hash: string; compiled: CompiledWorkflow };
@@ -42,7 +42,7 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
   if (e.seq <= state.seq && e.type !== 'session.started') return state; // already applied
   state.seq = e.seq;
   state.updatedAt = e.time;
-  const data = (e.data ?? {}) as Record<string, unknown>;
+  const data = e.data ?? {};
   if (typeof data.control === 'number') state.controlApplied = Math.max(state.controlApplied, data.control);
   const step = e.step ? state.steps[e.step] : undefined;
   switch (e.type) {
@@ -99,7 +99,7 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
     case 'approval.requested':
       if (step) {
         step.status = 'waiting';
-        step.approval = { question: String(data.question ?? '') };
+        step.approval = { question: text(data.question) };
         step.lastHeardAt = e.time;
       }
       break;

@@ -125,3 +125,11 @@ export interface SessionEvent {
   attempt?: number;
   data?: Record<string, unknown>;
 }
+
+/** Event data values as text (strings as they are, anything else as JSON). */
+export function text(v: unknown, fallback = ''): string {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}

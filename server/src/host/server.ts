@@ -18,6 +18,8 @@ import { compileWorkflow, formatPlan, planWorkflow } from '../workflow/plan';
 import type { LineIndex } from '../workflow/problems';
 import type { Validation } from '../workflow/validate';
 import { DocumentValidator, filePathOf, isWorkflowUri, validateDocument, type Logger } from './documents';
+import { SessionHost } from './sessions';
+import { findRepoRoot } from '../engine/sessions';
 import { codeLenses, completion, documentSymbols, hover, toDiagnostic, toRange } from './language';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -56,10 +58,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return validator.current(uri, doc.version, doc.getText());
   };
 
+  let sessions: SessionHost | undefined;
   connection.onInitialize((params): InitializeResult => {
-    const opts = (params.initializationOptions ?? {}) as { logLevel?: string; trusted?: boolean };
+    const opts = (params.initializationOptions ?? {}) as { logLevel?: string; trusted?: boolean; repoRoot?: string };
     if (LEVELS.includes(opts.logLevel as Level)) level = opts.logLevel as Level;
     if (typeof opts.trusted === 'boolean') trusted = opts.trusted;
+    const folder = opts.repoRoot ?? params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    const dir = folder ? (folder.startsWith('file:') ? filePathOf(folder) : folder) : undefined;
+    if (dir) {
+      sessions = new SessionHost(connection, { repoRoot: findRepoRoot(dir), trusted: () => trusted, log });
+    }
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
@@ -134,6 +142,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const plan = planWorkflow(compileWorkflow(validation));
     return { ok: true, ...plan, text: formatPlan(plan) };
   });
+
+  connection.onInitialized(() => {
+    try {
+      sessions?.start();
+    } catch (e) {
+      log.error(`cannot follow the sessions of this workspace: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  connection.onShutdown(() => sessions?.stop());
 
   documents.listen(connection);
   connection.listen();

@@ -4,6 +4,9 @@
  * Each message says which way it flows. Positions in these messages are LSP's (0-based line and
  * UTF-16 character). Documented in docs/protocol.md (a test keeps the two in sync).
  */
+import type { Finding, SessionState, StepState } from '../engine/types';
+import type { StuckItem } from '../engine/stuck';
+import type { SessionSummary } from '../store/sessionWatcher';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -71,8 +74,72 @@ export const ValidateRequest = request<ValidateParams, ValidateResult>('orchestr
 /** client → host: the execution plan of a workflow (levels, what runs in parallel), or its problems. */
 export const PlanRequest = request<PlanParams, PlanResult>('orchestrator/plan');
 
+// ---- sessions ---------------------------------------------------------------------------------
+// The types below are plain data shared with the engine (server/src/engine/types.ts).
+export type { Finding, SessionState, SessionSummary, StepState, StuckItem };
+
+/** A session as the editor shows it: the state without the compiled workflow and raw findings. */
+export type SessionDetail = Omit<SessionState, 'workflow' | 'rawFindings'> & {
+  workflow: { name: string; file: string; hash: string };
+  owner?: { pid: number; host: string };
+};
+
+export interface SessionRef {
+  id: string;
+}
+export interface StepRef {
+  id: string;
+  step: string;
+}
+
+/** client → host: every session of the workspace, newest first (also those started from the CLI). */
+export const ListSessionsRequest = request<Record<string, never>, SessionSummary[]>('orchestrator/sessions/list');
+/** client → host: one session in full. */
+export const GetSessionRequest = request<SessionRef, SessionDetail>('orchestrator/sessions/get');
+/** client → host: start a session of a workflow file in a detached runner (it survives window reloads). */
+export const StartSessionRequest = request<{ uri: string; inputs: Record<string, string> }, SessionRef>('orchestrator/sessions/start');
+/** client → host: resume a session at rest (optionally from a step, optionally with the file as it is now). */
+export const ResumeSessionRequest = request<{ id: string; from?: string; reload?: boolean }, SessionRef>('orchestrator/sessions/resume');
+/** client → host: let running steps finish and start nothing new. */
+export const PauseSessionRequest = request<SessionRef, SessionSummary>('orchestrator/sessions/pause');
+/** client → host: terminate running steps and stop the session. */
+export const CancelSessionRequest = request<SessionRef, SessionSummary>('orchestrator/sessions/cancel');
+/** client → host: run a step again (kill the running attempt; or resume the session from it). */
+export const RetryStepRequest = request<StepRef, SessionRef>('orchestrator/sessions/retryStep');
+/** client → host: answer an approval. */
+export const ApproveStepRequest = request<StepRef & { reason?: string }, SessionSummary>('orchestrator/sessions/approve');
+export const RejectStepRequest = request<StepRef & { reason?: string }, SessionSummary>('orchestrator/sessions/reject');
+/** client → host: a session's merged findings. */
+export const FindingsRequest = request<SessionRef, Finding[]>('orchestrator/sessions/findings');
+/** client → host: stuck steps and stale approvals across sessions. */
+export const StuckRequest = request<Record<string, never>, StuckItem[]>('orchestrator/sessions/stuck');
+
+/** host → client: a session appeared or its summary changed. */
+export const SessionChangedNotification = notification<SessionSummary>('orchestrator/sessionChanged');
+/** host → client: steps of a live session changed (started, finished, retrying, waiting...). */
+export const StepsChangedNotification = notification<{ id: string; steps: StepState[] }>('orchestrator/stepsChanged');
+/** host → client: a step went silent for longer than its stuck_after (or an approval went stale). */
+export const StepStuckNotification = notification<{ id: string; step: string; lastHeardAt: string }>('orchestrator/stepStuck');
+
 /** Every request and notification, for the documentation test. */
-export const ALL_MESSAGES = { ValidateRequest, PlanRequest } as const;
+export const ALL_MESSAGES = {
+  ValidateRequest,
+  PlanRequest,
+  ListSessionsRequest,
+  GetSessionRequest,
+  StartSessionRequest,
+  ResumeSessionRequest,
+  PauseSessionRequest,
+  CancelSessionRequest,
+  RetryStepRequest,
+  ApproveStepRequest,
+  RejectStepRequest,
+  FindingsRequest,
+  StuckRequest,
+  SessionChangedNotification,
+  StepsChangedNotification,
+  StepStuckNotification,
+} as const;
 
 /** The command the "Run workflow" code lens invokes (registered by the extension). */
 export const RUN_WORKFLOW_COMMAND = 'orchestrator.runWorkflow';

@@ -1,0 +1,144 @@
+/**
+ * The host's session requests and notifications: a thin door onto the engine. Sessions run in
+ * detached runner processes (engine/sessions.ts spawnRunner), so they survive the editor window
+ * reloading and this host restarting; the host follows every session of the workspace through a
+ * SessionWatcher and pushes changes to the client (no polling by the client).
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Connection } from 'vscode-languageserver/node';
+import {
+  ApproveStepRequest,
+  CancelSessionRequest,
+  FindingsRequest,
+  GetSessionRequest,
+  ListSessionsRequest,
+  PauseSessionRequest,
+  RejectStepRequest,
+  ResumeSessionRequest,
+  RetryStepRequest,
+  SessionChangedNotification,
+  StartSessionRequest,
+  StepsChangedNotification,
+  StepStuckNotification,
+  StuckRequest,
+  type NotificationDescriptor,
+  type RequestDescriptor,
+  type SessionDetail,
+} from '../protocol';
+import { controlSession, InputError, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
+import { stuckInSession } from '../engine/stuck';
+import type { SessionState } from '../engine/types';
+import { loadSession, newSessionId } from '../store/sessionStore';
+import { SessionWatcher, summarize } from '../store/sessionWatcher';
+import type { Logger } from './documents';
+
+export interface SessionHostOptions {
+  readonly repoRoot: string;
+  /** The CLI that runners run (server/out/cli.js beside this bundle). */
+  readonly cli?: string;
+  readonly trusted: () => boolean;
+  readonly log: Logger;
+}
+
+export function detail(s: SessionState, owner?: { pid: number; host: string }): SessionDetail {
+  const { rawFindings: _r, workflow, ...rest } = s;
+  return { ...rest, workflow: { name: workflow.name, file: workflow.file, hash: workflow.hash }, ...(owner ? { owner: { pid: owner.pid, host: owner.host } } : {}) };
+}
+
+export class SessionHost {
+  readonly watcher: SessionWatcher;
+  private readonly cli: string;
+
+  constructor(private readonly connection: Connection, private readonly opts: SessionHostOptions) {
+    this.watcher = new SessionWatcher(opts.repoRoot);
+    this.cli = opts.cli ?? path.join(__dirname, 'cli.js');
+  }
+
+  start(): void {
+    const handle = <P, R>(req: RequestDescriptor<P, R>, f: (params: P) => R | Promise<R>): void => {
+      this.connection.onRequest(req.method, async (params: P): Promise<R> => {
+        try {
+          return await f(params);
+        } catch (e) {
+          // Errors reach the client as response errors with a message that says what to do.
+          if (e instanceof InputError) throw new Error(e.message);
+          this.opts.log.error(`internal error in ${req.method} (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          throw e;
+        }
+      });
+    };
+    const notify = <P>(n: NotificationDescriptor<P>, params: P): void => {
+      void this.connection.sendNotification(n.method, params);
+    };
+    this.watcher.on('session', (s) => notify(SessionChangedNotification, s));
+    this.watcher.on('events', (events, state) => {
+      const ids = [...new Set(events.map((e) => e.step).filter((x): x is string => !!x))];
+      if (ids.length) notify(StepsChangedNotification, { id: state.id, steps: ids.map((i) => state.steps[i]).filter(Boolean) });
+      for (const e of events) {
+        if (e.type === 'step.stuck' && e.step) notify(StepStuckNotification, { id: state.id, step: e.step, lastHeardAt: String((e.data as { lastHeardAt?: string } | undefined)?.lastHeardAt ?? e.time) });
+      }
+    });
+    this.watcher.on('warning', (w) => this.opts.log.warn(w));
+    this.watcher.start();
+
+    const mustTrust = (what: string): void => {
+      if (!this.opts.trusted()) throw new InputError(`this workspace is not trusted, so nothing runs here (${what}): trust the workspace to run workflows`);
+    };
+
+    handle(ListSessionsRequest, () => this.watcher.list());
+    handle(GetSessionRequest, (p) => {
+      const l = loadSession(this.opts.repoRoot, p.id);
+      return detail(l.state, l.owner);
+    });
+    handle(StartSessionRequest, async (p) => {
+      mustTrust('start');
+      const file = fileURLToPath(p.uri);
+      resolveInputs(loadWorkflowFile(file), p.inputs);
+      const id = newSessionId();
+      await spawnRunner(this.cli, ['run', file, ...Object.entries(p.inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]), '--session-id', id, '--quiet'], this.opts.repoRoot, id);
+      this.watcher.refresh(id);
+      return { id };
+    });
+    handle(ResumeSessionRequest, async (p) => {
+      mustTrust('resume');
+      const l = loadSession(this.opts.repoRoot, p.id);
+      if (l.owner) throw new InputError(`session ${p.id} is running: it is owned by process ${l.owner.pid} on ${l.owner.host}`);
+      await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...(p.reload ? ['--reload'] : []), '--quiet'], this.opts.repoRoot, p.id);
+      this.watcher.refresh(p.id);
+      return { id: p.id };
+    });
+    const control = async (id: string, command: Parameters<typeof controlSession>[2]) => {
+      const res = await controlSession(this.opts.repoRoot, id, command);
+      if (res.applied === 'done') this.watcher.refresh(id);
+      return summarize(res.state);
+    };
+    handle(PauseSessionRequest, (p) => control(p.id, { type: 'pause', by: 'editor' }));
+    handle(CancelSessionRequest, (p) => control(p.id, { type: 'cancel', by: 'editor' }));
+    handle(ApproveStepRequest, (p) => control(p.id, { type: 'approve', step: p.step, by: 'editor', ...(p.reason ? { reason: p.reason } : {}) }));
+    handle(RejectStepRequest, (p) => control(p.id, { type: 'reject', step: p.step, by: 'editor', ...(p.reason ? { reason: p.reason } : {}) }));
+    handle(RetryStepRequest, async (p) => {
+      mustTrust('retry');
+      const l = loadSession(this.opts.repoRoot, p.id);
+      if (l.owner) {
+        await controlSession(this.opts.repoRoot, p.id, { type: 'retry', step: p.step, by: 'editor' });
+        return { id: p.id };
+      }
+      await spawnRunner(this.cli, ['resume', p.id, '--from', p.step, '--quiet'], this.opts.repoRoot, p.id);
+      this.watcher.refresh(p.id);
+      return { id: p.id };
+    });
+    handle(FindingsRequest, (p) => loadSession(this.opts.repoRoot, p.id).state.findings);
+    handle(StuckRequest, () => {
+      const now = Date.now();
+      return this.watcher
+        .list()
+        .filter((s) => s.status === 'running' || s.status === 'waiting')
+        .flatMap((s) => stuckInSession(this.watcher.get(s.id), now));
+    });
+  }
+
+  stop(): void {
+    this.watcher.stop();
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Watches the sessions of a repository for a long-lived process (the editor's host): new
+ * sessions appear, live ones are followed by reading their log tails as they grow, and changes
+ * are emitted as they happen (fs.watch; no polling of state).
+ *
+ * One exception: a runner killed with SIGKILL or a power cut cannot announce its death, so the
+ * owners of live sessions are checked every `livenessMs` (default 10 s); a dead one turns the
+ * session `interrupted`.
+ *
+ * Memory stays small: full states are kept only for live sessions; at-rest sessions are kept as
+ * summaries and loaded on demand.
+ */
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { applyEvent, finalize } from '../engine/state';
+import { isAtRest, type SessionEvent, type SessionState } from '../engine/types';
+import { readEvents } from './eventLog';
+import { lockStatus } from './lock';
+import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
+
+export interface SessionSummary {
+  id: string;
+  workflow: string;
+  file: string;
+  status: SessionState['status'];
+  reason?: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  done: number;
+  total: number;
+  findings: number;
+  stuck: number;
+}
+
+export function summarize(s: SessionState): SessionSummary {
+  let done = 0;
+  let stuck = 0;
+  for (const st of Object.values(s.steps)) {
+    if (st.status === 'succeeded' || st.status === 'failed' || st.status === 'skipped' || st.status === 'cancelled' || st.status === 'timed_out') done++;
+    if (st.stuck) stuck++;
+  }
+  return {
+    id: s.id,
+    workflow: s.workflow.name,
+    file: s.workflow.file,
+    status: s.status,
+    ...(s.reason ? { reason: s.reason } : {}),
+    startedAt: s.startedAt,
+    updatedAt: s.updatedAt,
+    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    done,
+    total: s.order.length,
+    findings: s.findings.length,
+    stuck,
+  };
+}
+
+interface Live {
+  state: SessionState;
+  offset: number;
+  watcher?: fs.FSWatcher;
+}
+
+export interface WatcherEvents {
+  /** A session's summary changed (new, progressed, finished, interrupted). */
+  session: [SessionSummary];
+  /** Events appended to a live session's log, with the state after them. */
+  events: [SessionEvent[], SessionState];
+  warning: [string];
+}
+
+export class SessionWatcher extends EventEmitter<WatcherEvents> {
+  private readonly summaries = new Map<string, SessionSummary>();
+  private readonly live = new Map<string, Live>();
+  private dirWatcher?: fs.FSWatcher;
+  private rootWatcher?: fs.FSWatcher;
+  private liveness?: NodeJS.Timeout;
+
+  constructor(readonly repoRoot: string, private readonly livenessMs = 10_000) {
+    super();
+  }
+
+  start(): void {
+    for (const id of listSessionIds(this.repoRoot)) this.track(id, false);
+    this.watchDir();
+    this.liveness = setInterval(() => this.checkOwners(), this.livenessMs);
+    this.liveness.unref();
+  }
+
+  stop(): void {
+    this.dirWatcher?.close();
+    this.rootWatcher?.close();
+    for (const l of this.live.values()) l.watcher?.close();
+    this.live.clear();
+    if (this.liveness) clearInterval(this.liveness);
+  }
+
+  list(): SessionSummary[] {
+    return [...this.summaries.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
+  /** The full state (live from memory, at rest from disk). */
+  get(id: string): SessionState {
+    const l = this.live.get(id);
+    if (l) return l.state;
+    return loadSession(this.repoRoot, id).state;
+  }
+
+  private watchDir(): void {
+    const dir = sessionsDir(this.repoRoot);
+    if (!fs.existsSync(dir)) {
+      // Wait for .orchestrator/sessions to appear (the first session of the repository).
+      const parent = path.dirname(dir);
+      const top = fs.existsSync(parent) ? parent : this.repoRoot;
+      try {
+        this.rootWatcher = fs.watch(top, () => {
+          if (fs.existsSync(dir) && !this.dirWatcher) {
+            this.rootWatcher?.close();
+            this.rootWatcher = undefined;
+            this.watchDir();
+            this.scan();
+          }
+        });
+      } catch (e) {
+        this.emit('warning', `cannot watch ${top}: ${String(e)}`);
+      }
+      return;
+    }
+    try {
+      this.dirWatcher = fs.watch(dir, () => this.scan());
+    } catch (e) {
+      this.emit('warning', `cannot watch ${dir}: ${String(e)}`);
+    }
+  }
+
+  /** New session folders. */
+  private scan(): void {
+    for (const id of listSessionIds(this.repoRoot)) if (!this.summaries.has(id)) this.track(id, true);
+  }
+
+  private track(id: string, announce: boolean): void {
+    let state: SessionState;
+    let owner = false;
+    try {
+      const l = loadSession(this.repoRoot, id);
+      state = l.state;
+      owner = !!l.owner;
+    } catch {
+      // A session folder being created: its log appears in a moment; the folder watch fires again.
+      setTimeout(() => {
+        if (!this.summaries.has(id)) this.track(id, true);
+      }, 200).unref();
+      return;
+    }
+    const summary = summarize(state);
+    this.summaries.set(id, summary);
+    if (owner && !isAtRest(state.status)) this.follow(id, state);
+    if (announce) this.emit('session', summary);
+  }
+
+  private follow(id: string, state: SessionState): void {
+    const paths = sessionPaths(this.repoRoot, id);
+    const read = readEvents(paths.log);
+    const l: Live = { state, offset: read.endOffset };
+    this.live.set(id, l);
+    try {
+      l.watcher = fs.watch(paths.log, () => this.readTail(id));
+    } catch (e) {
+      this.emit('warning', `cannot watch ${paths.log}: ${String(e)}`);
+    }
+  }
+
+  private readTail(id: string): void {
+    const l = this.live.get(id);
+    if (!l) return;
+    const r = readEvents(sessionPaths(this.repoRoot, id).log, l.offset);
+    if (!r.events.length) return;
+    l.offset = r.endOffset;
+    for (const e of r.events) applyEvent(l.state, e);
+    if (r.events.some((e) => e.type === 'step.finding')) finalize(l.state);
+    this.emit('events', r.events, l.state);
+    this.update(id, l.state);
+    if (isAtRest(l.state.status)) this.unfollow(id);
+  }
+
+  private update(id: string, state: SessionState): void {
+    const s = summarize(state);
+    this.summaries.set(id, s);
+    this.emit('session', s);
+  }
+
+  private unfollow(id: string): void {
+    const l = this.live.get(id);
+    l?.watcher?.close();
+    this.live.delete(id);
+  }
+
+  /** Runners that died without a word: their sessions are interrupted. */
+  checkOwners(): void {
+    for (const [id, l] of [...this.live]) {
+      const lock = lockStatus(sessionPaths(this.repoRoot, id).lock);
+      if (lock.state === 'held') continue;
+      this.readTail(id);
+      if (!this.live.has(id)) continue;
+      this.unfollow(id);
+      this.update(id, { ...l.state, status: 'interrupted', reason: 'its runner stopped before the session finished (resume it to continue)' });
+    }
+    // Sessions that came alive again (resumed elsewhere).
+    for (const s of this.summaries.values()) {
+      if (this.live.has(s.id) || s.status === 'succeeded') continue;
+      if (lockStatus(sessionPaths(this.repoRoot, s.id).lock).state === 'held') this.track(s.id, true);
+    }
+  }
+
+  /** Call after this process changed a session itself (start, resume), to follow it at once. */
+  refresh(id: string): void {
+    this.unfollow(id);
+    this.track(id, true);
+  }
+}
