@@ -11,8 +11,15 @@ const CONTENDER = path.join(ROOT, 'test', 'fixtures', 'lock', 'contender.ts');
 const HOST = os.hostname();
 const HAS_PROC = fs.existsSync(`/proc/${process.pid}/stat`);
 
+const tempDirs: string[] = [];
+after(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'orch-lock-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-lock-'));
+  tempDirs.push(d);
+  return d;
 }
 
 function writeLock(file: string, info: Partial<LockInfo> & { pid: number }, ageMs = 0): LockInfo {

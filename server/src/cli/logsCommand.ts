@@ -4,7 +4,7 @@ import { isAtRest, text, type SessionEvent } from '../engine/types';
 import { readEvents } from '../store/eventLog';
 import { loadSession, sessionPaths } from '../store/sessionStore';
 import { UsageError, type Out } from './output';
-import { repoRoot } from './sessionCommands';
+import { repoRoot, resolveId } from './sessionCommands';
 
 function describeEvent(e: SessionEvent): string {
   const d = e.data ?? {};
@@ -33,8 +33,9 @@ function waitForChange(dir: string, root: string, id: string): Promise<boolean> 
   });
 }
 
-export async function logsCommand(id: string, step: string | undefined, opts: { follow?: boolean; attempt?: string; json?: boolean }, out: Out): Promise<number> {
+export async function logsCommand(given: string, step: string | undefined, opts: { follow?: boolean; attempt?: string; json?: boolean }, out: Out): Promise<number> {
   const root = repoRoot();
+  const id = resolveId(given, root);
   const loaded = loadSession(root, id);
   const paths = sessionPaths(root, id);
   if (!step) {

@@ -6,7 +6,7 @@ import { findingsToSarif } from '../engine/sarif';
 import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, spawnRunner, startSession, type Started } from '../engine/sessions';
 import { progress } from '../engine/state';
 import { isAtRest, type SessionState } from '../engine/types';
-import { loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
+import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
@@ -17,6 +17,14 @@ export interface CommonOptions {
 
 export function repoRoot(): string {
   return findRepoRoot(process.env.ORCHESTRATOR_REPO ?? process.cwd());
+}
+
+/** A session id as typed: `latest` (or `last`) is the newest session of the repository. */
+export function resolveId(id: string, root = repoRoot()): string {
+  if (id !== 'latest' && id !== 'last') return id;
+  const newest = listSessionIds(root)[0];
+  if (!newest) throw new UsageError('there are no sessions yet: start one with orchestrator run FILE');
+  return newest;
 }
 
 /** `--input k=v` pairs. */
@@ -76,8 +84,9 @@ export async function runCommand(file: string, opts: CommonOptions & { input?: s
   return follow(started, out, opts);
 }
 
-export async function resumeCommand(id: string, opts: CommonOptions & { from?: string; reload?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
+export async function resumeCommand(given: string, opts: CommonOptions & { from?: string; reload?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
   const root = repoRoot();
+  const id = resolveId(given, root);
   if (opts.detach) {
     const st = loadSession(root, id);
     if (st.owner) throw new InputError(`session ${id} is running: it is owned by process ${st.owner.pid} on ${st.owner.host}`);
@@ -146,7 +155,7 @@ export function formatTable(rows: string[][]): string {
 
 function load(id: string): ReturnType<typeof loadSession> {
   try {
-    return loadSession(repoRoot(), id);
+    return loadSession(repoRoot(), resolveId(id));
   } catch (e) {
     if (e instanceof SessionNotFoundError) throw new UsageError(e.message);
     throw e;
@@ -182,8 +191,9 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
   return 0;
 }
 
-export async function controlCommand(id: string, command: Parameters<typeof controlSession>[2], opts: CommonOptions, out: Out): Promise<number> {
+export async function controlCommand(given: string, command: Parameters<typeof controlSession>[2], opts: CommonOptions, out: Out): Promise<number> {
   const root = repoRoot();
+  const id = resolveId(given, root);
   const res = await controlSession(root, id, command);
   let state = res.state;
   if (res.applied === 'sent' && (command.type === 'cancel' || command.type === 'pause')) {
@@ -223,6 +233,7 @@ export function findingsCommand(id: string, opts: CommonOptions & { format?: str
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (!['table', 'json', 'sarif'].includes(format)) throw new UsageError(`--format takes table, json or sarif, not '${format}'`);
   const s = load(id).state;
+  id = s.id;
   if (format === 'json') out.stdout.write(JSON.stringify(s.findings, null, 2) + '\n');
   else if (format === 'sarif') out.stdout.write(JSON.stringify(findingsToSarif(s.findings, { toolName: 'Synapse Orchestrator', version: '0.1.0', root: repoRoot() }), null, 2) + '\n');
   else if (!s.findings.length) out.stdout.write(`session ${id} has no findings\n`);

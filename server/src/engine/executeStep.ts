@@ -4,6 +4,7 @@
  * $ORCHESTRATOR_FINDINGS, the `findings:` file). Every value that reaches the disk is masked.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { interpolate, prepareScript, type EvalContext } from '../workflow/expressions';
 import { parseDuration } from '../workflow/durations';
@@ -69,12 +70,48 @@ function envText(vars: Record<string, string | number | boolean>, ctx: EvalConte
   return out;
 }
 
+/**
+ * $ORCHESTRATOR_OUTPUT and $ORCHESTRATOR_FINDINGS are files the step writes unmasked (secrets
+ * included), so they live in a private temp folder outside the session (sessions.md: secrets never
+ * reach the session's files) and are removed once they are read. One folder per runner process
+ * (mode 0700, removed at exit), two files per attempt: cheap enough for thousands of steps.
+ */
+let scratchDir: string | undefined;
+let scratchSeq = 0;
+
+function scratch(): string {
+  if (!scratchDir || !fs.existsSync(scratchDir)) {
+    scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-steps-'));
+    const dir = scratchDir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return scratchDir;
+}
+
 async function runStep(x: ExecuteInput): Promise<StepOutcome> {
+  let prefix: string;
+  try {
+    prefix = path.join(scratch(), `${++scratchSeq}-`);
+  } catch (e) {
+    return { status: 'failed', reason: `cannot create a temporary folder for the step's outputs: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
+  }
+  try {
+    return await runStepIn(x, prefix);
+  } finally {
+    for (const f of ['outputs', 'findings.jsonl']) {
+      try {
+        fs.unlinkSync(prefix + f);
+      } catch {
+        /* the step did not write it */
+      }
+    }
+  }
+}
+
+async function runStepIn(x: ExecuteInput, scratch: string): Promise<StepOutcome> {
   const warnings: string[] = [];
-  const stepDir = path.dirname(x.paths.stepLog(x.step.id, x.attempt));
-  fs.mkdirSync(stepDir, { recursive: true });
-  const outputFile = path.join(stepDir, `${x.attempt}.outputs`);
-  const findingsFile = path.join(stepDir, `${x.attempt}.findings.jsonl`);
+  const outputFile = scratch + 'outputs';
+  const findingsFile = scratch + 'findings.jsonl';
   let script: string;
   let exprEnv: Record<string, string>;
   let env: Record<string, string>;

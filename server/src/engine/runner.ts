@@ -7,7 +7,7 @@
  * - A step is ready when every instance of every step it needs is done.
  * - Its condition: `if`, implicitly `success() && (if)` unless it uses a status function.
  *   success(): every need succeeded (a need that failed with on_error: continue counts as
- *   succeeded, as GitHub's continue-on-error). failure(): some need failed or timed out.
+ *   succeeded, as GitHub's continue-on-error). failure(): some step upstream failed or timed out.
  * - A failure with on_error: fail stops new steps (except those whose `if` uses always() or
  *   failure()); the session fails once the running steps end. Pending steps stay pending, so a
  *   resume runs them.
@@ -78,6 +78,14 @@ export class SessionRunner {
   private readonly snapshot: SnapshotWriter;
   private pumping = false;
   private over = false;
+  /**
+   * Readiness bookkeeping, O(1) per transition: for each instance, how many instances it needs
+   * are not done yet, who needs it, and the pending instances whose needs are all done.
+   */
+  private readonly remaining = new Map<string, number>();
+  private readonly dependents = new Map<string, string[]>();
+  private readonly ready = new Set<string>();
+  private readonly orderIndex = new Map<string, number>();
 
   constructor(state: SessionState, private readonly opts: RunnerOptions) {
     this.state = state;
@@ -86,12 +94,47 @@ export class SessionRunner {
     this.snapshot = new SnapshotWriter(opts.paths.state, opts.log, opts.snapshotEveryMs ?? 1000);
     this.finished = new Promise((r) => (this.done = r));
     this.controlSeen = readControl(opts.paths.control).length;
+    this.indexReadiness();
     opts.log.onEvent((e) => {
+      const before = e.step ? this.state.steps[e.step]?.status : undefined;
       applyEvent(this.state, e);
       const s = e.step ? this.state.steps[e.step] : undefined;
       if (s && (e.type === 'step.finished' || e.type === 'step.started')) this.ctxSteps.refresh(s.stepId);
+      if (e.type === 'session.resumed') this.indexReadiness();
+      else if (s) this.trackReadiness(s.id, before, s.status);
       opts.onEvent?.(e, this.state);
     });
+  }
+
+  private indexReadiness(): void {
+    this.remaining.clear();
+    this.dependents.clear();
+    this.ready.clear();
+    this.state.order.forEach((id, i) => this.orderIndex.set(id, i));
+    for (const id of this.state.order) {
+      const needs = this.needInstances(id);
+      this.remaining.set(id, needs.filter((n) => !isStepDone(n.status)).length);
+      for (const n of needs) {
+        const list = this.dependents.get(n.id);
+        if (list) list.push(id);
+        else this.dependents.set(n.id, [id]);
+      }
+      if (this.state.steps[id].status === 'pending' && this.remaining.get(id) === 0) this.ready.add(id);
+    }
+  }
+
+  private trackReadiness(id: string, before: string | undefined, after: string): void {
+    const wasDone = before !== undefined && isStepDone(before as never);
+    const isDone = isStepDone(after as never);
+    if (!wasDone && isDone) {
+      for (const d of this.dependents.get(id) ?? []) {
+        const left = (this.remaining.get(d) ?? 1) - 1;
+        this.remaining.set(d, left);
+        if (left === 0 && this.state.steps[d].status === 'pending') this.ready.add(d);
+      }
+    }
+    if (after === 'pending' && (this.remaining.get(id) ?? 0) === 0) this.ready.add(id);
+    else if (after !== 'pending') this.ready.delete(id);
   }
 
   /** Runs until the session is at rest (finished or paused); resolves with the final state. */
@@ -218,22 +261,27 @@ export class SessionRunner {
 
   private pumpOnce(): void {
     const stopping = this.cancelRequested !== undefined || this.pauseRequested;
-    if (!stopping) {
-      for (const id of this.state.order) {
+    // A step that ends at once (skipped, or its `if` fails) can make a step earlier in `order`
+    // ready (order is the file's order, not a topological one): pass again until nothing moves.
+    for (let progressed = !stopping; progressed; ) {
+      progressed = false;
+      const candidates = [...this.ready].sort((a, b) => this.orderIndex.get(a)! - this.orderIndex.get(b)!);
+      for (const id of candidates) {
         if (this.running.size >= this.concurrency()) break;
         const s = this.state.steps[id];
         if (s.status !== 'pending' || this.retryTimers.has(id)) continue;
         const needs = this.needInstances(id);
-        if (!needs.every((n) => isStepDone(n.status))) continue;
         const def = this.steps.get(s.stepId)!;
         if (this.failed && !(def.if !== undefined && STATUS_FNS.test(String(def.if)))) continue;
         this.startStep(s, def, needs);
+        progressed = true;
       }
     }
     if (this.running.size || this.retryTimers.size) return;
     if (this.cancelRequested) return this.finish(this.cancelRequested.status, this.cancelRequested.reason, true);
     if (this.waiting.size) return; // an approval is open: wait for it
     if (this.pauseRequested) return this.pauseNow();
+    if (this.failed && this.cancelBlocked()) return this.pumpOnce();
     const pending = this.state.order.filter((id) => this.state.steps[id].status === 'pending');
     if (this.failed) return this.finish('failed', this.failed);
     if (pending.length) {
@@ -246,6 +294,24 @@ export class SessionRunner {
     });
     if (failedSteps.length) this.finish('failed', `step ${failedSteps[0]} ${this.state.steps[failedSteps[0]].status}`);
     else this.finish('succeeded');
+  }
+
+  /**
+   * After a failure, once nothing runs: steps that will not start (their `if` uses neither
+   * always() nor failure()) end `cancelled`, so that always()/failure() steps after them can run;
+   * a resume runs the cancelled ones again. Returns whether anything changed.
+   */
+  private cancelBlocked(): boolean {
+    let changed = false;
+    for (const id of this.state.order) {
+      const s = this.state.steps[id];
+      if (s.status !== 'pending') continue;
+      const def = this.steps.get(s.stepId)!;
+      if (def.if !== undefined && STATUS_FNS.test(String(def.if))) continue;
+      this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason: `not started: ${this.failed ?? 'the session failed'}` } });
+      changed = true;
+    }
+    return changed;
   }
 
   private evalContext(s: StepState, def: CompiledStep, needs: StepState[], self?: Record<string, string>): EvalContext {
@@ -267,7 +333,10 @@ export class SessionRunner {
       }
     }
     const success = needs.every((n) => n.status === 'succeeded' || (n.status !== 'skipped' && isStepDone(n.status) && n.status !== 'cancelled' && this.continues(n)));
-    const failure = needs.some((n) => (n.status === 'failed' || n.status === 'timed_out') && !this.continues(n));
+    const failed = (n: StepState): boolean => (n.status === 'failed' || n.status === 'timed_out') && !this.continues(n);
+    // As in GitHub Actions, failure() also sees failures further upstream: in a → b → notify, when a
+    // fails b never starts (it ends cancelled), and notify's `if: failure()` must still hold.
+    const failure = needs.some(failed) || (/\bfailure\s*\(/.test(String(def.if ?? '')) && [...this.upstream(def.id)].some((u) => this.ctxSteps.instancesOf(u).some((i) => failed(this.state.steps[i]))));
     return {
       contexts: {
         inputs: this.state.inputs,

@@ -115,10 +115,25 @@ export interface Started {
   readonly done: Promise<SessionState>;
 }
 
-function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, lock: LockHandle, opts: RunOptions): Started {
+interface Secrets {
+  readonly secrets: Map<string, string>;
+  readonly masker: Masker;
+}
+
+/** Read before anything is written, so that an unreadable secret cannot leave a half-made session. */
+function loadSecrets(opts: RunOptions): Secrets {
+  let secrets: Map<string, string>;
+  try {
+    secrets = resolveSecrets({ env: opts.env ?? process.env, repoRoot: opts.repoRoot, homeDir: opts.homeDir ?? os.homedir() });
+  } catch (e) {
+    throw new InputError(`${e instanceof Error ? e.message : String(e)}: fix or remove it (secrets are files in .orchestrator/secrets/ or ~/.orchestrator/secrets/, or ORCHESTRATOR_SECRET_* variables)`);
+  }
+  return { secrets, masker: new Masker([...secrets.values()]) };
+}
+
+function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, lock: LockHandle, opts: RunOptions, { secrets, masker }: Secrets): Started {
   const env = opts.env ?? process.env;
-  const secrets = resolveSecrets({ env, repoRoot: opts.repoRoot, homeDir: opts.homeDir ?? os.homedir() });
-  const masker = new Masker([...secrets.values()]);
+  if (!masker.empty) log.mask = (data) => masker.maskDeep(data);
   const runner = new SessionRunner(state, {
     repoRoot: opts.repoRoot,
     paths,
@@ -149,17 +164,28 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function startSession(file: string, given: Record<string, string>, opts: RunOptions & { id?: string }): Promise<Started> {
   const compiled = loadWorkflowFile(file);
   const inputs = resolveInputs(compiled, given);
+  const secrets = loadSecrets(opts);
   const id = opts.id ?? newSessionId();
   const paths = createSessionDir(opts.repoRoot, id);
-  const lock = await acquireLock(paths.lock);
-  const log = new EventLog(paths.log, id, 0);
-  const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
-  const data: StartedData = { workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) };
-  const started = log.append('session.started', { data: data as unknown as Record<string, unknown> }, { sync: true });
-  const state = initialState(started);
-  new SnapshotWriter(paths.state, log, 0).write(state);
-  opts.onEvent?.(started, state);
-  return makeRunner(state, paths, log, lock, opts);
+  let lock: LockHandle | undefined;
+  let log: EventLog | undefined;
+  try {
+    lock = await acquireLock(paths.lock);
+    log = new EventLog(paths.log, id, 0);
+    const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
+    const data: StartedData = { workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) };
+    const started = log.append('session.started', { data: data as unknown as Record<string, unknown> }, { sync: true });
+    const state = initialState(started);
+    new SnapshotWriter(paths.state, log, 0).write(state);
+    opts.onEvent?.(started, state);
+    return makeRunner(state, paths, log, lock, opts, secrets);
+  } catch (e) {
+    // Nothing ran: remove the folder rather than leave a session that never started.
+    log?.close();
+    lock?.release();
+    fs.rmSync(paths.dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 export interface ResumeOptions extends RunOptions {
@@ -175,6 +201,7 @@ export interface ResumePlan {
 export async function resumeSession(id: string, opts: ResumeOptions): Promise<Started & ResumePlan> {
   const loaded = loadSession(opts.repoRoot, id);
   if (loaded.owner) throw new InputError(`session ${id} is running: it is owned by process ${loaded.owner.pid} on ${loaded.owner.host}; pause or cancel it first`);
+  const secrets = loadSecrets(opts);
   const lock = await acquireLock(loaded.paths.lock);
   try {
     // Read again under the lock: the session may have moved on since.
@@ -226,7 +253,7 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     });
     log.append('session.resumed', { data: { reset, ...(opts.from ? { from: opts.from } : {}), ...(workflowUpdate ? { workflow: workflowUpdate.workflow, instances: workflowUpdate.instances } : {}) } }, { sync: true });
     listener();
-    return { ...makeRunner(state, fresh.paths, log, lock, opts), reset, warnings };
+    return { ...makeRunner(state, fresh.paths, log, lock, opts, secrets), reset, warnings };
   } catch (e) {
     lock.release();
     throw e;
@@ -268,7 +295,11 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
       const lock = await acquireLock(loaded.paths.lock);
       try {
         const now = loadSession(repoRoot, id);
-        const log = new EventLog(loaded.paths.log, id, now.state.seq);
+        // Cut a torn last line before appending (as resume does), or the first event appended
+        // would share its line and be lost with it.
+        const read = readEvents(loaded.paths.log);
+        if (read.torn) fs.truncateSync(loaded.paths.log, read.endOffset);
+        const log = new EventLog(loaded.paths.log, id, Math.max(now.state.seq, read.events.at(-1)?.seq ?? 0));
         let state = now.state;
         log.onEvent((e) => {
           state = applyEvent(state, e);

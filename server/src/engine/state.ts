@@ -45,6 +45,7 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
   const data = e.data ?? {};
   if (typeof data.control === 'number') state.controlApplied = Math.max(state.controlApplied, data.control);
   const step = e.step ? state.steps[e.step] : undefined;
+  const before = step?.status;
   switch (e.type) {
     case 'session.started':
       break;
@@ -140,18 +141,44 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
       for (const s of Object.values(state.steps)) s.stuck = false;
       break;
   }
+  if (e.type === 'session.resumed') counts.delete(state); // steps were replaced: count again
+  else if (step) track(state, before, step.status);
   if (!isAtRest(state.status)) state.status = liveStatus(state);
   return state;
 }
 
+/**
+ * How many steps run and wait, per state object, kept up to date by applyEvent (so deriving
+ * the live status is O(1) per event, not a scan of every step).
+ */
+const counts = new WeakMap<SessionState, { running: number; waiting: number }>();
+
+function countsOf(state: SessionState): { running: number; waiting: number } {
+  let c = counts.get(state);
+  if (!c) {
+    c = { running: 0, waiting: 0 };
+    for (const s of Object.values(state.steps)) {
+      if (s.status === 'running') c.running++;
+      else if (s.status === 'waiting') c.waiting++;
+    }
+    counts.set(state, c);
+  }
+  return c;
+}
+
+function track(state: SessionState, before: StepStatus | undefined, after: StepStatus | undefined): void {
+  const c = counts.get(state);
+  if (!c || before === after) return;
+  if (before === 'running') c.running--;
+  else if (before === 'waiting') c.waiting--;
+  if (after === 'running') c.running++;
+  else if (after === 'waiting') c.waiting++;
+}
+
 /** A live session is `waiting` while an approval is open and nothing runs. */
 function liveStatus(state: SessionState): SessionStatus {
-  let waiting = false;
-  for (const s of Object.values(state.steps)) {
-    if (s.status === 'running') return 'running';
-    if (s.status === 'waiting') waiting = true;
-  }
-  return waiting ? 'waiting' : 'running';
+  const c = countsOf(state);
+  return c.running > 0 ? 'running' : c.waiting > 0 ? 'waiting' : 'running';
 }
 
 /** Recomputes the merged findings from the raw ones. */

@@ -28,6 +28,11 @@ export class EventLog {
   /** Bytes written so far (the offset the next event starts at). */
   private size: number;
   private readonly listeners = new Set<(e: SessionEvent) => void>();
+  /**
+   * Applied to every event's `data` before it is written or reported (the runner sets the secret
+   * masker here, so that no value it records, e.g. an error message quoting a value, holds a secret).
+   */
+  mask: ((data: Record<string, unknown>) => Record<string, unknown>) | undefined;
 
   constructor(
     readonly file: string,
@@ -57,6 +62,7 @@ export class EventLog {
   }
 
   append(type: SessionEvent['type'], fields: Omit<SessionEvent, 'seq' | 'time' | 'type' | 'session'> = {}, opts: AppendOptions = {}): SessionEvent {
+    if (this.mask && fields.data) fields = { ...fields, data: this.mask(fields.data) };
     const event: SessionEvent = { seq: ++this.lastSeq, time: this.now().toISOString(), type, session: this.session, ...fields };
     this.buffer.push(JSON.stringify(event) + '\n');
     for (const l of this.listeners) l(event);

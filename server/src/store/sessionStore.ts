@@ -98,6 +98,11 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
     if (!(e instanceof CorruptFileError)) throw e;
     warnings.push(`state.json of session ${id} does not parse; rebuilt it from log.jsonl`);
   }
+  if (!warnings.length && (snapshot ? !isSnapshot(snapshot) : fs.existsSync(paths.state))) {
+    // JSON, but not a snapshot (`null`, `[]`, a damaged object): as unreadable as one that does not parse.
+    snapshot = null;
+    warnings.push(`state.json of session ${id} is not a session snapshot; rebuilt it from log.jsonl`);
+  }
   if (snapshot) {
     const tail = readEvents(paths.log, snapshot.logOffset);
     const { logOffset: _o, ...rest } = snapshot;
@@ -116,6 +121,26 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
     state = { ...state, status: 'interrupted', reason: state.reason ?? 'its runner stopped before the session finished (resume it to continue)' };
   }
   return { state, ...(owner ? { owner } : {}), warnings, paths };
+}
+
+/** The shape loadSession relies on (state.json is written by us, but a disk or a person can damage it). */
+function isSnapshot(v: unknown): v is Snapshot {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const s = v as Partial<Record<keyof Snapshot, unknown>>;
+  const isObject = (x: unknown): boolean => !!x && typeof x === 'object' && !Array.isArray(x);
+  return (
+    typeof s.id === 'string' &&
+    typeof s.status === 'string' &&
+    Number.isSafeInteger(s.seq) &&
+    Number.isSafeInteger(s.logOffset) &&
+    (s.logOffset as number) >= 0 &&
+    isObject(s.workflow) &&
+    isObject(s.steps) &&
+    Array.isArray(s.order) &&
+    s.order.every((i) => typeof i === 'string' && isObject((s.steps as Record<string, unknown>)[i])) &&
+    Array.isArray(s.rawFindings) &&
+    Array.isArray(s.findings)
+  );
 }
 
 /** Session ids, newest first. */
