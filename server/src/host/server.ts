@@ -139,8 +139,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   handle(PlanRequest, (p): PlanResult => {
     const { validation, index } = validationFor(p.uri);
     if (validation.problems.some((x) => x.severity === 'error')) return { ok: false, problems: problemsOf(validation, index) };
-    const plan = planWorkflow(compileWorkflow(validation));
-    return { ok: true, ...plan, text: formatPlan(plan) };
+    const compiled = compileWorkflow(validation);
+    const plan = planWorkflow(compiled);
+    return { ok: true, ...plan, text: formatPlan(plan), inputs: compiled.definition.inputs ?? {} };
   });
 
   connection.onInitialized(() => {

@@ -64,8 +64,15 @@ export interface PlanStepDto {
   level: number;
   instances: string[];
 }
+export interface InputDeclaration {
+  description?: string;
+  default?: string | number | boolean | null;
+  required?: boolean;
+  type?: 'string' | 'number' | 'boolean';
+  enum?: (string | number | boolean | null)[];
+}
 export type PlanResult =
-  | { ok: true; workflow: string; concurrency?: number; steps: PlanStepDto[]; levels: string[][]; text: string }
+  | { ok: true; workflow: string; concurrency?: number; steps: PlanStepDto[]; levels: string[][]; text: string; inputs: Record<string, InputDeclaration> }
   | { ok: false; problems: WorkflowProblem[] };
 
 /** client → host: validate one workflow file now (open or on disk) and return its problems. */
