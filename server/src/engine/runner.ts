@@ -9,8 +9,9 @@
  *   success(): every need succeeded (a need that failed with on_error: continue counts as
  *   succeeded, as GitHub's continue-on-error). failure(): some step upstream failed or timed out.
  * - A failure with on_error: fail stops new steps (except those whose `if` uses always() or
- *   failure()); the session fails once the running steps end. Pending steps stay pending, so a
- *   resume runs them.
+ *   failure()); once nothing runs, the steps that will not start end `cancelled` ("not
+ *   started"), so always()/failure() steps after them can run; then the session fails. A resume
+ *   runs the cancelled steps again.
  * - pause: start nothing new; when nothing runs, the session is `paused` and the runner exits.
  * - cancel / deadline: running steps are terminated (their process trees killed); the session
  *   ends `cancelled` / `timed_out`, keeping what finished.

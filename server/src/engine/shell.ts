@@ -244,7 +244,8 @@ function runProcess(opts: ShellStepOptions, shell: string, args: string[]): Prom
       openStreams += 1;
       const splitter = new LineSplitter(opts.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH, (raw) => {
         const line = mask === undefined ? raw : mask(raw);
-        if (!logFailed) batch += `${line}\n`;
+        // `::heartbeat::` is silent (workflow-format.md): it resets the stuck clock, not the log.
+        if (!logFailed && line.trim() !== '::heartbeat::') batch += `${line}\n`;
         onLine?.(line, name);
       });
       stream.on('data', (chunk: Buffer) => handle(() => splitter.write(chunk)));
