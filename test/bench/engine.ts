@@ -55,13 +55,16 @@ function makefile(): string {
   return lines.join('\n') + '\n';
 }
 
-const FLOOR = `
+/** The floor: spawns only. With `pipes`, it also reads each child's output as any engine must. */
+const floor = (pipes: boolean): string => `
 const { spawn } = require('node:child_process');
 let left = ${CHAINS * LENGTH + 2}, running = 0;
 function next() {
   while (running < 2 && left > 0) {
     left--; running++;
-    spawn('bash', ['-c', 'true'], { stdio: 'ignore' }).on('exit', () => { running--; if (left === 0 && running === 0) process.exit(0); next(); });
+    const c = spawn('bash', ['-c', 'true'], { stdio: ${pipes ? "['ignore', 'pipe', 'pipe'], detached: true" : "'ignore'"} });
+    ${pipes ? "c.stdout.resume(); c.stderr.resume();" : ''}
+    c.on(${pipes ? "'close'" : "'exit'"}, () => { running--; if (left === 0 && running === 0) process.exit(0); next(); });
   }
 }
 next();
@@ -85,25 +88,28 @@ async function dagBench(): Promise<Record<string, number>> {
   const repo = tempRepo('dag');
   fs.writeFileSync(path.join(repo, 'dag.workflow.yaml'), dagWorkflow());
   fs.writeFileSync(path.join(repo, 'Makefile'), makefile());
-  fs.writeFileSync(path.join(repo, 'floor.js'), FLOOR);
+  fs.writeFileSync(path.join(repo, 'floor.js'), floor(false));
+  fs.writeFileSync(path.join(repo, 'floor-pipes.js'), floor(true));
   const hasMake = spawnSync('make', ['--version']).status === 0;
   const runs = quick ? 1 : 5;
-  const t: Record<string, number[]> = { engine: [], floor: [], make: [] };
+  const t: Record<string, number[]> = { engine: [], floor: [], pipes: [], make: [] };
   // Interleave, so that machine noise hits all three alike.
   for (let i = 0; i < runs + 1; i++) {
     const e = await timeChild(process.execPath, [CLI, 'run', 'dag.workflow.yaml', '--quiet'], repo);
     const f = await timeChild(process.execPath, ['floor.js'], repo);
+    const p = await timeChild(process.execPath, ['floor-pipes.js'], repo);
     const m = hasMake ? await timeChild('make', ['-s', '-j2', '-B'], repo) : NaN;
     if (i === 0) continue; // warm-up
     t.engine.push(e);
     t.floor.push(f);
+    t.pipes.push(p);
     t.make.push(m);
   }
   const sessions = listSessions(repo).sessions;
   const bad = sessions.filter((s) => s.state.status !== 'succeeded');
   if (bad.length) throw new Error(`a DAG session did not succeed: ${bad[0].state.id} ${bad[0].state.status}`);
   fs.rmSync(repo, { recursive: true, force: true });
-  return { engine: median(t.engine), floor: median(t.floor), make: median(t.make) };
+  return { engine: median(t.engine), floor: median(t.floor), pipes: median(t.pipes), make: median(t.make) };
 }
 
 /** A finished session written directly (state.json + log.jsonl), as the engine writes them. */
@@ -227,6 +233,7 @@ async function main(): Promise<void> {
   console.log(`1,002-step DAG at concurrency 2 (medians):`);
   console.log(`  orchestrator run (durable): ${dag.engine.toFixed(0)} ms`);
   console.log(`  bare Node spawner (floor):  ${dag.floor.toFixed(0)} ms   → engine / floor = ${ratio(dag.engine, dag.floor)}  (goal ≤ 1.15)`);
+  console.log(`  floor reading output (pipes): ${dag.pipes.toFixed(0)} ms → engine / that = ${ratio(dag.engine, dag.pipes)}`);
   console.log(`  make -j2:                   ${Number.isFinite(dag.make) ? dag.make.toFixed(0) : 'n/a'} ms   → engine / make  = ${ratio(dag.engine, dag.make)}\n`);
 
   const res = await resumeBench();
