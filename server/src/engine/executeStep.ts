@@ -98,12 +98,10 @@ async function runStep(x: ExecuteInput): Promise<StepOutcome> {
   try {
     return await runStepIn(x, prefix);
   } finally {
+    // Most steps write neither file: look once (one readdir) rather than try to remove both.
+    const names = new Set(fs.readdirSync(path.dirname(prefix)));
     for (const f of ['outputs', 'findings.jsonl']) {
-      try {
-        fs.unlinkSync(prefix + f);
-      } catch {
-        /* the step did not write it */
-      }
+      if (names.has(path.basename(prefix + f))) fs.rmSync(prefix + f, { force: true });
     }
   }
 }
@@ -157,13 +155,15 @@ async function runStepIn(x: ExecuteInput, scratch: string): Promise<StepOutcome>
   });
 
   const outputs: Record<string, string> = {};
-  const fileText = readIfExists(outputFile);
+  // One readdir tells which of the two files the step wrote (most write neither).
+  const written = new Set(fs.readdirSync(path.dirname(outputFile)));
+  const fileText = written.has(path.basename(outputFile)) ? readIfExists(outputFile) : undefined;
   if (fileText !== undefined) {
     const parsed = parseOutputs(fileText);
     Object.assign(outputs, parsed.outputs);
     warnings.push(...parsed.warnings.map((w) => `$ORCHESTRATOR_OUTPUT: ${w}`));
   }
-  const findingsText = readIfExists(findingsFile);
+  const findingsText = written.has(path.basename(findingsFile)) ? readIfExists(findingsFile) : undefined;
   if (findingsText !== undefined) {
     const parsed = parseFindingsJsonl(x.masker.mask(findingsText), x.step.id);
     for (const f of parsed.findings) x.finding(f);
