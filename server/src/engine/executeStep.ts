@@ -95,18 +95,15 @@ async function runStep(x: ExecuteInput): Promise<StepOutcome> {
   } catch (e) {
     return { status: 'failed', reason: `cannot create a temporary folder for the step's outputs: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }
+  const written = new Set<string>();
   try {
-    return await runStepIn(x, prefix);
+    return await runStepIn(x, prefix, written);
   } finally {
-    // Most steps write neither file: look once (one readdir) rather than try to remove both.
-    const names = new Set(fs.readdirSync(path.dirname(prefix)));
-    for (const f of ['outputs', 'findings.jsonl']) {
-      if (names.has(path.basename(prefix + f))) fs.rmSync(prefix + f, { force: true });
-    }
+    for (const f of written) fs.rmSync(f, { force: true });
   }
 }
 
-async function runStepIn(x: ExecuteInput, scratch: string): Promise<StepOutcome> {
+async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>): Promise<StepOutcome> {
   const warnings: string[] = [];
   const outputFile = scratch + 'outputs';
   const findingsFile = scratch + 'findings.jsonl';
@@ -156,14 +153,15 @@ async function runStepIn(x: ExecuteInput, scratch: string): Promise<StepOutcome>
 
   const outputs: Record<string, string> = {};
   // One readdir tells which of the two files the step wrote (most write neither).
-  const written = new Set(fs.readdirSync(path.dirname(outputFile)));
-  const fileText = written.has(path.basename(outputFile)) ? readIfExists(outputFile) : undefined;
+  const names = new Set(fs.readdirSync(path.dirname(outputFile)));
+  for (const f of [outputFile, findingsFile]) if (names.has(path.basename(f))) written.add(f);
+  const fileText = written.has(outputFile) ? readIfExists(outputFile) : undefined;
   if (fileText !== undefined) {
     const parsed = parseOutputs(fileText);
     Object.assign(outputs, parsed.outputs);
     warnings.push(...parsed.warnings.map((w) => `$ORCHESTRATOR_OUTPUT: ${w}`));
   }
-  const findingsText = written.has(path.basename(findingsFile)) ? readIfExists(findingsFile) : undefined;
+  const findingsText = written.has(findingsFile) ? readIfExists(findingsFile) : undefined;
   if (findingsText !== undefined) {
     const parsed = parseFindingsJsonl(x.masker.mask(findingsText), x.step.id);
     for (const f of parsed.findings) x.finding(f);
