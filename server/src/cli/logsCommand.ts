@@ -40,11 +40,18 @@ export async function logsCommand(given: string, step: string | undefined, opts:
   const paths = sessionPaths(root, id);
   if (!step) {
     let offset = 0;
-    for (;;) {
+    const drain = (): void => {
       const r = readEvents(paths.log, offset);
       for (const e of r.events) out.stdout.write((opts.json ? JSON.stringify(e) : describeEvent(e)) + '\n');
       offset = r.endOffset;
-      if (!opts.follow || isAtRest(loadSession(root, id).state.status)) return 0;
+    };
+    for (;;) {
+      drain();
+      if (!opts.follow) return 0;
+      if (isAtRest(loadSession(root, id).state.status)) {
+        drain(); // events written between the read above and the status check
+        return 0;
+      }
       await waitForChange(paths.dir, root, id);
     }
   }

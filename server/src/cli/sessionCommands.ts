@@ -5,7 +5,7 @@ import { formatDuration } from '../workflow/durations';
 import { findingsToSarif } from '../engine/sarif';
 import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, spawnRunner, startSession, type Started } from '../engine/sessions';
 import { progress } from '../engine/state';
-import { isAtRest, type SessionState } from '../engine/types';
+import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { painter, UsageError, type Out } from './output';
@@ -128,6 +128,9 @@ function since(iso: string | undefined, end?: string): string {
 }
 
 export function listCommand(opts: CommonOptions & { status?: string }, out: Out): number {
+  if (opts.status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(opts.status)) {
+    throw new UsageError(`--status takes one of ${SESSION_STATUSES.join(', ')}, not '${opts.status}'`);
+  }
   const { sessions, warnings } = listSessions(repoRoot());
   for (const w of warnings) out.stderr.write(`orchestrator: warning: ${w}\n`);
   const rows = sessions.map((s) => s.state).filter((s) => !opts.status || s.status === opts.status);

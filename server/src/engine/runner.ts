@@ -94,7 +94,9 @@ export class SessionRunner {
     this.ctxSteps = new StepsContext(state);
     this.snapshot = new SnapshotWriter(opts.paths.state, opts.log, opts.snapshotEveryMs ?? 1000);
     this.finished = new Promise((r) => (this.done = r));
-    this.controlSeen = readControl(opts.paths.control).length;
+    // The caller emptied control.jsonl when it took the lock (startSession/resumeSession), so
+    // everything in it is for this run, including commands sent before this constructor ran.
+    this.controlSeen = 0;
     this.indexReadiness();
     opts.log.onEvent((e) => {
       const before = e.step ? this.state.steps[e.step]?.status : undefined;
@@ -164,7 +166,7 @@ export class SessionRunner {
     }
   }
 
-  /** Commands written before this runner started were for an earlier run: skip them. */
+  /** Commands of control.jsonl applied so far. */
   private controlSeen = 0;
 
   private applyControl(): void {

@@ -19,6 +19,14 @@ import { Masker, resolveSecrets } from './secrets';
 import { applyEvent, finalize, initialState, type StartedData } from './state';
 import { isAtRest, isStepDone, type SessionEvent, type SessionState } from './types';
 
+/**
+ * A new run starts with an empty control.jsonl (under the lock): commands in it were for an
+ * earlier run, and every command written from now on is for this one.
+ */
+function freshControl(paths: SessionPaths): void {
+  fs.rmSync(paths.control, { force: true });
+}
+
 /** Bad input from the user (exit code 2): the message says what to do. */
 export class InputError extends Error {}
 
@@ -171,6 +179,7 @@ export async function startSession(file: string, given: Record<string, string>, 
   let log: EventLog | undefined;
   try {
     lock = await acquireLock(paths.lock);
+    freshControl(paths);
     log = new EventLog(paths.log, id, 0);
     const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
     const data: StartedData = { workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) };
@@ -188,6 +197,20 @@ export async function startSession(file: string, given: Record<string, string>, 
   }
 }
 
+/**
+ * A runner writes its last event, then releases the lock: for a moment a session is at rest and
+ * still owned. Loads the session, waiting (up to 3 s) for such a finishing runner to let go.
+ */
+export async function loadSettled(repoRoot: string, id: string): Promise<ReturnType<typeof loadSession>> {
+  let l = loadSession(repoRoot, id);
+  const t0 = Date.now();
+  while (l.owner && isAtRest(l.state.status) && Date.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 20));
+    l = loadSession(repoRoot, id);
+  }
+  return l;
+}
+
 export interface ResumeOptions extends RunOptions {
   readonly from?: string;
   readonly reload?: boolean;
@@ -199,11 +222,12 @@ export interface ResumePlan {
 }
 
 export async function resumeSession(id: string, opts: ResumeOptions): Promise<Started & ResumePlan> {
-  const loaded = loadSession(opts.repoRoot, id);
+  const loaded = await loadSettled(opts.repoRoot, id);
   if (loaded.owner) throw new InputError(`session ${id} is running: it is owned by process ${loaded.owner.pid} on ${loaded.owner.host}; pause or cancel it first`);
   const secrets = loadSecrets(opts);
   const lock = await acquireLock(loaded.paths.lock);
   try {
+    freshControl(loaded.paths);
     // Read again under the lock: the session may have moved on since.
     const fresh = loadSession(opts.repoRoot, id);
     let state = fresh.state;
@@ -278,7 +302,7 @@ function downstream(w: CompiledWorkflow, from: string): Set<string> {
  * none, applied directly where that makes sense (cancel of a session at rest).
  */
 export async function controlSession(repoRoot: string, id: string, command: ControlCommand): Promise<{ applied: 'sent' | 'done'; state: SessionState }> {
-  const loaded = loadSession(repoRoot, id);
+  const loaded = await loadSettled(repoRoot, id);
   const st = loaded.state;
   if (command.type === 'approve' || command.type === 'reject') {
     const step = st.steps[command.step];
@@ -332,6 +356,15 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
 export async function spawnRunner(cli: string, args: string[], root: string, id: string): Promise<number> {
   const paths = sessionPaths(root, id);
   fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
+  const logSize = (): number => {
+    try {
+      return fs.statSync(paths.log).size;
+    } catch {
+      return 0;
+    }
+  };
+  // A runner that owned the session and already finished it counts as started: its events are there.
+  const before = logSize();
   const logFile = path.join(path.dirname(paths.dir), `.${id}.runner.log`);
   const logFd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ORCHESTRATOR_REPO: root } });
@@ -348,6 +381,7 @@ export async function spawnRunner(cli: string, args: string[], root: string, id:
       /* not created yet */
     }
     if (owned) return child.pid ?? 0;
+    if (exited !== null && logSize() > before && exited !== 2) return child.pid ?? 0;
     if (exited !== null) throw new InputError(`the session runner exited at once (code ${String(exited)}):\n${fs.readFileSync(logFile, 'utf8').trim()}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -26,10 +26,11 @@ import {
   type RequestDescriptor,
   type SessionDetail,
 } from '../protocol';
-import { controlSession, InputError, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
+import { controlSession, InputError, loadSettled, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
+import { LockHeldError } from '../store/lock';
 import { stuckInSession } from '../engine/stuck';
-import type { SessionState } from '../engine/types';
-import { loadSession, newSessionId } from '../store/sessionStore';
+import { isAtRest, type SessionState } from '../engine/types';
+import { loadSession, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { SessionWatcher, summarize } from '../store/sessionWatcher';
 import type { Logger } from './documents';
 
@@ -62,7 +63,7 @@ export class SessionHost {
           return await f(params);
         } catch (e) {
           // Errors reach the client as response errors with a message that says what to do.
-          if (e instanceof InputError) throw new Error(e.message);
+          if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError) throw new Error(e.message);
           this.opts.log.error(`internal error in ${req.method} (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           throw e;
         }
@@ -102,7 +103,7 @@ export class SessionHost {
     });
     handle(ResumeSessionRequest, async (p) => {
       mustTrust('resume');
-      const l = loadSession(this.opts.repoRoot, p.id);
+      const l = await loadSettled(this.opts.repoRoot, p.id);
       if (l.owner) throw new InputError(`session ${p.id} is running: it is owned by process ${l.owner.pid} on ${l.owner.host}`);
       await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...(p.reload ? ['--reload'] : []), '--quiet'], this.opts.repoRoot, p.id);
       this.watcher.refresh(p.id);
@@ -119,8 +120,8 @@ export class SessionHost {
     handle(RejectStepRequest, (p) => control(p.id, { type: 'reject', step: p.step, by: 'editor', ...(p.reason ? { reason: p.reason } : {}) }));
     handle(RetryStepRequest, async (p) => {
       mustTrust('retry');
-      const l = loadSession(this.opts.repoRoot, p.id);
-      if (l.owner) {
+      const l = await loadSettled(this.opts.repoRoot, p.id);
+      if (l.owner && !isAtRest(l.state.status)) {
         await controlSession(this.opts.repoRoot, p.id, { type: 'retry', step: p.step, by: 'editor' });
         return { id: p.id };
       }

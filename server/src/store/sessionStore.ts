@@ -54,7 +54,11 @@ export function sessionPaths(repoRoot: string, id: string): SessionPaths {
 export function newSessionId(now = new Date()): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-  return `${stamp}-${crypto.randomBytes(3).toString('hex').slice(0, 4)}`;
+  // The suffix starts with the milliseconds in base 36 (2 characters, '00'..'rr'), so ids of
+  // sessions started within the same second still sort by start time; then 2 random characters.
+  const ms = now.getUTCMilliseconds().toString(36).padStart(2, '0');
+  const rand = (crypto.randomBytes(2).readUInt16BE(0) % 1296).toString(36).padStart(2, '0');
+  return `${stamp}-${ms}${rand}`;
 }
 
 /** Creates .orchestrator/ (with a .gitignore for the machine-local parts) and the session folder. */

@@ -71,9 +71,19 @@ export interface WatcherEvents {
   warning: [string];
 }
 
+function logSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export class SessionWatcher extends EventEmitter<WatcherEvents> {
   private readonly summaries = new Map<string, SessionSummary>();
   private readonly live = new Map<string, Live>();
+  /** Log sizes of sessions at rest, to notice one brought back to life (a CLI resume). */
+  private readonly sizes = new Map<string, number>();
   private dirWatcher?: fs.FSWatcher;
   private rootWatcher?: fs.FSWatcher;
   private liveness?: NodeJS.Timeout;
@@ -111,21 +121,22 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   private watchDir(): void {
     const dir = sessionsDir(this.repoRoot);
     if (!fs.existsSync(dir)) {
-      // Wait for .orchestrator/sessions to appear (the first session of the repository).
+      // Wait for .orchestrator/, then .orchestrator/sessions/, to appear (the repository's first session).
       const parent = path.dirname(dir);
       const top = fs.existsSync(parent) ? parent : this.repoRoot;
       try {
         this.rootWatcher = fs.watch(top, () => {
-          if (fs.existsSync(dir) && !this.dirWatcher) {
-            this.rootWatcher?.close();
-            this.rootWatcher = undefined;
-            this.watchDir();
-            this.scan();
-          }
+          const nowTop = fs.existsSync(parent) ? parent : this.repoRoot;
+          if (this.dirWatcher || (!fs.existsSync(dir) && nowTop === top)) return;
+          this.rootWatcher?.close();
+          this.rootWatcher = undefined;
+          this.watchDir();
+          this.scan();
         });
       } catch (e) {
         this.emit('warning', `cannot watch ${top}: ${String(e)}`);
       }
+      if (fs.existsSync(parent) && top !== parent) this.watchDir();
       return;
     }
     try {
@@ -156,7 +167,8 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     }
     const summary = summarize(state);
     this.summaries.set(id, summary);
-    if (owner && !isAtRest(state.status)) this.follow(id, state);
+    if (owner) this.follow(id, state);
+    else this.sizes.set(id, logSize(sessionPaths(this.repoRoot, id).log));
     if (announce) this.emit('session', summary);
   }
 
@@ -181,8 +193,20 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     for (const e of r.events) applyEvent(l.state, e);
     if (r.events.some((e) => e.type === 'step.finding')) finalize(l.state);
     this.emit('events', r.events, l.state);
-    this.update(id, l.state);
-    if (isAtRest(l.state.status)) this.unfollow(id);
+    if (!isAtRest(l.state.status)) {
+      this.update(id, l.state);
+      return;
+    }
+    // The runner writes its last event, then releases the lock: announce the rest once it has,
+    // so that a client acting on it (resume, retry) is not refused as "running".
+    this.unfollow(id);
+    const paths = sessionPaths(this.repoRoot, id);
+    const t0 = Date.now();
+    const announce = (): void => {
+      if (lockStatus(paths.lock).state === 'held' && Date.now() - t0 < 3000) setTimeout(announce, 15).unref();
+      else this.update(id, l.state);
+    };
+    announce();
   }
 
   private update(id: string, state: SessionState): void {
@@ -195,6 +219,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     const l = this.live.get(id);
     l?.watcher?.close();
     this.live.delete(id);
+    this.sizes.set(id, logSize(sessionPaths(this.repoRoot, id).log));
   }
 
   /** Runners that died without a word: their sessions are interrupted. */
@@ -205,12 +230,21 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
       this.readTail(id);
       if (!this.live.has(id)) continue;
       this.unfollow(id);
-      this.update(id, { ...l.state, status: 'interrupted', reason: 'its runner stopped before the session finished (resume it to continue)' });
+      // loadSession says `interrupted` when the session is not at rest and no runner owns it.
+      let state = l.state;
+      try {
+        state = loadSession(this.repoRoot, id).state;
+      } catch {
+        /* keep what we had */
+      }
+      this.update(id, state);
     }
-    // Sessions that came alive again (resumed elsewhere).
-    for (const s of this.summaries.values()) {
-      if (this.live.has(s.id) || s.status === 'succeeded') continue;
-      if (lockStatus(sessionPaths(this.repoRoot, s.id).lock).state === 'held') this.track(s.id, true);
+    // Sessions that came alive again (resumed elsewhere): their log grew, or a live runner owns them.
+    for (const s of [...this.summaries.values()]) {
+      if (this.live.has(s.id)) continue;
+      const paths = sessionPaths(this.repoRoot, s.id);
+      const size = logSize(paths.log);
+      if (size !== this.sizes.get(s.id) || lockStatus(paths.lock).state === 'held') this.track(s.id, true);
     }
   }
 
