@@ -117,7 +117,11 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
     const all = readEvents(paths.log);
     if (!warnings.length && all.events.length) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl`);
     state = rebuild(all.events);
-    if (!state) throw new SessionNotFoundError(`session '${id}' has no readable state.json and no session.started event in log.jsonl: it cannot be read`);
+    if (!state) {
+      throw new SessionNotFoundError(
+        `session '${id}' has no events: its runner stopped while creating it, so there is nothing to show or resume; delete the folder ${paths.dir}`,
+      );
+    }
   }
   const lock = lockStatus(paths.lock);
   const owner = lock.state === 'held' ? lock.owner : undefined;

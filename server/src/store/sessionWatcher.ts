@@ -151,18 +151,21 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     for (const id of listSessionIds(this.repoRoot)) if (!this.summaries.has(id)) this.track(id, true);
   }
 
-  private track(id: string, announce: boolean): void {
+  private track(id: string, announce: boolean, attempt = 0): void {
     let state: SessionState;
     let owner = false;
     try {
       const l = loadSession(this.repoRoot, id);
       state = l.state;
       owner = !!l.owner;
-    } catch {
-      // A session folder being created: its log appears in a moment; the folder watch fires again.
-      setTimeout(() => {
-        if (!this.summaries.has(id)) this.track(id, true);
-      }, 200).unref();
+    } catch (e) {
+      // A session folder being created: its first event comes in a moment. A folder that stays
+      // unreadable (its runner died while creating it) is reported once and left alone.
+      if (attempt < 25) {
+        setTimeout(() => {
+          if (!this.summaries.has(id)) this.track(id, true, attempt + 1);
+        }, 200).unref();
+      } else this.emit('warning', e instanceof Error ? e.message : String(e));
       return;
     }
     const summary = summarize(state);
