@@ -18,6 +18,11 @@
  * after the resume began (it would not break the checks anyway: a step recorded as succeeded has
  * already exited, so a leftover is always a step the resume runs again).
  *
+ * The session of an iteration is the one folder under .orchestrator/sessions that appeared during it
+ * (not "the newest folder": ids of sessions started in the same second did not sort by start time).
+ * A kill before the folder exists leaves no session; a kill after the folder but before its first
+ * event leaves a folder `show` refuses with a one-line error (exit 2); both are counted.
+ *
  * The kill instants come from a seeded PRNG (CRASH_SEED, default below); what is checked does not
  * depend on them. CRASH_KILLS sets the number of kills (default 50).
  */
