@@ -81,7 +81,7 @@ steps:
     const sent = await controlSession(repo.root, s.id, { type: 'cancel', by: 'tester' });
     assert.equal(sent.applied, 'sent');
     const r = await finish(repo, s);
-    assert.ok(Date.now() - t0 < 3000, `cancel took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 10_000, `cancel took ${Date.now() - t0} ms`);
     const st = r.state;
     assert.equal(st.status, 'cancelled', JSON.stringify(statuses(st)));
     assert.equal(st.steps.sleeper.status, 'cancelled');

@@ -140,7 +140,7 @@ steps:
     assert.equal(r.state.steps.slow.status, 'timed_out');
     assert.match(r.state.steps.slow.reason ?? '', /timed out after 300ms/);
     assert.equal(r.state.status, 'failed');
-    assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+    assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
     await assertTreeGone(repo);
     assertRebuilds(repo, r.id);
   });
@@ -174,7 +174,7 @@ steps:
     assert.equal(st.steps.later.status, 'cancelled');
     assert.equal(st.steps.later.attempt, 0);
     assert.ok(!fs.existsSync(repo.path('later-ran')));
-    assert.ok(elapsed >= 650 && elapsed < 4000, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 650 && elapsed < 10_000, `took ${elapsed} ms`);
     await assertTreeGone(repo);
   });
 });

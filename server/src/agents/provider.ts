@@ -1,0 +1,73 @@
+/**
+ * The interface every AI-agent provider implements (OpenAI-compatible servers, Anthropic, ...).
+ *
+ * A provider streams the answer: `onChunk` is called with each piece of text as it arrives, and
+ * `run` resolves with the whole answer once the server says it is complete. Every failure is a
+ * ProviderError whose message says what to do and whose `retryable` says whether trying again
+ * (later) can help: rate limits, server errors, refused or dropped connections and streams that
+ * end early are retryable; a bad key, a bad request or a cancelled run are not.
+ */
+
+export interface AgentRequest {
+  prompt: string;
+  /** Overrides the provider's default model. */
+  model?: string;
+  /** System prompt. */
+  instructions?: string;
+  /** Extra request-body fields (e.g. temperature, max_tokens); never model, messages or stream. */
+  options?: Record<string, unknown>;
+  /** Aborting it cancels the request, also mid-stream. */
+  signal: AbortSignal;
+}
+
+export interface AgentUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+export interface AgentChunk {
+  text: string;
+}
+
+export interface AgentResult {
+  text: string;
+  usage?: AgentUsage;
+  /** The model the server says answered (may differ from the one asked for, e.g. a dated alias). */
+  model?: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  /** Streams text chunks as they arrive; resolves with the whole answer and usage. */
+  run(req: AgentRequest, onChunk: (c: AgentChunk) => void): Promise<AgentResult>;
+}
+
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** Settings shared by the provider factories. */
+export interface ProviderConfig {
+  /** The provider's name in the workflow (appears in every error message). */
+  name: string;
+  baseUrl?: string;
+  apiKey?: string;
+  /** Name of the secret the key comes from, for error messages (default e.g. OPENAI_API_KEY). */
+  apiKeySecret?: string;
+  defaultModel?: string;
+  /**
+   * Idle timeout in ms: the longest wait for the response headers or between two pieces of the
+   * stream (not a limit on the whole answer, so long answers streamed steadily are fine).
+   * Default 120000.
+   */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 120_000;

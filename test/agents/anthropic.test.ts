@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { createAnthropicProvider } from '../../server/src/agents/anthropic';
+import { ProviderError, type AgentResult } from '../../server/src/agents/provider';
+
+// --- a local Anthropic Messages API server -----------------------------------------------------
+
+interface Seen { headers: http.IncomingHttpHeaders; body: unknown; url: string }
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen) => Promise<void> | void;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const hang = (res: http.ServerResponse) => new Promise<void>((r) => (res.destroyed ? r() : res.on('close', () => r())));
+
+async function withServer(handler: Handler, fn: (baseUrl: string, seen: Seen[]) => Promise<void>): Promise<void> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (raw += d));
+    req.on('end', () => {
+      const s: Seen = { headers: req.headers, body: raw ? JSON.parse(raw) : undefined, url: req.url ?? '' };
+      seen.push(s);
+      Promise.resolve(handler(req, res, s)).catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  try {
+    await fn(`http://127.0.0.1:${port}`, seen);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+function startStream(res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+}
+function send(res: http.ServerResponse, event: string, data: unknown): void {
+  if (!res.destroyed) res.write(`event: ${event}\r\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\r\n\r\n`);
+}
+const messageStart = {
+  type: 'message_start',
+  message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test-20250101', content: [], stop_reason: null, usage: { input_tokens: 25, output_tokens: 1 } },
+};
+const textDelta = (text: string) => ({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+
+function streaming(pieces: string[], gap: number): Handler {
+  return async (_req, res) => {
+    startStream(res);
+    send(res, 'message_start', messageStart);
+    send(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    send(res, 'ping', { type: 'ping' });
+    for (const p of pieces) {
+      await sleep(gap);
+      send(res, 'content_block_delta', textDelta(p));
+    }
+    send(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
+    send(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 15 } });
+    send(res, 'message_stop', { type: 'message_stop' });
+    res.end();
+  };
+}
+
+async function runCollect(baseUrl: string, opts: { apiKey?: string; model?: string; instructions?: string; signal?: AbortSignal; timeoutMs?: number; options?: Record<string, unknown> } = {}) {
+  const provider = createAnthropicProvider({ name: 'claude', baseUrl, apiKey: opts.apiKey, defaultModel: 'claude-default', timeoutMs: opts.timeoutMs });
+  const chunks: { text: string; at: number }[] = [];
+  const start = Date.now();
+  const result: AgentResult = await provider.run(
+    { prompt: 'Say hello', model: opts.model, instructions: opts.instructions, options: opts.options, signal: opts.signal ?? new AbortController().signal },
+    (c) => chunks.push({ text: c.text, at: Date.now() - start }),
+  );
+  return { result, chunks, elapsed: Date.now() - start };
+}
+
+function expectError(re: RegExp, retryable: boolean, status?: number) {
+  return (e: unknown) => {
+    assert.ok(e instanceof ProviderError, `not a ProviderError: ${String(e)}`);
+    assert.match(e.message, re);
+    assert.equal(e.retryable, retryable, e.message);
+    if (status !== undefined) assert.equal(e.status, status);
+    return true;
+  };
+}
+
+// --- tests --------------------------------------------------------------------------------------
+
+describe('anthropic provider', () => {
+  it('streams text deltas in order as they arrive, then resolves with text, usage and model', async () => {
+    await withServer(streaming(['Hel', 'lo', ' there'], 100), async (baseUrl, seen) => {
+      const { result, chunks, elapsed } = await runCollect(baseUrl, { apiKey: 'sk-ant-test', model: 'claude-test', instructions: 'Be brief.' });
+      assert.deepEqual(chunks.map((c) => c.text), ['Hel', 'lo', ' there']);
+      assert.deepEqual(result, { text: 'Hello there', usage: { inputTokens: 25, outputTokens: 15 }, model: 'claude-test-20250101' });
+      assert.ok(chunks[1].at - chunks[0].at >= 70, JSON.stringify(chunks));
+      assert.ok(chunks[2].at - chunks[1].at >= 70, JSON.stringify(chunks));
+      assert.ok(elapsed - chunks[0].at >= 150, `first chunk at ${chunks[0].at}ms, resolved at ${elapsed}ms`);
+
+      const req = seen[0];
+      assert.equal(req.url, '/v1/messages');
+      assert.equal(req.headers['x-api-key'], 'sk-ant-test');
+      assert.equal(req.headers['anthropic-version'], '2023-06-01');
+      assert.equal(req.headers['content-type'], 'application/json');
+      assert.equal(req.headers.authorization, undefined);
+      assert.deepEqual(req.body, {
+        max_tokens: 4096,
+        model: 'claude-test',
+        system: 'Be brief.',
+        messages: [{ role: 'user', content: 'Say hello' }],
+        stream: true,
+      });
+    });
+  });
+
+  it('default model, no system without instructions, max_tokens and other options from the step', async () => {
+    await withServer(streaming(['ok'], 0), async (baseUrl, seen) => {
+      const { result } = await runCollect(baseUrl, { options: { max_tokens: 100, temperature: 0 } });
+      assert.equal(result.text, 'ok');
+      assert.deepEqual(seen[0].body, { max_tokens: 100, temperature: 0, model: 'claude-default', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      assert.equal(seen[0].headers['x-api-key'], undefined);
+    });
+  });
+
+  it('skips non-text deltas (thinking, tool input)', async () => {
+    await withServer((_q, res) => {
+      startStream(res);
+      send(res, 'message_start', messageStart);
+      send(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } });
+      send(res, 'content_block_delta', textDelta('answer'));
+      send(res, 'content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"a"' } });
+      send(res, 'message_stop', { type: 'message_stop' });
+      res.end();
+    }, async (baseUrl) => {
+      const { result } = await runCollect(baseUrl);
+      assert.equal(result.text, 'answer');
+    });
+  });
+
+  it('works with a slow stream (chunks 200 ms apart)', async () => {
+    await withServer(streaming(['a', 'b', 'c', 'd'], 200), async (baseUrl) => {
+      const { result, chunks } = await runCollect(baseUrl, { timeoutMs: 1000 });
+      assert.equal(result.text, 'abcd');
+      assert.equal(chunks.length, 4);
+    });
+  });
+
+  it('an overloaded_error event is retryable; invalid_request_error is not', async () => {
+    let type = 'overloaded_error';
+    await withServer((_q, res) => {
+      startStream(res);
+      send(res, 'message_start', messageStart);
+      send(res, 'content_block_delta', textDelta('par'));
+      send(res, 'error', { type: 'error', error: { type, message: `${type} happened` } });
+      res.end();
+    }, async (baseUrl) => {
+      await assert.rejects(runCollect(baseUrl), expectError(/overloaded_error .*\(overloaded_error happened\): the API is overloaded; retry later/, true));
+      type = 'invalid_request_error';
+      await assert.rejects(runCollect(baseUrl), expectError(/invalid_request_error/, false));
+    });
+  });
+
+  it('HTTP 401: not retryable, names the secret; 429, 500 and 529 retryable', async () => {
+    let status = 401;
+    await withServer((_q, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'some_error', message: `status ${status}` } }));
+    }, async (baseUrl) => {
+      await assert.rejects(runCollect(baseUrl, { apiKey: 'bad' }), (e: unknown) => {
+        expectError(/status 401/, false, 401)(e);
+        assert.ok((e as Error).message.startsWith(`anthropic provider 'claude': HTTP 401 from ${baseUrl}/v1/messages: check the api key (secret ANTHROPIC_API_KEY)`), (e as Error).message);
+        return true;
+      });
+      status = 429;
+      await assert.rejects(runCollect(baseUrl), expectError(/HTTP 429 \(rate limited\).*retry later/, true, 429));
+      status = 500;
+      await assert.rejects(runCollect(baseUrl), expectError(/HTTP 500/, true, 500));
+      status = 529;
+      await assert.rejects(runCollect(baseUrl), expectError(/HTTP 529 .*overloaded/, true, 529));
+    });
+  });
+
+  it('connection refused: a clear, retryable error', async () => {
+    const s = http.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const { port } = s.address() as AddressInfo;
+    await new Promise<void>((r) => s.close(() => r()));
+    await assert.rejects(runCollect(`http://127.0.0.1:${port}`), expectError(/connection refused at .*: is the server running\?/, true));
+  });
+
+  it('a server that disconnects mid-stream, or ends without message_stop: retryable "ended early"', async () => {
+    let destroy = true;
+    await withServer(async (_q, res) => {
+      startStream(res);
+      send(res, 'message_start', messageStart);
+      send(res, 'content_block_delta', textDelta('partial'));
+      await sleep(30);
+      if (destroy) res.socket?.destroy();
+      else res.end();
+    }, async (baseUrl) => {
+      await assert.rejects(runCollect(baseUrl), expectError(/the stream ended before the answer was complete/, true));
+      destroy = false;
+      await assert.rejects(runCollect(baseUrl), expectError(/the stream ended before the answer was complete/, true));
+    });
+  });
+
+  it('malformed JSON in a data line: a clear error', async () => {
+    await withServer((_q, res) => {
+      startStream(res);
+      send(res, 'message_start', messageStart);
+      send(res, 'content_block_delta', '{"type": "content_block_delta", "delta": {');
+      send(res, 'message_stop', { type: 'message_stop' });
+      res.end();
+    }, async (baseUrl) => {
+      await assert.rejects(runCollect(baseUrl), expectError(/malformed event data .*not JSON/, true));
+    });
+  });
+
+  it('abort mid-stream: cancelled quickly, not retryable', async () => {
+    await withServer(async (_q, res) => {
+      startStream(res);
+      send(res, 'message_start', messageStart);
+      send(res, 'content_block_delta', textDelta('first'));
+      await hang(res);
+    }, async (baseUrl) => {
+      const ac = new AbortController();
+      const provider = createAnthropicProvider({ name: 'claude', baseUrl, defaultModel: 'm' });
+      let abortedAt = 0;
+      await assert.rejects(
+        provider.run({ prompt: 'x', signal: ac.signal }, () => {
+          abortedAt = Date.now();
+          ac.abort();
+        }),
+        expectError(/^anthropic provider 'claude': cancelled$/, false),
+      );
+      assert.ok(abortedAt > 0);
+      assert.ok(Date.now() - abortedAt < 200, `took ${Date.now() - abortedAt}ms to cancel`);
+    });
+  });
+});

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildInvocation, createCommandProvider, STDERR_TAIL_BYTES, type CommandProviderOptions } from '../../server/src/agents/command';
+import { createPresetProvider, PRESETS } from '../../server/src/agents/presets';
+import { ProviderError, type AgentChunk } from '../../server/src/agents/provider';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'agents', 'fake-agent');
+
+let dir: string;
+
+before(() => {
+  // The fake agent goes on PATH (only the child's PATH) under a name no real tool has.
+  dir = mkdtempSync(join(tmpdir(), 'agents-cmd-'));
+  copyFileSync(FIXTURE, join(dir, 'fakeagent'));
+  chmodSync(join(dir, 'fakeagent'), 0o755);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function provider(extra: Partial<CommandProviderOptions> = {}) {
+  const PATH = `${dir}${delimiter}${process.env.PATH ?? ''}`;
+  const { env, ...rest } = extra;
+  return createCommandProvider({ name: 'fake', command: ['fakeagent'], promptVia: 'stdin', ...rest, env: { PATH, ...env } });
+}
+
+function parseEcho(text: string): { argv: string[]; stdin: string } {
+  const lines = text.trim().split('\n');
+  return { argv: JSON.parse(lines[0].slice('ARGV:'.length)) as string[], stdin: JSON.parse(lines[1].slice('STDIN:'.length)) as string };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie (exited, not yet reaped by a container's init) is gone for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+const signal = () => new AbortController().signal;
+
+describe('command provider (real processes)', () => {
+  it('sends the prompt on stdin, prepends instructions, appends model args', async () => {
+    const p = provider({ command: ['fakeagent', '--print'], modelArgs: (m) => ['--model', m] });
+    const chunks: AgentChunk[] = [];
+    const res = await p.run({ prompt: 'héllo\nworld', model: 'm-1', instructions: 'Be brief.', signal: signal() }, (c) => chunks.push(c));
+    const echo = parseEcho(res.text);
+    assert.deepEqual(echo.argv, ['--print', '--model', 'm-1']);
+    assert.equal(echo.stdin, 'Be brief.\n\nhéllo\nworld');
+    assert.equal(res.model, 'm-1');
+    assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`);
+    assert.equal(chunks.map((c) => c.text).join(''), res.text);
+  });
+
+  it('substitutes {prompt} and {model} in arguments (no shell), instructions via a flag', async () => {
+    const p = provider({ command: ['fakeagent', '-p', '{prompt}', '--model={model}'], promptVia: 'arg', instructionsVia: { flag: '--system' } });
+    const prompt = `it's "$HOME" && rm -rf / ; \`x\``;
+    const res = await p.run({ prompt, model: 'big', instructions: 'sys', signal: signal() }, () => undefined);
+    const echo = parseEcho(res.text);
+    assert.deepEqual(echo.argv, ['-p', prompt, '--model=big', '--system', 'sys']);
+    assert.equal(echo.stdin, '');
+  });
+
+  it('appends the prompt as the last argument when no {prompt} is given', async () => {
+    const p = provider({ command: ['fakeagent', 'exec'], promptVia: 'arg', modelArgs: (m) => ['-m', m] });
+    const res = await p.run({ prompt: '--looks-like-a-flag', model: 'o3', signal: signal() }, () => undefined);
+    assert.deepEqual(parseEcho(res.text).argv, ['exec', '-m', 'o3', '--looks-like-a-flag']);
+  });
+
+  it('streams chunks before the process ends', async () => {
+    const gate = join(dir, 'gate');
+    const p = provider({ env: { FAKE_MODE: 'gate', FAKE_GATE: gate } });
+    const seen: string[] = [];
+    const res = await p.run({ prompt: 'x', signal: signal() }, (c) => {
+      seen.push(c.text);
+      // The fake only finishes after it sees the gate file: if chunks were buffered until exit, this would hang.
+      if (seen.join('').includes('first')) writeFileSync(gate, '');
+    });
+    assert.equal(res.text, 'first\nsecond\n');
+    assert.ok(seen.join('').startsWith('first'));
+  });
+
+  it('decodes UTF-8 split across reads', async () => {
+    const p = provider({ env: { FAKE_MODE: 'utf8' } });
+    const chunks: string[] = [];
+    const res = await p.run({ prompt: 'x', signal: signal() }, (c) => chunks.push(c.text));
+    assert.equal(res.text, 'héllo €uro 😀 done');
+    assert.ok(chunks.every((c) => !c.includes('\uFFFD')));
+    assert.ok(chunks.length > 2);
+  });
+
+  it('missing binary: non-retryable, says what to do', async () => {
+    const p = createCommandProvider({ name: 'codex', command: ['codex', 'exec'], promptVia: 'arg', env: { PATH: join(dir, 'nothing-here') } });
+    await assert.rejects(p.run({ prompt: 'x', signal: signal() }, () => undefined), (e: unknown) => {
+      assert.ok(e instanceof ProviderError);
+      assert.equal(e.message, "codex not found on PATH: install it or configure provider 'codex' in .orchestrator/config.yaml");
+      assert.equal(e.retryable, false);
+      return true;
+    });
+  });
+
+  it('non-zero exit: exit code and the tail of stderr, not retryable', async () => {
+    const p = provider({ env: { FAKE_MODE: 'fail', FAKE_EXIT: '3', FAKE_STDERR_BYTES: String(3 * STDERR_TAIL_BYTES), FAKE_STDERR: 'Error: invalid API key' } });
+    await assert.rejects(p.run({ prompt: 'x', signal: signal() }, () => undefined), (e: unknown) => {
+      assert.ok(e instanceof ProviderError);
+      assert.match(e.message, /^provider 'fake': fakeagent exited with code 3: …x+\nError: invalid API key$/);
+      assert.ok(e.message.length < 2200, 'the message carries the tail, not the whole stderr');
+      assert.equal(e.retryable, false);
+      return true;
+    });
+  });
+
+  for (const stderr of ['Error: 429 Too Many Requests', 'rate limit reached for requests', 'API Error: Overloaded']) {
+    it(`non-zero exit with "${stderr}" is retryable`, async () => {
+      const p = provider({ env: { FAKE_MODE: 'fail', FAKE_EXIT: '1', FAKE_STDERR: stderr } });
+      await assert.rejects(p.run({ prompt: 'x', signal: signal() }, () => undefined), (e: unknown) => {
+        assert.ok(e instanceof ProviderError);
+        assert.equal(e.retryable, true);
+        assert.ok(e.message.includes(stderr));
+        return true;
+      });
+    });
+  }
+
+  it('abort kills the process tree', async () => {
+    const pidFile = join(dir, 'pid');
+    const childPidFile = join(dir, 'child-pid');
+    const p = provider({ env: { FAKE_MODE: 'sleep', FAKE_PIDFILE: pidFile, FAKE_CHILD_PIDFILE: childPidFile } });
+    const ac = new AbortController();
+    const run = p.run({ prompt: 'x', signal: ac.signal }, (c) => {
+      if (c.text.includes('sleeping')) ac.abort();
+    });
+    await assert.rejects(run, (e: unknown) => e instanceof ProviderError && !e.retryable && /cancelled/.test(e.message));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const childPid = Number(readFileSync(childPidFile, 'utf8'));
+    assert.ok(await waitFor(() => !isAlive(pid)), `agent ${pid} still running`);
+    assert.ok(await waitFor(() => !isAlive(childPid)), `agent's child ${childPid} still running`);
+  });
+
+  it('an already-aborted signal does not start the program', async () => {
+    const pidFile = join(dir, 'pid-never');
+    const p = provider({ env: { FAKE_PIDFILE: pidFile } });
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(p.run({ prompt: 'x', signal: ac.signal }, () => undefined), ProviderError);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(existsSync(pidFile), false);
+  });
+
+  it('timeout kills it and fails retryably', async () => {
+    const pidFile = join(dir, 'pid-timeout');
+    const p = provider({ timeoutMs: 300, env: { FAKE_MODE: 'sleep', FAKE_PIDFILE: pidFile } });
+    await assert.rejects(p.run({ prompt: 'x', signal: signal() }, () => undefined), (e: unknown) => e instanceof ProviderError && e.retryable && /did not finish within 300 ms/.test(e.message));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(await waitFor(() => !isAlive(pid)));
+  });
+
+  it('a preset provider runs with overrides (fake binary in place of the tool)', async () => {
+    const p = createPresetProvider('claude-code', { command: ['fakeagent', '-p'], env: { PATH: `${dir}${delimiter}${process.env.PATH ?? ''}` } });
+    assert.equal(p.name, 'claude-code');
+    const res = await p.run({ prompt: 'hi', model: 'sonnet', instructions: 'sys', signal: signal() }, () => undefined);
+    const echo = parseEcho(res.text);
+    assert.deepEqual(echo.argv, ['-p', '--model', 'sonnet', '--append-system-prompt', 'sys']);
+    assert.equal(echo.stdin, 'hi');
+  });
+});
+
+describe('presets (argv only, no tools needed)', () => {
+  const req = { prompt: 'fix the bug', model: 'MODEL', instructions: 'Be terse.' };
+  const cases: Record<string, { file: string; args: string[]; stdin: string }> = {
+    'claude-code': { file: 'claude', args: ['-p', '--model', 'MODEL', '--append-system-prompt', 'Be terse.'], stdin: 'fix the bug' },
+    codex: { file: 'codex', args: ['exec', '-m', 'MODEL', 'Be terse.\n\nfix the bug'], stdin: '' },
+    gemini: { file: 'gemini', args: ['-p', 'Be terse.\n\nfix the bug', '-m', 'MODEL'], stdin: '' },
+    opencode: { file: 'opencode', args: ['run', '-m', 'MODEL', 'Be terse.\n\nfix the bug'], stdin: '' },
+    aider: { file: 'aider', args: ['--yes-always', '--no-auto-commits', '--message', 'Be terse.\n\nfix the bug', '--model', 'MODEL'], stdin: '' },
+  };
+  for (const [name, expected] of Object.entries(cases)) {
+    it(`${name}`, () => {
+      assert.deepEqual(buildInvocation(PRESETS[name], req), expected);
+      assert.match(PRESETS[name].source, /^https:\/\//);
+    });
+  }
+
+  it('covers exactly the five presets', () => {
+    assert.deepEqual(Object.keys(PRESETS).sort(), Object.keys(cases).sort());
+  });
+
+  it('without a model there are no model args', () => {
+    assert.deepEqual(buildInvocation(PRESETS.codex, { prompt: 'p' }).args, ['exec', 'p']);
+    assert.deepEqual(buildInvocation({ command: ['x', '--model', '{model}', 'y'], promptVia: 'stdin' }, { prompt: 'p' }).args, ['y']);
+  });
+
+  it('unknown preset names the known ones', () => {
+    assert.throws(() => createPresetProvider('cursor'), /unknown agent preset 'cursor': expected one of claude-code, codex, gemini, opencode, aider/);
+  });
+});
