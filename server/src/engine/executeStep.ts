@@ -16,11 +16,16 @@ import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
 import { parseOutputs } from './outputs';
 import type { Masker } from './secrets';
 import { runShellStep } from './shell';
+import { agentStep, type AgentRecord } from './agentStep';
 import type { RawFinding, SessionState, StepState, StepStatus } from './types';
 
 export interface StepOutcome {
   status: Extract<StepStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;
   reason?: string;
+  /** false: retrying cannot help (a bad key, a missing binary); the retry policy is skipped. */
+  retryable?: boolean;
+  /** Agent steps: who answered, with which model, at what cost. */
+  agent?: AgentRecord;
   exitCode?: number | null;
   outputs: Record<string, string>;
   warnings?: string[];
@@ -40,6 +45,8 @@ export interface ExecuteInput {
   readonly selfContext: (outputs: Record<string, string>) => EvalContext;
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly masker: Masker;
+  /** The session's secrets (provider keys come from them). */
+  readonly secrets: ReadonlyMap<string, string>;
   readonly signal: AbortSignal;
   /** The step printed something or sent a heartbeat. */
   readonly heard: () => void;
@@ -53,11 +60,7 @@ export async function executeStep(x: ExecuteInput): Promise<StepOutcome> {
     case 'uses':
       return usesStep(x);
     case 'agent':
-      return {
-        status: 'failed',
-        reason: `agent steps need an agent provider, and this version of the orchestrator has none yet (agent '${x.def.agent ?? ''}'); use a run step that calls the agent's CLI meanwhile`,
-        outputs: {},
-      };
+      return agentStep(x);
     default:
       return { status: 'failed', reason: `a ${x.def.kind} step cannot be executed here`, outputs: {} };
   }

@@ -410,6 +410,7 @@ export class SessionRunner {
       selfContext: (outputs) => this.evalContext(s, def, needs, outputs),
       baseEnv: this.opts.baseEnv ?? process.env,
       masker: this.opts.masker,
+      secrets: this.opts.secrets,
       signal: r.abort.signal,
       heard: () => this.heard(s.id),
       finding: (f) => this.opts.log.append('step.finding', { step: s.id, attempt, data: { finding: f } }),
@@ -427,10 +428,10 @@ export class SessionRunner {
     const cancelled = this.cancelRequested !== undefined;
     let status = outcome.status;
     if (cancelled && status !== 'succeeded') status = 'cancelled';
-    const data = { status: retryNow && !cancelled ? 'failed' : status, ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}), ...(outcome.reason ? { reason: retryNow && !cancelled ? 'retried on request' : outcome.reason } : retryNow ? { reason: 'retried on request' } : {}), outputs: outcome.outputs, ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) };
+    const data = { status: retryNow && !cancelled ? 'failed' : status, ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}), ...(outcome.reason ? { reason: retryNow && !cancelled ? 'retried on request' : outcome.reason } : retryNow ? { reason: 'retried on request' } : {}), outputs: outcome.outputs, ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) , ...(outcome.agent ? { agent: outcome.agent } : {}) };
     const policy = def.retry ?? this.state.workflow.compiled.definition.defaults?.retry;
     const max = Math.max(1, policy?.max_attempts ?? 1);
-    const retryable = (status === 'failed' || status === 'timed_out') && !cancelled;
+    const retryable = (status === 'failed' || status === 'timed_out') && !cancelled && outcome.retryable !== false;
     if (retryNow && !cancelled) {
       this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request' } });
       this.pump();

@@ -83,6 +83,7 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
         if (typeof data.reason === 'string') step.reason = data.reason;
         else delete step.reason;
         if (data.outputs) step.outputs = data.outputs as Record<string, string>;
+        if (data.agent) step.agent = data.agent as StepState['agent'];
       }
       break;
     case 'step.retrying':
