@@ -63,6 +63,7 @@ function repo(config: string, workflow: string): string {
   fs.mkdirSync(path.join(dir, '.orchestrator', 'prompts'), { recursive: true });
   fs.writeFileSync(path.join(dir, '.orchestrator', 'config.yaml'), config);
   fs.writeFileSync(path.join(dir, '.orchestrator', 'prompts', 'reviewer.md'), 'You review code for security problems.\n');
+  fs.writeFileSync(path.join(dir, 'AGENTS.md'), 'House rules: no SQL built from strings.\n');
   fs.writeFileSync(path.join(dir, '.orchestrator', 'review.workflow.yaml'), workflow);
   return dir;
 }
@@ -94,7 +95,7 @@ describe('agent steps (OpenAI-compatible provider over loopback)', () => {
   const config = (name: string): string => `providers:\n  ${name}:\n    type: openai\n    base_url: ${srv.url}\n    api_key_secret: LOCAL_KEY\n    model: default-model\n`;
   const workflow = (name: string, retry = ''): string => `name: review
 agents:
-  reviewer: { provider: ${name}, model: agent-model, instructions: prompts/reviewer.md }
+  reviewer: { provider: ${name}, model: agent-model, instructions: prompts/reviewer.md, context: [AGENTS.md] }
 steps:
   - id: plan
     run: echo "summary=the login change" >> "$ORCHESTRATOR_OUTPUT"
@@ -121,7 +122,7 @@ steps:
     assert.equal(req.auth, `Bearer ${KEY}`);
     assert.equal(req.body?.model, 'step-model');
     assert.match(req.body?.messages?.[0].content ?? '', /You review code for security problems\.[\s\S]*```findings/);
-    assert.equal(req.body?.messages?.[1].content, `Review the login change (token ${KEY})`);
+    assert.equal(req.body?.messages?.[1].content, `Review the login change (token ${KEY})\n\n## Context: AGENTS.md\n\nHouse rules: no SQL built from strings.\n`);
     // Findings from the answer.
     assert.deepEqual(
       l.state.findings.map((f) => [f.severity, f.file, f.line, f.rule, f.source]),

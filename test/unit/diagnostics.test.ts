@@ -688,6 +688,25 @@ describe('missing-file', () => {
   });
 });
 
+describe('missing-file for context', () => {
+  it('context files are relative to the repository root', () => {
+    expectProblems(
+      `
+      name: x
+      agents:
+        a: { provider: codex, context: [AGENTS.md, [[docs/none.md]]] }
+      steps:
+        - id: s
+          agent: a
+          prompt: hi
+          context: [[[NOTES.md]]]
+      `,
+      ['missing-file', 'missing-file'],
+      { file: '/repo/.orchestrator/workflows/w.yaml', repoRoot: '/repo', fileExists: (p) => p === '/repo/AGENTS.md' },
+    );
+  });
+});
+
 describe('unreachable', () => {
   it('a step needing one whose if is literally false, and what follows it', () => {
     const v = expectProblems(

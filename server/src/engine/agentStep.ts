@@ -35,6 +35,8 @@ export const FINDINGS_INSTRUCTIONS = [
 ].join('\n');
 
 const breakers = new BreakerRegistry();
+/** The most of one context file sent (characters); more is cut with a note. */
+const CONTEXT_LIMIT = 200_000;
 const configCache = new Map<string, ProviderConfigs>();
 
 function configsFor(repoRoot: string): ProviderConfigs {
@@ -80,6 +82,18 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     }
   }
   instructions = [instructions.trim(), FINDINGS_INSTRUCTIONS].filter(Boolean).join('\n\n');
+  // Context files (the agent's, then the step's), relative to the repository root.
+  for (const rel of [...(agent.context ?? []), ...(x.def.context ?? [])]) {
+    const file = path.resolve(x.repoRoot, rel);
+    let body: string;
+    try {
+      body = fs.readFileSync(file, 'utf8');
+    } catch {
+      return { status: 'failed', reason: `context file ${rel} cannot be read (looked for ${file}): create it or fix the path`, retryable: false, outputs: {} };
+    }
+    if (body.length > CONTEXT_LIMIT) body = `${body.slice(0, CONTEXT_LIMIT)}\n[… ${body.length - CONTEXT_LIMIT} more characters left out]`;
+    prompt += `\n\n## Context: ${rel}\n\n${body}`;
+  }
   const model = x.def.model ?? agent.model;
 
   // What was sent, saved with the attempt (masked).

@@ -57,7 +57,7 @@ export function loadWorkflowFile(file: string): CompiledWorkflow {
   } catch {
     throw new InputError(`cannot read workflow '${file}': no such file`);
   }
-  const v = validateWorkflow(text, { file: path.resolve(file), fileExists });
+  const v = validateWorkflow(text, { file: path.resolve(file), repoRoot: findRepoRoot(path.dirname(path.resolve(file))), fileExists });
   const errors = v.problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const idx = new LineIndex(text);

@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { findRepoRoot } from '../engine/sessions';
 import { ChunkCache } from '../workflow/chunked';
 import { LineIndex } from '../workflow/problems';
 import { validateWorkflow, type Validation } from '../workflow/validate';
@@ -47,7 +49,7 @@ export function isWorkflowUri(uri: string): boolean {
 
 export function validateDocument(uri: string, text: string, log: Logger, cache?: ChunkCache): { validation: Validation; index: LineIndex } {
   const file = filePathOf(uri);
-  const validation = validateWorkflow(text, { ...(file ? { file, fileExists } : {}), ...(cache ? { cache } : {}) });
+  const validation = validateWorkflow(text, { ...(file ? { file, repoRoot: findRepoRoot(path.dirname(file)), fileExists } : {}), ...(cache ? { cache } : {}) });
   log.debug(`validated ${uri} in ${Object.values(validation.timings).reduce((a, b) => a + b, 0).toFixed(1)} ms (${validation.chunked ? 'chunked' : 'whole'} parse ${validation.timings.yaml?.toFixed(1)} ms): ${validation.problems.length} problem(s)`);
   for (const e of validation.internalErrors) {
     const err = e.error instanceof Error ? `${e.error.message}\n${e.error.stack ?? ''}` : String(e.error);

@@ -49,6 +49,10 @@ const stepKeys = {
   agent: z.string().optional().meta({ description: 'The agent (declared under `agents`) to call with `prompt`.' }),
   prompt: z.string().optional().meta({ description: 'The prompt sent to `agent`. May use `${{ }}` expressions.' }),
   model: z.string().optional().meta({ description: "Overrides the agent's model for this step." }),
+  context: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "Files (relative to the repository root) whose contents are added to this step's prompt, after the agent's own `context`." }),
   uses: z.string().optional().meta({ description: 'A built-in action, e.g. `findings/sarif` (import a SARIF file) or `findings/merge`.' }),
   approval: z.string().optional().meta({ description: 'A question for a person; the session waits (`waiting`) until it is approved or rejected in the editor or the CLI.' }),
   with: z.record(z.string(), z.unknown()).optional().meta({ description: 'Arguments for `uses`. Values may use `${{ }}` expressions.' }),
@@ -90,6 +94,10 @@ export const Agent = z
     provider: z.string().meta({ description: 'A provider name: built-in (`command`, `openai`, `anthropic`, or a preset such as `claude-code`, `codex`, `gemini`, `opencode`, `aider`) or one from .orchestrator/config.yaml.' }),
     model: z.string().optional().meta({ description: 'Model passed to the provider; a step may override it with `model:`.' }),
     instructions: z.string().optional().meta({ description: 'System instructions: a path relative to the workflow file (e.g. `prompts/reviewer.md`) or inline text.' }),
+    context: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Files (relative to the repository root, e.g. `AGENTS.md`, `README.md`) whose contents are added to every prompt of this agent.' }),
   })
   .meta({ description: 'An agent: a provider, a model and instructions.' });
 

@@ -15,6 +15,8 @@ import { get, pairOf, type YNode } from './yamlTree';
 export interface ValidateOptions {
   /** Absolute path of the workflow file: relative paths (agent instructions) resolve from its folder. */
   readonly file?: string;
+  /** The repository root: `context:` files are relative to it (default: the workflow's folder). */
+  readonly repoRoot?: string;
   /** Whether a file exists; without it, file checks are skipped. */
   readonly fileExists?: (absolutePath: string) => boolean;
   /** Parsed chunks of this document's previous versions, reused for the parts that did not change. */
@@ -88,7 +90,10 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
     const ifs = checker?.ifs;
     checkUnreachable(g, (s) => isConstantFalse(ifs?.get(s)), (s) => relaxesSuccess(ifs?.get(s)), problems);
   });
-  guard('files', () => checkFiles(r, opts, problems));
+  guard('files', () => {
+    checkFiles(r, opts, problems);
+    checkStepContext(g, opts, problems);
+  });
   return { text, root: r, graph: g, problems: sortProblems(dedupe(problems)), internalErrors, timings, chunked };
 }
 
@@ -146,12 +151,29 @@ function checkFiles(root: YNode | null, opts: ValidateOptions, out: Problem[]): 
   const dir = path.dirname(opts.file);
   for (const p of agents.pairs) {
     const ins = get(p.value, 'instructions');
-    if (!ins || ins.kind !== 'scalar' || typeof ins.value !== 'string' || !looksLikePath(ins.value)) continue;
-    const abs = path.resolve(dir, ins.value);
-    if (!opts.fileExists(abs)) {
-      out.push(problem('missing-file', ins, `instructions file '${ins.value}' does not exist (looked for ${abs}): create it, fix the path, or write the instructions inline`));
+    if (ins && ins.kind === 'scalar' && typeof ins.value === 'string' && looksLikePath(ins.value)) {
+      const abs = path.resolve(dir, ins.value);
+      if (!opts.fileExists(abs)) {
+        out.push(problem('missing-file', ins, `instructions file '${ins.value}' does not exist (looked for ${abs}): create it, fix the path, or write the instructions inline`));
+      }
     }
+    checkContext(get(p.value, 'context'), opts, out);
   }
+}
+
+/** `context:` files of agents and steps, relative to the repository root. */
+function checkContext(node: YNode | null | undefined, opts: ValidateOptions, out: Problem[]): void {
+  if (!node || node.kind !== 'seq' || !opts.fileExists || !opts.file) return;
+  const root = opts.repoRoot ?? path.dirname(opts.file);
+  for (const item of node.items) {
+    if (!item || item.kind !== 'scalar' || typeof item.value !== 'string' || item.value.includes('${{')) continue;
+    const abs = path.resolve(root, item.value);
+    if (!opts.fileExists(abs)) out.push(problem('missing-file', item, `context file '${item.value}' does not exist (looked for ${abs}, relative to the repository root): create it or fix the path`));
+  }
+}
+
+function checkStepContext(graph: StepGraph, opts: ValidateOptions, out: Problem[]): void {
+  for (const s of graph.steps) checkContext(get(s.node, 'context'), opts, out);
 }
 
 /** The same problem found twice (e.g. by two routes) is reported once. */
