@@ -135,7 +135,8 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .argument('<id>', 'a session id')
     .option('--format <format>', 'table, json or sarif', 'table')
     .option('--json', 'the same as --format json')
-    .action((id: string, opts: { format?: string; json?: boolean }) => {
+    .option('--compare', 'mark what is new and what was fixed since the previous session of the same workflow')
+    .action((id: string, opts: { format?: string; json?: boolean; compare?: boolean }) => {
       code = findingsCommand(id, opts, out);
     });
 

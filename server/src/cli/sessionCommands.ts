@@ -8,6 +8,7 @@ import { progress } from '../engine/state';
 import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
+import { baselineOf } from '../engine/baseline';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
 
@@ -190,7 +191,11 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
     table.push([sid, st.status, String(st.attempt || ''), st.startedAt ? since(st.startedAt, st.finishedAt) : '', note]);
   }
   out.stdout.write(lines.join('\n') + '\n' + formatTable(table));
-  if (s.findings.length) out.stdout.write(`\n${s.findings.length} finding(s): orchestrator findings ${s.id}\n`);
+  if (s.findings.length || isAtRest(s.status)) {
+    const b = baselineOf(repoRoot(), s);
+    const cmp = b.previous ? ` (${b.new.length} new, ${b.fixed.length} fixed since ${b.previous})` : '';
+    if (s.findings.length || b.fixed.length) out.stdout.write(`\n${s.findings.length} finding(s)${cmp}: orchestrator findings ${s.id}${b.previous ? ' --compare' : ''}\n`);
+  }
   return 0;
 }
 
@@ -232,11 +237,12 @@ export function stuckCommand(opts: CommonOptions, out: Out): number {
   return 0;
 }
 
-export function findingsCommand(id: string, opts: CommonOptions & { format?: string }, out: Out): number {
+export function findingsCommand(id: string, opts: CommonOptions & { format?: string; compare?: boolean }, out: Out): number {
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (!['table', 'json', 'sarif'].includes(format)) throw new UsageError(`--format takes table, json or sarif, not '${format}'`);
   const s = load(id).state;
   id = s.id;
+  if (opts.compare) return findingsCompared(s, format, out);
   if (format === 'json') out.stdout.write(JSON.stringify(s.findings, null, 2) + '\n');
   else if (format === 'sarif') out.stdout.write(JSON.stringify(findingsToSarif(s.findings, { toolName: 'Synapse Orchestrator', version: '0.1.0', root: repoRoot() }), null, 2) + '\n');
   else if (!s.findings.length) out.stdout.write(`session ${id} has no findings\n`);
@@ -249,6 +255,33 @@ export function findingsCommand(id: string, opts: CommonOptions & { format?: str
     }
     out.stdout.write(formatTable(table));
   }
+  return 0;
+}
+
+/** `findings ID --compare`: new, unchanged and fixed against the previous session of the workflow. */
+function findingsCompared(s: SessionState, format: string, out: Out): number {
+  const b = baselineOf(repoRoot(), s);
+  if (format === 'json') {
+    out.stdout.write(JSON.stringify({ session: s.id, ...(b.previous ? { previous: b.previous } : {}), new: b.new, unchanged: b.unchanged, fixed: b.fixed }, null, 2) + '\n');
+    return 0;
+  }
+  if (format === 'sarif') {
+    const log = findingsToSarif([...b.new, ...b.unchanged, ...b.fixed], { toolName: 'Synapse Orchestrator', version: '0.1.0', root: repoRoot() });
+    const state = new Map<string, 'new' | 'unchanged' | 'absent'>([...b.new.map((f) => [f.id, 'new'] as const), ...b.unchanged.map((f) => [f.id, 'unchanged'] as const), ...b.fixed.map((f) => [f.id, 'absent'] as const)]);
+    for (const r of log.runs[0]?.results ?? []) {
+      const fid = r.partialFingerprints?.['orchestratorFindingId/v1'];
+      if (fid && b.previous) r.baselineState = state.get(fid) ?? 'new';
+    }
+    out.stdout.write(JSON.stringify(log, null, 2) + '\n');
+    return 0;
+  }
+  out.stdout.write(b.previous ? `compared with session ${b.previous}: ${b.new.length} new, ${b.unchanged.length} unchanged, ${b.fixed.length} fixed\n` : `no earlier session of ${s.workflow.file}: every finding is new\n`);
+  const table = [['', 'SEVERITY', 'LOCATION', 'RULE', 'MESSAGE']];
+  const row = (mark: string, f: SessionState['findings'][number]) => [mark, f.severity, f.file ? `${f.file}${f.line ? `:${f.line}` : ''}` : '', f.rule ?? '', f.message.split('\n')[0]];
+  for (const f of b.new) table.push(row('new', f));
+  for (const f of b.unchanged) table.push(row('', f));
+  for (const f of b.fixed) table.push(row('fixed', f));
+  if (table.length > 1) out.stdout.write(formatTable(table));
   return 0;
 }
 
