@@ -167,6 +167,36 @@ steps:
   });
 });
 
+describe('negotiate: { agent }: an arbiter settles disputed findings', () => {
+  it('asks the arbiter once the steps are done and keeps its decision with every opinion', async () => {
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const answer = 'Looked at both.\n```decision\n{"severity": "medium", "status": "open", "reason": "only admins reach this code"}\n```\n';
+        res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: answer } }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1`;
+    try {
+      const dir = repo(
+        `providers:\n  judgep:\n    type: openai\n    base_url: ${url}\n    model: m\n`,
+        `name: disputed\nnegotiate: { agent: judge }\nagents:\n  judge: { provider: judgep, instructions: You arbitrate. }\nsteps:\n  - id: a\n    run: echo "::finding severity=low file=src/x.ts line=3 rule=r1::minor"\n  - id: b\n    run: echo "::finding severity=critical file=src/x.ts line=3 rule=r1::dangerous"\n`,
+      );
+      const l = await run(dir);
+      assert.equal(l.state.status, 'succeeded');
+      const [f] = l.state.findings;
+      assert.equal(f.severity, 'medium');
+      assert.deepEqual(f.decision, { policy: 'agent', by: 'judge', severity: 'medium', status: 'open', reason: 'only admins reach this code' });
+      assert.deepEqual(f.sources.map((s) => [s.step, s.severity]), [['a', 'low'], ['b', 'critical']]);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
 describe('agent steps (a CLI agent through a command provider)', () => {
   it('runs the program with the prompt on stdin and takes its output as the answer', async () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-agent-bin-'));

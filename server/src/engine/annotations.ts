@@ -23,6 +23,7 @@
  * - Command names are case-insensitive. Leading whitespace and a trailing CR are ignored. Other
  *   `::command::` lines (e.g. GitHub's `::group::`) are ordinary lines: `undefined`.
  */
+import { parseVerdict } from './findingsFile';
 import { SEVERITIES, type FindingSeverity, type RawFinding } from './types';
 
 export type AnnotationResult =
@@ -156,8 +157,14 @@ export function parseAnnotation(line: string, step: string): AnnotationResult | 
       case 'endline':
         finding.end_line = int(key, value);
         break;
+      case 'verdict': {
+        const v = parseVerdict(value);
+        if (v) finding.verdict = v;
+        else warnings.push(`::finding: unknown verdict ${JSON.stringify(value)} was ignored (use fixed or false-positive)`);
+        break;
+      }
       default:
-        if (!IGNORED_KEYS.has(key.toLowerCase())) warnings.push(`::finding: unknown property ${JSON.stringify(key)} was ignored (known: severity, file, line, col, end_line, rule)`);
+        if (!IGNORED_KEYS.has(key.toLowerCase())) warnings.push(`::finding: unknown property ${JSON.stringify(key)} was ignored (known: severity, file, line, col, end_line, rule, verdict)`);
     }
   }
   const sev = severity === undefined ? undefined : parseSeverity(severity);

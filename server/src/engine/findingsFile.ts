@@ -47,7 +47,16 @@ export const FindingObject = z.looseObject({
   end_line: position.optional(),
   endLine: position.optional(),
   rule: z.string({ error: 'must be a string' }).optional(),
+  verdict: z.string({ error: 'must be a string' }).optional(),
 });
+
+/** `fixed`, `false-positive` (also `false_positive`, `falsepositive`), or undefined. */
+export function parseVerdict(v: string | undefined): 'fixed' | 'false-positive' | undefined {
+  const s = v?.toLowerCase().replace(/[\s_]/g, '-');
+  if (s === 'fixed') return 'fixed';
+  if (s === 'false-positive' || s === 'falsepositive' || s === 'not-a-problem') return 'false-positive';
+  return undefined;
+}
 
 function issues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')} ${i.message}` : i.message)).join('; ');
@@ -78,6 +87,9 @@ function toFinding(value: unknown, step: string, where: string, warnings: string
   const endLine = o.end_line ?? o.endLine;
   if (endLine !== undefined) f.end_line = endLine;
   if (o.rule !== undefined && o.rule !== '') f.rule = o.rule;
+  const verdict = parseVerdict(o.verdict);
+  if (verdict) f.verdict = verdict;
+  else if (o.verdict !== undefined && o.verdict.toLowerCase() !== 'confirmed') warnings.push(`${where}: unknown verdict ${JSON.stringify(o.verdict)} was ignored (use fixed or false-positive)`);
   return f;
 }
 

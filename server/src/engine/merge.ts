@@ -19,7 +19,7 @@
  *   by code unit (not locale), so the order is total and does not depend on the input order.
  */
 import { createHash } from 'node:crypto';
-import { SEVERITIES, type Finding, type FindingSeverity, type RawFinding } from './types';
+import { SEVERITIES, type Decision, type Finding, type FindingSeverity, type NegotiationPolicy, type RawFinding } from './types';
 
 const RANK: Record<FindingSeverity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<FindingSeverity, number>;
 
@@ -72,7 +72,7 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 function startFinding(f: RawFinding, id: string): Finding {
   const { severity, message, file, line, column, end_line, rule, step, source } = f;
-  const out: Finding = { id, severity, message, step, source, sources: [{ step, source, severity, message }] };
+  const out: Finding = { id, severity, message, step, source, sources: [{ step, source, severity, message, ...(f.verdict ? { verdict: f.verdict } : {}) }] };
   if (file !== undefined) out.file = file;
   if (line !== undefined) out.line = line;
   if (column !== undefined) out.column = column;
@@ -81,7 +81,7 @@ function startFinding(f: RawFinding, id: string): Finding {
   return out;
 }
 
-export function mergeFindings(raw: RawFinding[]): Finding[] {
+export function mergeFindings(raw: RawFinding[], policy: NegotiationPolicy = 'highest-severity', decisions: Record<string, Decision> = {}): Finding[] {
   const merged: Finding[] = [];
   const byKey = new Map<string, Finding>();
   const idCount = new Map<string, number>();
@@ -90,7 +90,7 @@ export function mergeFindings(raw: RawFinding[]): Finding[] {
     const key = locatedKey(f);
     const existing = key === undefined ? undefined : byKey.get(key);
     if (existing) {
-      existing.sources.push({ step: f.step, source: f.source, severity: f.severity, message: f.message });
+      existing.sources.push({ step: f.step, source: f.source, severity: f.severity, message: f.message, ...(f.verdict ? { verdict: f.verdict } : {}) });
       if (compareSeverity(f.severity, existing.severity) < 0) existing.severity = f.severity;
       if (existing.column === undefined && f.column !== undefined) existing.column = f.column;
       if (existing.end_line === undefined && f.end_line !== undefined) existing.end_line = f.end_line;
@@ -104,9 +104,58 @@ export function mergeFindings(raw: RawFinding[]): Finding[] {
     if (key !== undefined) byKey.set(key, finding);
   }
 
-  for (const f of merged) {
-    const distinct = [...new Set(f.sources.map((s) => s.severity))].sort(compareSeverity);
-    if (distinct.length > 1) f.conflict = { severities: distinct, resolution: 'highest severity wins' };
-  }
+  for (const f of merged) negotiate(f, policy, decisions[f.id]);
   return merged.sort(compareFindings);
+}
+
+/**
+ * Settles a disputed finding: its reports disagree on severity, or some say it is fixed or a false
+ * positive. Every opinion stays in `sources`; `decision` says what was decided and why.
+ * - highest-severity (default): the highest reported severity; a report keeps it open.
+ * - majority: the severity most reports give (a tie goes to the higher); dismissed when more
+ *   reporters call it fixed / a false positive than report it.
+ * - agent: an arbiter agent decides (its decision comes in `decided`); until then, as
+ *   highest-severity.
+ */
+export function negotiate(f: Finding, policy: NegotiationPolicy, decided?: Decision): void {
+  const reports = f.sources.filter((s) => !s.verdict);
+  const dismissals = f.sources.filter((s) => s.verdict);
+  const distinct = [...new Set(f.sources.map((s) => s.severity))].sort(compareSeverity);
+  const disputed = distinct.length > 1 || (dismissals.length > 0 && reports.length > 0);
+  if (!disputed) {
+    if (dismissals.length && !reports.length) {
+      f.status = 'dismissed';
+      f.decision = { policy: 'highest-severity', severity: f.severity, status: 'dismissed', reason: `every reporter says ${dismissals.map((d) => d.verdict).join(', ')}` };
+    }
+    return;
+  }
+  const highest = distinct[0];
+  let decision: Decision;
+  if (typeof policy === 'object' && decided) decision = decided;
+  else if (policy === 'majority') {
+    const counts = new Map<FindingSeverity, number>();
+    for (const s of reports.length ? reports : f.sources) counts.set(s.severity, (counts.get(s.severity) ?? 0) + 1);
+    const best = [...counts.entries()].sort((a, b) => b[1] - a[1] || compareSeverity(a[0], b[0]))[0][0];
+    const dismissed = dismissals.length > reports.length;
+    decision = {
+      policy: 'majority',
+      severity: best,
+      status: dismissed ? 'dismissed' : 'open',
+      reason: dismissed
+        ? `${dismissals.length} of ${f.sources.length} reporters say ${[...new Set(dismissals.map((d) => d.verdict))].join(' or ')}`
+        : `${counts.get(best)} of ${reports.length || f.sources.length} reports say ${best}${dismissals.length ? `; ${dismissals.length} say ${[...new Set(dismissals.map((d) => d.verdict))].join(' or ')}` : ''}`,
+    };
+  } else {
+    const pending = typeof policy === 'object' ? ` (waiting for agent ${policy.agent})` : '';
+    decision = {
+      policy: 'highest-severity',
+      severity: highest,
+      status: reports.length ? 'open' : 'dismissed',
+      reason: `highest severity wins${dismissals.length ? `; ${dismissals.length} reporter(s) say ${[...new Set(dismissals.map((d) => d.verdict))].join(' or ')}, but a report keeps it open` : ''}${pending}`,
+    };
+  }
+  f.severity = decision.severity;
+  f.status = decision.status;
+  f.decision = decision;
+  if (distinct.length > 1) f.conflict = { severities: distinct, resolution: decision.reason };
 }

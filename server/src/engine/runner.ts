@@ -29,9 +29,10 @@ import { SnapshotWriter } from '../store/snapshot';
 import type { Clock, Timer } from './clock';
 import { StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './executeStep';
+import { arbitrate } from './agentStep';
 import type { Masker } from './secrets';
 import { applyEvent, finalize } from './state';
-import { isAtRest, isStepDone, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
+import { isAtRest, isStepDone, type Decision, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
 
 export interface RunnerOptions {
   readonly repoRoot: string;
@@ -262,7 +263,32 @@ export class SessionRunner {
     }
   }
 
+  /** negotiate: { agent }: decisions of the arbiter, asked once all steps are done. */
+  private arbitration: 'none' | 'running' | 'done' = 'none';
+  private decisions: Record<string, Decision> = {};
+
+  /** Whether the session must wait for the arbiter before it finishes (it starts it if needed). */
+  private awaitArbiter(): boolean {
+    const policy = this.state.workflow.compiled.definition.negotiate;
+    if (typeof policy !== 'object' || this.arbitration === 'done') return false;
+    if (this.arbitration === 'running') return true;
+    const disputed = finalize(this.state).findings.filter((f) => f.decision);
+    if (!disputed.length) return false;
+    this.arbitration = 'running';
+    const abort = new AbortController();
+    void (async () => {
+      for (const f of disputed) {
+        if (this.cancelRequested) break;
+        this.decisions[f.id] = await arbitrate({ repoRoot: this.opts.repoRoot, session: this.state, secrets: this.opts.secrets, masker: this.opts.masker, signal: abort.signal }, policy.agent, f);
+      }
+      this.arbitration = 'done';
+      this.pump();
+    })();
+    return true;
+  }
+
   private pumpOnce(): void {
+    if (this.arbitration === 'running') return;
     const stopping = this.cancelRequested !== undefined || this.pauseRequested;
     // A step that ends at once (skipped, or its `if` fails) can make a step earlier in `order`
     // ready (order is the file's order, not a topological one): pass again until nothing moves.
@@ -286,6 +312,7 @@ export class SessionRunner {
     if (this.pauseRequested) return this.pauseNow();
     if (this.failed && this.cancelBlocked()) return this.pumpOnce();
     const pending = this.state.order.filter((id) => this.state.steps[id].status === 'pending');
+    if (this.awaitArbiter()) return;
     if (this.failed) return this.finish('failed', this.failed);
     if (pending.length) {
       // Nothing runs and nothing can start: pending steps wait on steps that will never finish.
@@ -530,7 +557,8 @@ export class SessionRunner {
         if (s.status === 'pending') this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason: reason ?? 'cancelled' } });
       }
     }
-    this.opts.log.append('session.finished', { data: { status, ...(reason ? { reason } : {}) } }, { sync: true });
+    const decisions = Object.keys(this.decisions).length ? { decisions: this.decisions } : {};
+    this.opts.log.append('session.finished', { data: { status, ...(reason ? { reason } : {}), ...decisions } }, { sync: true });
     this.end();
   }
 

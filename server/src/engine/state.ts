@@ -136,6 +136,7 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
       break;
     }
     case 'session.finished':
+      if (data.decisions) state.decisions = data.decisions as SessionState['decisions'];
       state.status = data.status as SessionStatus;
       state.finishedAt = e.time;
       if (typeof data.reason === 'string') state.reason = data.reason;
@@ -184,7 +185,7 @@ function liveStatus(state: SessionState): SessionStatus {
 
 /** Recomputes the merged findings from the raw ones. */
 export function finalize(state: SessionState): SessionState {
-  state.findings = mergeFindings(state.rawFindings);
+  state.findings = mergeFindings(state.rawFindings, state.workflow.compiled.definition.negotiate ?? 'highest-severity', state.decisions ?? {});
   return state;
 }
 

@@ -37,8 +37,26 @@ export interface RawFinding {
   rule?: string;
   /** The step (instance id) that reported it. */
   step: string;
+  /** The reporter's verdict on a known problem: it is fixed, or it is a false positive. */
+  verdict?: Verdict;
   /** How it was reported: 'annotation' (::finding line), 'jsonl' ($ORCHESTRATOR_FINDINGS), 'sarif' (a SARIF file; the tool's name after a colon, e.g. 'sarif:ESLint'), 'agent'. */
   source: string;
+}
+
+export const VERDICTS = ['fixed', 'false-positive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** How disputed findings are settled (workflow `negotiate:`). */
+export type NegotiationPolicy = 'highest-severity' | 'majority' | { agent: string };
+
+/** The settlement of a disputed finding. */
+export interface Decision {
+  policy: 'highest-severity' | 'majority' | 'agent';
+  severity: FindingSeverity;
+  status: 'open' | 'dismissed';
+  reason: string;
+  /** The arbiter agent, for the agent policy. */
+  by?: string;
 }
 
 /** A finding after merging identical (file, line, rule) findings across steps. */
@@ -46,9 +64,13 @@ export interface Finding extends RawFinding {
   /** Stable id: a hash of (file, line, rule) for located findings, else of (step, message). */
   id: string;
   /** Every report merged into this one (the first is the finding itself). */
-  sources: { step: string; source: string; severity: FindingSeverity; message: string }[];
-  /** Set when the merged reports disagree on severity: the highest won. */
+  sources: { step: string; source: string; severity: FindingSeverity; message: string; verdict?: Verdict }[];
+  /** Set when the merged reports disagree on severity (how it was resolved is in `resolution`). */
   conflict?: { severities: FindingSeverity[]; resolution: string };
+  /** `dismissed` when the negotiation decided the problem is fixed or not real. Default open. */
+  status?: 'open' | 'dismissed';
+  /** Set for disputed findings (severities differ, or some reporter says fixed / false positive). */
+  decision?: Decision;
 }
 
 export interface StepState {
@@ -98,6 +120,8 @@ export interface SessionState {
   seq: number;
   /** Control commands (control.jsonl) already applied, by count. */
   controlApplied: number;
+  /** An arbiter agent's decisions on disputed findings, by finding id (negotiate: { agent }). */
+  decisions?: Record<string, Decision>;
 }
 
 export const EVENT_TYPES = [

@@ -73,6 +73,10 @@ export function checkNeeds(graph: StepGraph, out: Problem[]): void {
 export function checkAgents(root: YNode | null, graph: StepGraph, out: Problem[]): void {
   const agentsNode = get(root, 'agents');
   const agents = agentsNode && agentsNode.kind === 'map' ? agentsNode.pairs.map((p) => String(p.key.value)) : [];
+  const arbiter = get(get(root, 'negotiate'), 'agent');
+  if (arbiter && arbiter.kind === 'scalar' && typeof arbiter.value === 'string' && !agents.includes(arbiter.value)) {
+    out.push(problem('unknown-agent', arbiter, `the arbiter agent '${arbiter.value}' is not declared under 'agents'.${didYouMean(arbiter.value, agents) || ' Declare it under agents: at the top level.'}`));
+  }
   for (const s of graph.steps) {
     const a = get(s.node, 'agent');
     if (!a || a.kind !== 'scalar' || typeof a.value !== 'string') continue;

@@ -138,6 +138,13 @@ export const Workflow = z
       .meta({ description: 'The agents steps may name: name → `{provider, model, instructions}`.' }),
     defaults: Defaults.optional(),
     concurrency: z.number().int().min(1).optional().meta({ description: 'At most this many steps run at once (default: the number of CPUs).' }),
+    negotiate: z
+      .union([z.enum(['highest-severity', 'majority']), z.strictObject({ agent: z.string().meta({ description: 'The agent (under `agents`) that arbitrates.' }) })])
+      .optional()
+      .meta({
+        description:
+          'How findings on the same place that disagree (severity, or "fixed" / "false positive") are settled: `highest-severity` (default), `majority`, or `{ agent: name }` to ask an agent to arbitrate. Every opinion is kept with the decision and its reason.',
+      }),
     deadline: Duration.optional().meta({ description: 'Limit for the whole session: on expiry running steps are cancelled and the session ends `timed_out`, keeping what finished.' }),
     steps: z.array(Step).optional().meta({ description: 'The steps: a DAG ordered by `needs`. Exactly one of `steps` or `pipeline`.' }),
     pipeline: z.array(Stage).min(1).optional().meta({ description: 'The staged form: stages run in order, `parallel` items side by side. Compiled to `steps`.' }),
