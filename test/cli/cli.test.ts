@@ -130,6 +130,6 @@ describe('orchestrator plan', () => {
   it('the repository\'s own workflow plans', () => {
     const r = spawnSync(process.execPath, [CLI, 'plan', '.orchestrator/workflows/review.yaml'], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Level 1 \(4 in parallel\):\n {2}lint \[run\]/);
+    assert.match(r.stdout, /Level 1 \(5 in parallel\):\n {2}lint \[run\]/);
   });
 });

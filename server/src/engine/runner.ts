@@ -413,7 +413,11 @@ export class SessionRunner {
       return;
     }
     if (!run) {
-      const reason = def.if === undefined || !ctx.status?.success ? 'a step it needs did not succeed' : `its condition is false: ${String(def.if)}`;
+      const unsettled = needs.filter((n) => n.status !== 'succeeded');
+      const reason =
+        def.if === undefined || !ctx.status?.success
+          ? `a step it needs did not succeed (${unsettled.slice(0, 3).map((n) => `${n.id} ${n.status}`).join(', ') || 'none'})`
+          : `its condition is false: ${String(def.if)}`;
       this.opts.log.append('step.finished', { step: s.id, data: { status: 'skipped', reason } });
       return;
     }
