@@ -167,6 +167,46 @@ steps:
   });
 });
 
+describe('agent steps (Anthropic Messages API over loopback)', () => {
+  it('streams text deltas, sends the key as x-api-key and the instructions as system, records usage', async () => {
+    let seen: { key?: string; version?: string; body?: { model?: string; system?: string; messages?: { content: string }[] } } = {};
+    const srv = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString()));
+      req.on('end', () => {
+        seen = { key: req.headers['x-api-key'] as string, version: req.headers['anthropic-version'] as string, body: JSON.parse(raw) as typeof seen.body };
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const ev = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+        res.write(ev('message_start', { message: { model: 'claude-test', usage: { input_tokens: 25 } } }));
+        res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Looks fine. ' } }));
+        res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Ship it.' } }));
+        res.write(ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 7 } }));
+        res.end(ev('message_stop', {}));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const dir = repo(
+        `providers:\n  claude-api:\n    type: anthropic\n    base_url: ${url}\n    api_key_secret: LOCAL_KEY\n`,
+        `name: anth\nagents:\n  a: { provider: claude-api, model: claude-test, instructions: Be brief. }\nsteps:\n  - id: ask\n    agent: a\n    prompt: Is it ready?\n`,
+      );
+      const l = await run(dir);
+      const ask = l.state.steps.ask;
+      assert.equal(l.state.status, 'succeeded', JSON.stringify(ask));
+      assert.equal(ask.outputs.text, 'Looks fine. Ship it.');
+      assert.deepEqual(ask.agent?.usage, { inputTokens: 25, outputTokens: 7 });
+      assert.equal(seen.key, KEY);
+      assert.equal(seen.version, '2023-06-01');
+      assert.equal(seen.body?.model, 'claude-test');
+      assert.match(seen.body?.system ?? '', /^Be brief\./);
+      assert.equal(seen.body?.messages?.[0].content, 'Is it ready?');
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
 describe('negotiate: { agent }: an arbiter settles disputed findings', () => {
   it('asks the arbiter once the steps are done and keeps its decision with every opinion', async () => {
     const srv = http.createServer((req, res) => {

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -86,6 +88,46 @@ function checkSarif(log: Log, rules: string[]): void {
 }
 
 describe('ESLint SARIF through the engine', () => {
+  it('an agent\'s finding on the same place merges with ESLint\'s and the ::finding line', async () => {
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const answer = `The variable is never read.\n\`\`\`findings\n[{"severity": "medium", "message": "dead variable", "file": "src/bad.js", "line": ${UNUSED_LINE}, "rule": "no-unused-vars"}]\n\`\`\`\n`;
+        res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: answer } }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { root, home, workflow } = makeRepo();
+      fs.mkdirSync(path.join(root, '.orchestrator'), { recursive: true });
+      fs.writeFileSync(path.join(root, '.orchestrator', 'config.yaml'), `providers:\n  local:\n    type: openai\n    base_url: http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1\n    model: m\n`);
+      const text = fs.readFileSync(workflow, 'utf8').replace('steps:\n', 'agents:\n  reviewer: { provider: local }\nsteps:\n');
+      fs.writeFileSync(workflow, `${text}  - id: review\n    needs: import\n    agent: reviewer\n    prompt: Review src/bad.js\n`);
+      const s = await startSession(workflow, {}, { repoRoot: root, homeDir: home });
+      await s.done;
+      const st = loadSession(root, s.id).state;
+      assert.equal(st.status, 'succeeded', JSON.stringify(st.steps, null, 1));
+      const unused = st.findings.find((f) => f.rule === 'no-unused-vars')!;
+      assert.deepEqual(
+        unused.sources.map((x) => [x.step, x.source.replace(/^sarif:ESLint.*/, 'sarif:ESLint'), x.severity]),
+        [
+          ['lint', 'sarif:ESLint', 'high'],
+          ['note', 'annotation', 'low'],
+          ['import', 'sarif:ESLint', 'high'],
+          ['review', 'agent', 'medium'],
+        ],
+      );
+      assert.deepEqual(unused.conflict?.severities, ['high', 'medium', 'low']);
+      const log = findingsToSarif(st.findings, { toolName: 'Synapse Orchestrator', version: '0.1.0', root });
+      checkSarif(log, ['no-unused-vars', 'eqeqeq']);
+      assert.equal((log.runs[0].results!.find((r) => r.ruleId === 'no-unused-vars')!.properties!.sources as unknown[]).length, 4);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
   it('merges a findings: file, a ::finding line and findings/sarif into one list and exports it as SARIF', async () => {
     const { root, home, workflow } = makeRepo();
     const s = await startSession(workflow, {}, { repoRoot: root, homeDir: home });
