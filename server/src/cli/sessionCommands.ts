@@ -187,7 +187,9 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
   const table = [['STEP', 'STATUS', 'ATTEMPT', 'DURATION', 'NOTE']];
   for (const sid of s.order) {
     const st = s.steps[sid];
-    const note = [st.stuck ? `stuck (last heard ${since(st.lastHeardAt)} ago)` : '', st.approval && !st.approval.answer ? `approval: ${st.approval.question}` : '', st.reason ?? '', Object.keys(st.outputs).length ? `outputs: ${Object.keys(st.outputs).join(', ')}` : ''].filter(Boolean).join('; ');
+    const tokens = st.agent?.usage ? ` ${st.agent.usage.inputTokens ?? '?'}→${st.agent.usage.outputTokens ?? '?'} tokens` : '';
+    const agent = st.agent ? `agent: ${st.agent.provider}${st.agent.model ? `/${st.agent.model}` : ''}${tokens}` : '';
+    const note = [agent, st.stuck ? `stuck (last heard ${since(st.lastHeardAt)} ago)` : '', st.approval && !st.approval.answer ? `approval: ${st.approval.question}` : '', st.reason ?? '', Object.keys(st.outputs).length ? `outputs: ${Object.keys(st.outputs).join(', ')}` : ''].filter(Boolean).join('; ');
     table.push([sid, st.status, String(st.attempt || ''), st.startedAt ? since(st.startedAt, st.finishedAt) : '', note]);
   }
   out.stdout.write(lines.join('\n') + '\n' + formatTable(table));
