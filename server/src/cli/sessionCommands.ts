@@ -8,6 +8,7 @@ import { progress } from '../engine/state';
 import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
+import { summarize } from '../store/sessionWatcher';
 import { baselineOf } from '../engine/baseline';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
@@ -107,20 +108,9 @@ export async function detach(args: string[], root: string, id: string, out: Out,
   return 0;
 }
 
+/** A session's summary as `list --json` and `run --json` print it (the host's SessionSummary). */
 export function summary(s: SessionState): Record<string, unknown> {
-  const p = progress(s);
-  return {
-    id: s.id,
-    workflow: s.workflow.name,
-    file: s.workflow.file,
-    status: s.status,
-    ...(s.reason ? { reason: s.reason } : {}),
-    startedAt: s.startedAt,
-    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
-    done: p.done,
-    total: p.total,
-    findings: s.findings.length,
-  };
+  return { ...summarize(s) };
 }
 
 function since(iso: string | undefined, end?: string): string {
