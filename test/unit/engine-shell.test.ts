@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LineSplitter } from '../../server/src/engine/lines';
+import { Masker } from '../../server/src/engine/secrets';
 import { runShellStep, shellArgs, type ShellStepOptions, type ShellStepResult } from '../../server/src/engine/shell';
 import { prepareScript, type Value } from '../../server/src/workflow/expressions/index';
 
@@ -235,6 +236,20 @@ void describe('runShellStep', { concurrency: true }, () => {
     assert.equal(lines.slice(0, 16).join(''), 'a'.repeat(1_000_000));
     assert.equal(lines[16], 'next');
     assert.equal(r.log!.length, 1_000_000 + 16 + 'next\n'.length);
+  });
+
+  void it('masks a secret cut across the pieces of a very long line', async () => {
+    const secret = 's3cr3t-long-line-value';
+    const masker = new Masker([secret]);
+    const b64 = Buffer.from(secret).toString('base64');
+    // The secret (and its base64) straddle the 64 KiB cut of a 200,000-character line.
+    const script = `printf '%s' "$(head -c 65530 /dev/zero | tr '\\0' a)"; printf '%s' "$SECRET"; printf '%s' "$(head -c 65500 /dev/zero | tr '\\0' b)"; printf '%s' "$B64"; head -c 68000 /dev/zero | tr '\\0' c; echo`;
+    const r = await run(script, { env: { ...(process.env as Record<string, string>), SECRET: secret, B64: b64 }, mask: (l) => masker.mask(l), maskPrefix: (t) => masker.maskPrefix(t) });
+    assert.equal(r.result.outcome, 'succeeded');
+    const log = r.log ?? '';
+    assert.ok(!log.includes(secret) && !log.includes(b64), 'the secret, or its base64, is in the log');
+    assert.equal((log.match(/\*\*\*/g) ?? []).length, 2);
+    assert.equal(log.replace(/\*\*\*/g, '').replace(/\n/g, '').length, 65530 + 65500 + 68000);
   });
 
   void it('masks every line before it is written or reported', async () => {

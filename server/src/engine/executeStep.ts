@@ -142,6 +142,7 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     signal: x.signal,
     logFile: x.paths.stepLog(x.step.id, x.attempt),
     mask: (line) => x.masker.mask(line),
+    maskPrefix: (text) => x.masker.maskPrefix(text),
     onLine: (line, stream) => {
       x.heard();
       if (stream !== 'stdout' || !line.startsWith('::')) return;

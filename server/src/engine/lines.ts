@@ -19,7 +19,7 @@ export class LineSplitter {
 
   constructor(
     maxLineLength: number,
-    private readonly emit: (line: string) => void,
+    private readonly emit: (line: string, continued: boolean) => void,
   ) {
     this.max = Number.isFinite(maxLineLength) && maxLineLength >= 2 ? Math.floor(maxLineLength) : 2;
   }
@@ -64,7 +64,7 @@ export class LineSplitter {
   /** Emits data[start, end) as one line, or as several pieces when longer than `max`. */
   private emitLong(data: string, start: number, end: number): void {
     while (end - start > this.max) start = this.emitPiece(data, start);
-    this.emit(start === 0 && end === data.length ? data : data.slice(start, end));
+    this.emit(start === 0 && end === data.length ? data : data.slice(start, end), false);
   }
 
   /** Emits `max` characters from `start` (one less rather than split a surrogate pair); returns the next start. */
@@ -72,7 +72,7 @@ export class LineSplitter {
     let cut = start + this.max;
     const before = data.charCodeAt(cut - 1);
     if (before >= 0xd800 && before <= 0xdbff) cut -= 1;
-    this.emit(data.slice(start, cut));
+    this.emit(data.slice(start, cut), true);
     return cut;
   }
 }

@@ -162,6 +162,25 @@ export class Masker {
     return out + text.slice(pos, start) + MASK + text.slice(end);
   }
 
+  /**
+   * For text that continues (a long line cut into pieces): masks the longest prefix that no match
+   * can straddle and returns the rest, to be put in front of the next piece. The rest is at most
+   * the longest pattern's length (or a whole match that reaches into that tail).
+   */
+  maskPrefix(text: string): { masked: string; rest: string } {
+    if (this.needles.length === 0) return { masked: text, rest: '' };
+    const hold = this.needles[0].length - 1;
+    let cut = text.length - hold;
+    if (cut <= 0) return { masked: '', rest: text };
+    for (const n of this.needles) {
+      // A complete match across the cut moves the cut past it (it is masked with the prefix).
+      for (let at = text.indexOf(n, Math.max(0, cut - n.length + 1)); at >= 0 && at < cut; at = text.indexOf(n, at + 1)) {
+        if (at + n.length > cut) cut = at + n.length;
+      }
+    }
+    return { masked: this.mask(text.slice(0, cut)), rest: text.slice(cut) };
+  }
+
   /** A copy of a JSON-like value with every string inside masked; keys are left as they are. */
   maskDeep<T>(value: T): T {
     return this.deep(value, new WeakMap()) as T;

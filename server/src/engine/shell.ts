@@ -46,6 +46,11 @@ export interface ShellStepOptions {
   logFile?: string;
   /** Applied to every line before it is written or reported. */
   mask?: (line: string) => string;
+  /**
+   * For the pieces of a line longer than maxLineLength: masks what is safe to write now and
+   * returns the rest for the next piece, so a secret cut across two pieces is still masked.
+   */
+  maskPrefix?: (text: string) => { masked: string; rest: string };
   /** Every complete line (after mask), in order per stream. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** A longer line is split into pieces of this many characters (default 64 KiB). */
@@ -242,8 +247,17 @@ function runProcess(opts: ShellStepOptions, shell: string, args: string[]): Prom
     const attach = (stream: Readable | null, name: 'stdout' | 'stderr'): void => {
       if (stream === null) return;
       openStreams += 1;
-      const splitter = new LineSplitter(opts.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH, (raw) => {
-        const line = mask === undefined ? raw : mask(raw);
+      let carry = '';
+      const splitter = new LineSplitter(opts.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH, (piece, continued) => {
+        const raw = carry + piece;
+        carry = '';
+        let line: string;
+        if (continued && opts.maskPrefix) {
+          const part = opts.maskPrefix(raw);
+          carry = part.rest;
+          if (part.masked === '') return;
+          line = part.masked;
+        } else line = mask === undefined ? raw : mask(raw);
         // `::heartbeat::` is silent (workflow-format.md): it resets the stuck clock, not the log.
         if (!logFailed && line.trim() !== '::heartbeat::') batch += `${line}\n`;
         onLine?.(line, name);
