@@ -82,9 +82,29 @@ function envText(vars: Record<string, string | number | boolean>, ctx: EvalConte
 let scratchDir: string | undefined;
 let scratchSeq = 0;
 
+/** Scratch folders of runners that died without cleaning up (kill -9) may hold raw outputs: remove them. */
+function sweepDeadScratch(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^orch-steps-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 function scratch(): string {
   if (!scratchDir || !fs.existsSync(scratchDir)) {
-    scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-steps-'));
+    sweepDeadScratch();
+    scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), `orch-steps-${process.pid}-`));
     const dir = scratchDir;
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   }
