@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileWorkflow, formatPlan, planWorkflow } from '../workflow/plan';
 import { LineIndex, type Problem } from '../workflow/problems';
-import { validateWorkflow, type Validation } from '../workflow/validate';
+import { fileExists, validateWorkflow, type Validation } from '../workflow/validate';
 import { findRepoRoot } from '../engine/sessions';
 import { painter, UsageError, type Out } from './output';
 
@@ -17,14 +17,6 @@ export interface FileProblem {
   code: Problem['code'];
   message: string;
 }
-
-const fileExists = (p: string): boolean => {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
 
 function isWorkflowName(p: string): boolean {
   const n = p.split(path.sep).join('/');

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileWorkflow, matrixInstances, type CompiledWorkflow } from '../workflow/plan';
 import { LineIndex } from '../workflow/problems';
-import { validateWorkflow } from '../workflow/validate';
+import { fileExists, validateWorkflow } from '../workflow/validate';
 import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
@@ -40,14 +40,6 @@ export function findRepoRoot(start: string): string {
     dir = up;
   }
 }
-
-const fileExists = (p: string): boolean => {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
 
 /** Validates and compiles a workflow file; any error is an InputError listing the problems. */
 export function loadWorkflowFile(file: string): CompiledWorkflow {

@@ -3,13 +3,12 @@
  * only if the document has not changed since (stale runs are dropped). Keeps the latest
  * validation per document for completion, hover, symbols and code lenses.
  */
-import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { findRepoRoot } from '../engine/sessions';
 import { ChunkCache } from '../workflow/chunked';
 import { LineIndex } from '../workflow/problems';
-import { validateWorkflow, type Validation } from '../workflow/validate';
+import { fileExists, validateWorkflow, type Validation } from '../workflow/validate';
 
 export interface DocState {
   readonly uri: string;
@@ -32,14 +31,6 @@ export function filePathOf(uri: string): string | undefined {
     return undefined;
   }
 }
-
-const fileExists = (p: string): boolean => {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
 
 /** Whether a URI names a workflow file (workflow-format.md's file patterns). */
 export function isWorkflowUri(uri: string): boolean {

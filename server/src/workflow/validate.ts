@@ -3,6 +3,7 @@
  * smallest range), plus the tree and step graph for the editor features and the planner.
  * Collaborators (file system) come in as arguments, so this runs anywhere: host, CLI, tests.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
@@ -23,6 +24,15 @@ export interface ValidateOptions {
   readonly cache?: ChunkCache;
   /** The name of a check to make fail (tests only); also read from ORCHESTRATOR_TEST_FAULT. */
   readonly fault?: string;
+}
+
+/** Whether a regular file exists at this path (the default collaborator for file checks). */
+export function fileExists(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export interface InternalError {
