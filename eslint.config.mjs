@@ -27,6 +27,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // The webview's script is plain browser JS (no build step): lint it without type information.
+  { files: ['media/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['media/**/*.js'], languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', acquireVsCodeApi: 'readonly', setTimeout: 'readonly' } } },
   { files: ['server/src/workflow/**', 'server/src/engine/**', 'server/src/store/**'], rules: { 'no-restricted-imports': ['error', editorAndLsp] } },
   {
     files: ['server/src/cli.ts', 'server/src/cli/**'],
