@@ -15,6 +15,7 @@ import { createSessionDir, loadSession, newSessionId, sessionPaths, type Session
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { SessionRunner } from './runner';
+import { envDefaults, SettingError } from './settings';
 import { Masker, resolveSecrets } from './secrets';
 import { applyEvent, finalize, initialState, type StartedData } from './state';
 import { isAtRest, isStepDone, type SessionEvent, type SessionState } from './types';
@@ -122,6 +123,12 @@ interface Secrets {
 
 /** Read before anything is written, so that an unreadable secret cannot leave a half-made session. */
 function loadSecrets(opts: RunOptions): Secrets {
+  try {
+    envDefaults(opts.env ?? process.env); // a bad ORCHESTRATOR_CONCURRENCY / _STUCK_AFTER stops the start here
+  } catch (e) {
+    if (e instanceof SettingError) throw new InputError(e.message);
+    throw e;
+  }
   let secrets: Map<string, string>;
   try {
     secrets = resolveSecrets({ env: opts.env ?? process.env, repoRoot: opts.repoRoot, homeDir: opts.homeDir ?? os.homedir() });
@@ -133,6 +140,7 @@ function loadSecrets(opts: RunOptions): Secrets {
 
 function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, lock: LockHandle, opts: RunOptions, { secrets, masker }: Secrets): Started {
   const env = opts.env ?? process.env;
+  const defaults = envDefaults(env);
   if (!masker.empty) log.mask = (data) => masker.maskDeep(data);
   const runner = new SessionRunner(state, {
     repoRoot: opts.repoRoot,
@@ -143,7 +151,8 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     secrets,
     masker,
     baseEnv: withoutSecrets(env),
-    defaultConcurrency: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    defaultConcurrency: defaults.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+    ...(defaults.stuckAfterMs !== undefined ? { stuckAfterMs: defaults.stuckAfterMs } : {}),
     ...(opts.snapshotEveryMs !== undefined ? { snapshotEveryMs: opts.snapshotEveryMs } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
@@ -345,7 +354,7 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
  * editor's host across a window reload), and waits until it owns the session. Its stderr goes
  * to `.orchestrator/sessions/.<id>.runner.log`. Returns the runner's pid.
  */
-export async function spawnRunner(cli: string, args: string[], root: string, id: string): Promise<number> {
+export async function spawnRunner(cli: string, args: string[], root: string, id: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
   const paths = sessionPaths(root, id);
   fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
   const logSize = (): number => {
@@ -359,7 +368,7 @@ export async function spawnRunner(cli: string, args: string[], root: string, id:
   const before = logSize();
   const logFile = path.join(path.dirname(paths.dir), `.${id}.runner.log`);
   const logFd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ORCHESTRATOR_REPO: root } });
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ...env, ORCHESTRATOR_REPO: root } });
   fs.closeSync(logFd);
   let exited: number | null = null;
   child.on('exit', (c) => (exited = c ?? 1));

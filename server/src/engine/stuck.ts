@@ -1,6 +1,7 @@
 /** Stuck steps and stale approvals across the sessions of a repository (sessions.md, "Stuck"). */
 import { parseDuration } from '../workflow/durations';
 import { listSessions } from '../store/sessionStore';
+import { envDefaultsLenient } from './settings';
 import type { SessionState } from './types';
 
 export interface StuckItem {
@@ -16,10 +17,11 @@ export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
   if (s.status !== 'running' && s.status !== 'waiting') return [];
   const wf = s.workflow.compiled;
   const out: StuckItem[] = [];
+  const fallback = envDefaultsLenient().stuckAfterMs ?? 300_000;
   for (const id of s.order) {
     const st = s.steps[id];
     const def = wf.steps.find((d) => d.id === st.stepId);
-    const after = parseDuration(def?.stuck_after) ?? parseDuration(wf.definition.defaults?.stuck_after) ?? 300_000;
+    const after = parseDuration(def?.stuck_after) ?? parseDuration(wf.definition.defaults?.stuck_after) ?? fallback;
     const heard = st.lastHeardAt ?? st.startedAt;
     if (!heard) continue;
     const silentMs = Math.max(0, now - Date.parse(heard));

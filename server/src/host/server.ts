@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { PlanRequest, ValidateRequest, type PlanResult, type RequestDescriptor, type WorkflowProblem } from '../protocol';
+import { graphOfPlan } from '../workflow/graph';
 import { compileWorkflow, formatPlan, planWorkflow } from '../workflow/plan';
 import type { LineIndex } from '../workflow/problems';
 import type { Validation } from '../workflow/validate';
@@ -60,13 +61,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   let sessions: SessionHost | undefined;
   connection.onInitialize((params): InitializeResult => {
-    const opts = (params.initializationOptions ?? {}) as { logLevel?: string; trusted?: boolean; repoRoot?: string };
+    const opts = (params.initializationOptions ?? {}) as { logLevel?: string; trusted?: boolean; repoRoot?: string; defaults?: { concurrency?: number; stuckAfter?: string } };
     if (LEVELS.includes(opts.logLevel as Level)) level = opts.logLevel as Level;
     if (typeof opts.trusted === 'boolean') trusted = opts.trusted;
     const folder = opts.repoRoot ?? params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
     const dir = folder ? (folder.startsWith('file:') ? filePathOf(folder) : folder) : undefined;
     if (dir) {
-      sessions = new SessionHost(connection, { repoRoot: findRepoRoot(dir), trusted: () => trusted, log });
+      sessions = new SessionHost(connection, { repoRoot: findRepoRoot(dir), trusted: () => trusted, log, runnerEnv: runnerEnv(opts.defaults) });
     }
     return {
       capabilities: {
@@ -141,7 +142,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (validation.problems.some((x) => x.severity === 'error')) return { ok: false, problems: problemsOf(validation, index) };
     const compiled = compileWorkflow(validation);
     const plan = planWorkflow(compiled);
-    return { ok: true, ...plan, text: formatPlan(plan), inputs: compiled.definition.inputs ?? {} };
+    return { ok: true, ...plan, text: formatPlan(plan), inputs: compiled.definition.inputs ?? {}, graph: graphOfPlan(plan, plan.workflow) };
   });
 
   connection.onInitialized(() => {
@@ -156,4 +157,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   documents.listen(connection);
   connection.listen();
   return connection;
+}
+
+/** The editor's `orchestrator.defaults.*` settings, as the ORCHESTRATOR_* variables runners read. */
+function runnerEnv(d: { concurrency?: number; stuckAfter?: string } | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (d?.concurrency && Number.isInteger(d.concurrency) && d.concurrency > 0) env.ORCHESTRATOR_CONCURRENCY = String(d.concurrency);
+  if (d?.stuckAfter && d.stuckAfter.trim()) env.ORCHESTRATOR_STUCK_AFTER = d.stuckAfter.trim();
+  return env;
 }

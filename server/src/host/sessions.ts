@@ -10,7 +10,15 @@ import type { Connection } from 'vscode-languageserver/node';
 import {
   ApproveStepRequest,
   CancelSessionRequest,
+  DeleteSessionRequest,
+  ExportSessionRequest,
   FindingsRequest,
+  FollowLogRequest,
+  ImportSessionRequest,
+  LogAppendedNotification,
+  SessionGraphRequest,
+  SessionRemovedNotification,
+  UnfollowLogRequest,
   GetSessionRequest,
   ListSessionsRequest,
   PauseSessionRequest,
@@ -32,13 +40,18 @@ import { stuckInSession } from '../engine/stuck';
 import { isAtRest, type SessionState } from '../engine/types';
 import { loadSession, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { SessionWatcher, summarize } from '../store/sessionWatcher';
+import { deleteSession, exportSnapshot, importSnapshot, SnapshotError } from '../store/portable';
+import { graphOfSession } from '../workflow/graph';
 import type { Logger } from './documents';
+import { LogFollowers } from './logs';
 
 export interface SessionHostOptions {
   readonly repoRoot: string;
   /** The CLI that runners run (server/out/cli.js beside this bundle). */
   readonly cli?: string;
   readonly trusted: () => boolean;
+  /** ORCHESTRATOR_* variables for the runners this host starts (the editor's default settings). */
+  readonly runnerEnv?: Record<string, string>;
   readonly log: Logger;
 }
 
@@ -50,6 +63,7 @@ export function detail(s: SessionState, owner?: { pid: number; host: string }): 
 export class SessionHost {
   readonly watcher: SessionWatcher;
   private readonly cli: string;
+  private logs?: LogFollowers;
 
   constructor(private readonly connection: Connection, private readonly opts: SessionHostOptions) {
     this.watcher = new SessionWatcher(opts.repoRoot);
@@ -63,7 +77,7 @@ export class SessionHost {
           return await f(params);
         } catch (e) {
           // Errors reach the client as response errors with a message that says what to do.
-          if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError) throw new Error(e.message);
+          if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError || e instanceof SnapshotError) throw new Error(e.message);
           this.opts.log.error(`internal error in ${req.method} (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           throw e;
         }
@@ -72,8 +86,12 @@ export class SessionHost {
     const notify = <P>(n: NotificationDescriptor<P>, params: P): void => {
       void this.connection.sendNotification(n.method, params);
     };
+    const logs = new LogFollowers(this.opts.repoRoot, (id) => this.watcher.get(id), (t) => notify(LogAppendedNotification, t));
+    this.logs = logs;
     this.watcher.on('session', (s) => notify(SessionChangedNotification, s));
+    this.watcher.on('removed', (id) => notify(SessionRemovedNotification, { id }));
     this.watcher.on('events', (events, state) => {
+      logs.poke(state.id);
       const ids = [...new Set(events.map((e) => e.step).filter((x): x is string => !!x))];
       if (ids.length) notify(StepsChangedNotification, { id: state.id, steps: ids.map((i) => state.steps[i]).filter(Boolean) });
       for (const e of events) {
@@ -97,7 +115,7 @@ export class SessionHost {
       const file = fileURLToPath(p.uri);
       resolveInputs(loadWorkflowFile(file), p.inputs);
       const id = newSessionId();
-      await spawnRunner(this.cli, ['run', file, ...Object.entries(p.inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]), '--session-id', id, '--quiet'], this.opts.repoRoot, id);
+      await spawnRunner(this.cli, ['run', file, ...Object.entries(p.inputs).flatMap(([k, v]) => ['--input', `${k}=${v}`]), '--session-id', id, '--quiet'], this.opts.repoRoot, id, this.opts.runnerEnv);
       this.watcher.refresh(id);
       return { id };
     });
@@ -105,7 +123,7 @@ export class SessionHost {
       mustTrust('resume');
       const l = await loadSettled(this.opts.repoRoot, p.id);
       if (l.owner) throw new InputError(`session ${p.id} is running: it is owned by process ${l.owner.pid} on ${l.owner.host}`);
-      await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...(p.reload ? ['--reload'] : []), '--quiet'], this.opts.repoRoot, p.id);
+      await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...(p.reload ? ['--reload'] : []), '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
       this.watcher.refresh(p.id);
       return { id: p.id };
     });
@@ -125,11 +143,34 @@ export class SessionHost {
         await controlSession(this.opts.repoRoot, p.id, { type: 'retry', step: p.step, by: 'editor' });
         return { id: p.id };
       }
-      await spawnRunner(this.cli, ['resume', p.id, '--from', p.step, '--quiet'], this.opts.repoRoot, p.id);
+      await spawnRunner(this.cli, ['resume', p.id, '--from', p.step, '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
       this.watcher.refresh(p.id);
       return { id: p.id };
     });
     handle(FindingsRequest, (p) => loadSession(this.opts.repoRoot, p.id).state.findings);
+    handle(SessionGraphRequest, (p) => {
+      const s = this.watcher.get(p.id);
+      return graphOfSession(s.workflow.compiled, s.order, s.steps, `${s.workflow.name} · ${s.id}`);
+    });
+    handle(FollowLogRequest, (p) => logs.follow(p));
+    handle(UnfollowLogRequest, (p) => {
+      logs.unfollow(p);
+      return null;
+    });
+    handle(DeleteSessionRequest, async (p) => {
+      await deleteSession(this.opts.repoRoot, p.id);
+      this.watcher.forget(p.id);
+      return null;
+    });
+    handle(ExportSessionRequest, async (p) => {
+      const r = await exportSnapshot(this.opts.repoRoot, p.id, p.file);
+      return { file: r.file, bytes: r.bytes };
+    });
+    handle(ImportSessionRequest, async (p) => {
+      const r = await importSnapshot(this.opts.repoRoot, p.file);
+      this.watcher.refresh(r.id);
+      return { id: r.id };
+    });
     handle(StuckRequest, () => {
       const now = Date.now();
       return this.watcher
@@ -140,6 +181,7 @@ export class SessionHost {
   }
 
   stop(): void {
+    this.logs?.dispose();
     this.watcher.stop();
   }
 }

@@ -7,6 +7,7 @@
 import type { Finding, SessionState, StepState } from '../engine/types';
 import type { StuckItem } from '../engine/stuck';
 import type { SessionSummary } from '../store/sessionWatcher';
+import type { GraphDto } from '../workflow/graph';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -72,7 +73,7 @@ export interface InputDeclaration {
   enum?: (string | number | boolean | null)[];
 }
 export type PlanResult =
-  | { ok: true; workflow: string; concurrency?: number; steps: PlanStepDto[]; levels: string[][]; text: string; inputs: Record<string, InputDeclaration> }
+  | { ok: true; workflow: string; concurrency?: number; steps: PlanStepDto[]; levels: string[][]; text: string; inputs: Record<string, InputDeclaration>; graph: GraphDto }
   | { ok: false; problems: WorkflowProblem[] };
 
 /** client → host: validate one workflow file now (open or on disk) and return its problems. */
@@ -83,7 +84,7 @@ export const PlanRequest = request<PlanParams, PlanResult>('orchestrator/plan');
 
 // ---- sessions ---------------------------------------------------------------------------------
 // The types below are plain data shared with the engine (server/src/engine/types.ts).
-export type { Finding, SessionState, SessionSummary, StepState, StuckItem };
+export type { Finding, GraphDto, SessionState, SessionSummary, StepState, StuckItem };
 
 /** A session as the editor shows it: the state without the compiled workflow and raw findings. */
 export type SessionDetail = Omit<SessionState, 'workflow' | 'rawFindings'> & {
@@ -121,12 +122,46 @@ export const FindingsRequest = request<SessionRef, Finding[]>('orchestrator/sess
 /** client → host: stuck steps and stale approvals across sessions. */
 export const StuckRequest = request<Record<string, never>, StuckItem[]>('orchestrator/sessions/stuck');
 
+/** client → host: a session's DAG, laid out, coloured by step status (for the graph webview). */
+export const SessionGraphRequest = request<SessionRef, GraphDto>('orchestrator/sessions/graph');
+
+export interface LogRef {
+  id: string;
+  step: string;
+  /** An attempt (1-based); default the step's latest. */
+  attempt?: number;
+}
+export interface LogText {
+  id: string;
+  step: string;
+  /** The attempt this text belongs to (0 when the step has not started). */
+  attempt: number;
+  text: string;
+  /** Set when only the tail of a long log is included (this many bytes left out at the start). */
+  skippedBytes?: number;
+}
+/** client → host: a step's output so far, and from now on `logAppended` notifications until `unfollowLog`. */
+export const FollowLogRequest = request<LogRef, LogText>('orchestrator/sessions/followLog');
+export const UnfollowLogRequest = request<LogRef, null>('orchestrator/sessions/unfollowLog');
+
+/** client → host: remove a session at rest from disk (refused while a runner owns it). */
+export const DeleteSessionRequest = request<SessionRef, null>('orchestrator/sessions/delete');
+/** client → host: write a session (state, log, step logs) to one portable JSON file. */
+export const ExportSessionRequest = request<SessionRef & { file: string }, { file: string; bytes: number }>('orchestrator/sessions/export');
+/** client → host: bring a snapshot file in as a session of this workspace. */
+export const ImportSessionRequest = request<{ file: string }, SessionRef>('orchestrator/sessions/import');
+
 /** host → client: a session appeared or its summary changed. */
 export const SessionChangedNotification = notification<SessionSummary>('orchestrator/sessionChanged');
 /** host → client: steps of a live session changed (started, finished, retrying, waiting...). */
 export const StepsChangedNotification = notification<{ id: string; steps: StepState[] }>('orchestrator/stepsChanged');
 /** host → client: a step went silent for longer than its stuck_after (or an approval went stale). */
 export const StepStuckNotification = notification<{ id: string; step: string; lastHeardAt: string }>('orchestrator/stepStuck');
+
+/** host → client: more output of a followed step (`reset`: a new attempt began; replace the text). */
+export const LogAppendedNotification = notification<LogText & { reset?: boolean }>('orchestrator/logAppended');
+/** host → client: a session was deleted. */
+export const SessionRemovedNotification = notification<SessionRef>('orchestrator/sessionRemoved');
 
 /** Every request and notification, for the documentation test. */
 export const ALL_MESSAGES = {
@@ -143,7 +178,15 @@ export const ALL_MESSAGES = {
   RejectStepRequest,
   FindingsRequest,
   StuckRequest,
+  SessionGraphRequest,
+  FollowLogRequest,
+  UnfollowLogRequest,
+  DeleteSessionRequest,
+  ExportSessionRequest,
+  ImportSessionRequest,
   SessionChangedNotification,
+  LogAppendedNotification,
+  SessionRemovedNotification,
   StepsChangedNotification,
   StepStuckNotification,
 } as const;

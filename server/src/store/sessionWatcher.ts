@@ -68,6 +68,8 @@ export interface WatcherEvents {
   session: [SessionSummary];
   /** Events appended to a live session's log, with the state after them. */
   events: [SessionEvent[], SessionState];
+  /** A session folder went away (deleted). */
+  removed: [string];
   warning: [string];
 }
 
@@ -146,9 +148,23 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     }
   }
 
-  /** New session folders. */
+  /** New session folders, and folders that went away. */
   private scan(): void {
-    for (const id of listSessionIds(this.repoRoot)) if (!this.summaries.has(id)) this.track(id, true);
+    const ids = listSessionIds(this.repoRoot);
+    for (const id of ids) if (!this.summaries.has(id)) this.track(id, true);
+    if (ids.length < this.summaries.size) {
+      const present = new Set(ids);
+      for (const id of [...this.summaries.keys()]) if (!present.has(id)) this.forget(id);
+    }
+  }
+
+  /** Drops a session whose folder is gone. */
+  forget(id: string): void {
+    if (!this.summaries.delete(id)) return;
+    this.live.get(id)?.watcher?.close();
+    this.live.delete(id);
+    this.sizes.delete(id);
+    this.emit('removed', id);
   }
 
   private track(id: string, announce: boolean, attempt = 0): void {
