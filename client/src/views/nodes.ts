@@ -1,0 +1,267 @@
+/**
+ * The three views' data as plain objects (no VS Code types): what each row says, its icon, and
+ * the `contextValue` tokens that decide which actions its menu offers. Rendering to TreeItems
+ * happens in one place (render.ts); this module is tested without an editor.
+ */
+import type { Finding, SessionDetail, SessionSummary, StepState, StuckItem } from '../protocol';
+
+export interface Icon {
+  /** A codicon id (`pass`, `sync~spin`...). */
+  id: string;
+  /** A theme colour id (`testing.iconPassed`...). */
+  color?: string;
+}
+
+interface Row {
+  /** Stable id (VS Code keeps expansion and selection by it). */
+  key: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon?: Icon;
+  contextValue?: string;
+  collapsible?: 'collapsed' | 'expanded';
+}
+
+export interface SessionRow extends Row {
+  kind: 'session';
+  session: SessionSummary;
+}
+export interface StepRow extends Row {
+  kind: 'step';
+  sessionId: string;
+  step: StepState;
+}
+export interface MessageRow extends Row {
+  kind: 'message';
+}
+export interface SeverityRow extends Row {
+  kind: 'severity';
+  severity: string;
+  findings: Finding[];
+}
+export interface FileRow extends Row {
+  kind: 'file';
+  file?: string;
+  findings: Finding[];
+}
+export interface FindingRow extends Row {
+  kind: 'finding';
+  sessionId: string;
+  finding: Finding;
+}
+export interface StuckRow extends Row {
+  kind: 'stuck';
+  item: StuckItem;
+}
+export type TreeRow = SessionRow | StepRow | MessageRow | SeverityRow | FileRow | FindingRow | StuckRow;
+
+const LIVE = new Set(['running', 'waiting']);
+
+/** How long, in words: 850ms, 12s, 3m 05s, 1h 02m. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  if (ms < 9950) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 59_500) return `${Math.round(ms / 1000)}s`;
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** "just now", "45s ago", "4m ago", "2h ago". */
+export function formatAgo(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 5000) return 'just now';
+  if (ms < 60_000) return `${Math.floor(ms / 1000)}s ago`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m ago`;
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)}h ago`;
+  return `${Math.floor(ms / 86_400_000)}d ago`;
+}
+
+const STATUS_ICONS: Record<string, Icon> = {
+  running: { id: 'sync~spin', color: 'charts.blue' },
+  waiting: { id: 'question', color: 'charts.yellow' },
+  paused: { id: 'debug-pause', color: 'charts.yellow' },
+  succeeded: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+  timed_out: { id: 'watch', color: 'testing.iconFailed' },
+  interrupted: { id: 'debug-disconnect', color: 'charts.orange' },
+  pending: { id: 'circle-outline', color: 'testing.iconQueued' },
+  skipped: { id: 'debug-step-over', color: 'disabledForeground' },
+};
+
+export function statusIcon(status: string): Icon {
+  return STATUS_ICONS[status] ?? { id: 'circle-outline' };
+}
+
+function elapsed(from: string | undefined, to: string | undefined, now: number): number | undefined {
+  if (!from) return undefined;
+  const end = to ? Date.parse(to) : now;
+  const ms = end - Date.parse(from);
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
+
+/** Tokens a menu's `when` clause matches with `viewItem =~ /\btoken\b/`. */
+export function sessionTokens(s: SessionSummary): string[] {
+  const t = ['session', `status-${s.status}`];
+  const live = LIVE.has(s.status);
+  if (live) t.push('live', 'cancellable');
+  if (s.status === 'running') t.push('pausable');
+  if (s.status === 'paused') t.push('cancellable');
+  if (!live && s.status !== 'succeeded') t.push('resumable');
+  if (!live) t.push('resumableFrom', 'deletable');
+  if (s.findings > 0) t.push('hasFindings');
+  return t;
+}
+
+export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
+  const ms = elapsed(s.startedAt, LIVE.has(s.status) ? undefined : (s.finishedAt ?? s.updatedAt), now);
+  const parts = [s.status.replace('_', ' '), `${s.done}/${s.total}`];
+  if (ms !== undefined) parts.push(formatDuration(ms));
+  if (s.stuck) parts.push(`${s.stuck} stuck`);
+  if (s.findings) parts.push(`${s.findings} finding${s.findings === 1 ? '' : 's'}`);
+  return {
+    kind: 'session',
+    key: `session:${s.id}`,
+    label: s.workflow,
+    description: `${s.id} · ${parts.join(' · ')}`,
+    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${s.status.replace('_', ' ')}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\n${s.done} of ${s.total} steps done`,
+    icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : statusIcon(s.status),
+    contextValue: sessionTokens(s).join(' '),
+    collapsible: 'collapsed',
+    session: s,
+  };
+}
+
+export function stepTokens(st: StepState, session: SessionSummary | SessionDetail): string[] {
+  const t = ['step', `status-${st.status}`];
+  if (st.attempt > 0) t.push('hasLog');
+  const live = LIVE.has(session.status);
+  if (st.status === 'waiting' && st.approval && !st.approval.answer && live) t.push('approvable');
+  // Live: kill the attempt and run it again. At rest, "Resume From Step" does the same job.
+  if (live && st.status === 'running') t.push('retryable');
+  if (!live) t.push('resumableFrom');
+  if (st.stuck) t.push('stuck');
+  return t;
+}
+
+export function stepRow(sessionId: string, st: StepState, session: SessionSummary | SessionDetail, now = Date.now()): StepRow {
+  const parts: string[] = [st.status.replace('_', ' ')];
+  if (st.attempt > 1) parts.push(`attempt ${st.attempt}`);
+  const ms = elapsed(st.startedAt, st.status === 'running' || st.status === 'waiting' ? undefined : st.finishedAt, now);
+  if (ms !== undefined && st.status !== 'pending') parts.push(formatDuration(ms));
+  if (st.findings) parts.push(`${st.findings} finding${st.findings === 1 ? '' : 's'}`);
+  if (st.stuck) parts.push('⚠ stuck');
+  const tip = [`${st.id}: ${st.status}`];
+  if (st.reason) tip.push(st.reason);
+  if (st.approval) tip.push(`asks: ${st.approval.question}${st.approval.answer ? ` → ${st.approval.answer}${st.approval.reason ? ` (${st.approval.reason})` : ''}` : ''}`);
+  if (st.agent) tip.push(`agent: ${st.agent.provider}${st.agent.model ? ` / ${st.agent.model}` : ''}`);
+  if (st.exitCode !== undefined && st.exitCode !== null) tip.push(`exit code ${st.exitCode}`);
+  return {
+    kind: 'step',
+    key: `step:${sessionId}:${st.id}`,
+    label: st.id,
+    description: parts.join(' · '),
+    tooltip: tip.join('\n'),
+    icon: st.stuck ? { id: 'warning', color: 'charts.yellow' } : statusIcon(st.status),
+    contextValue: stepTokens(st, session).join(' '),
+    sessionId,
+    step: st,
+  };
+}
+
+export function stepRows(d: SessionDetail, now = Date.now()): StepRow[] {
+  return d.order.map((id) => d.steps[id]).filter((s): s is StepState => !!s).map((s) => stepRow(d.id, s, d, now));
+}
+
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+const SEVERITY_ICONS: Record<string, Icon> = {
+  critical: { id: 'error', color: 'errorForeground' },
+  high: { id: 'error', color: 'list.errorForeground' },
+  medium: { id: 'warning', color: 'list.warningForeground' },
+  low: { id: 'info', color: 'charts.blue' },
+  info: { id: 'info', color: 'disabledForeground' },
+};
+
+/** Findings by severity (most severe first), then by file. */
+export function severityRows(sessionId: string, findings: Finding[]): SeverityRow[] {
+  const by = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (f.status === 'dismissed') continue;
+    const list = by.get(f.severity) ?? [];
+    list.push(f);
+    by.set(f.severity, list);
+  }
+  const dismissed = findings.filter((f) => f.status === 'dismissed');
+  const rows: SeverityRow[] = SEVERITY_ORDER.filter((s) => by.has(s)).map((s) => ({
+    kind: 'severity',
+    key: `sev:${sessionId}:${s}`,
+    label: s,
+    description: String(by.get(s)!.length),
+    icon: SEVERITY_ICONS[s],
+    collapsible: 'expanded',
+    severity: s,
+    findings: by.get(s)!,
+  }));
+  if (dismissed.length) rows.push({ kind: 'severity', key: `sev:${sessionId}:dismissed`, label: 'dismissed', description: String(dismissed.length), icon: { id: 'circle-slash', color: 'disabledForeground' }, collapsible: 'collapsed', severity: 'dismissed', findings: dismissed });
+  return rows;
+}
+
+export function fileRows(sessionId: string, sev: SeverityRow): FileRow[] {
+  const by = new Map<string, Finding[]>();
+  for (const f of sev.findings) {
+    const k = (f.file ?? '').replace(/^(\.\/)+/, '');
+    by.set(k, [...(by.get(k) ?? []), f]);
+  }
+  return [...by.keys()]
+    .sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+    .map((file) => ({
+      kind: 'file',
+      key: `file:${sessionId}:${sev.severity}:${file}`,
+      label: file || '(no file)',
+      description: String(by.get(file)!.length),
+      icon: { id: file ? 'file' : 'circle-large-outline' },
+      collapsible: 'expanded',
+      ...(file ? { file } : {}),
+      findings: by.get(file)!,
+    }));
+}
+
+export function findingRow(sessionId: string, f: Finding): FindingRow {
+  const merged = f.sources.length > 1;
+  const disputed = !!f.conflict || !!f.decision;
+  const marks = [merged ? `merged ×${f.sources.length}` : '', disputed ? 'disputed' : ''].filter(Boolean);
+  const where = [f.line ? `line ${f.line}` : '', f.rule ?? '', f.step].filter(Boolean);
+  const tip = [`${f.severity}: ${f.message}`, `${f.file ?? '(no file)'}${f.line ? `:${f.line}` : ''}${f.rule ? ` [${f.rule}]` : ''}`, ...f.sources.map((s) => `• ${s.step} (${s.source}): ${s.severity}${s.verdict ? `, says ${s.verdict}` : ''} — ${s.message}`)];
+  if (f.conflict) tip.push(`severities disagree (${f.conflict.severities.join(', ')}): ${f.conflict.resolution}`);
+  if (f.decision) tip.push(`decision (${f.decision.policy}${f.decision.by ? ` by ${f.decision.by}` : ''}): ${f.decision.status}, ${f.decision.severity} — ${f.decision.reason}`);
+  return {
+    kind: 'finding',
+    key: `finding:${sessionId}:${f.id}`,
+    label: f.message.split('\n')[0],
+    description: [...marks, ...where].join(' · '),
+    tooltip: tip.join('\n'),
+    icon: disputed ? { id: 'comment-discussion', color: 'charts.yellow' } : merged ? { id: 'merge' } : (SEVERITY_ICONS[f.severity] ?? { id: 'info' }),
+    contextValue: ['finding', merged ? 'merged' : '', disputed ? 'disputed' : '', f.file ? 'located' : ''].filter(Boolean).join(' '),
+    sessionId,
+    finding: f,
+  };
+}
+
+export function stuckRow(item: StuckItem, now = Date.now()): StuckRow {
+  const since = Math.max(item.silentMs, now - Date.parse(item.lastHeardAt));
+  const ago = formatAgo(Number.isFinite(since) ? since : item.silentMs);
+  const approval = item.kind === 'approval';
+  return {
+    kind: 'stuck',
+    key: `stuck:${item.session}:${item.step}`,
+    label: item.step,
+    description: `${item.workflow} · ${approval ? `waiting for approval, asked ${ago}` : `last heard ${ago}`}`,
+    tooltip: `${item.workflow}, session ${item.session}: ${approval ? 'an approval nobody has answered' : 'a step that has printed nothing'} since ${item.lastHeardAt}`,
+    icon: approval ? { id: 'bell-dot', color: 'charts.yellow' } : { id: 'warning', color: 'charts.yellow' },
+    contextValue: ['stuck', approval ? 'approvable' : 'silent', 'cancellable', approval ? '' : 'retryable', 'hasLog'].filter(Boolean).join(' '),
+    item,
+  };
+}
