@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, type Out } from './cli/output';
 import { logsCommand } from './cli/logsCommand';
+import { registerPortableCommands } from './cli/portable';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
 import { InputError } from './engine/sessions';
@@ -139,6 +140,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .action((id: string, opts: { format?: string; json?: boolean; compare?: boolean }) => {
       code = findingsCommand(id, opts, out);
     });
+  registerPortableCommands(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,9 +4,12 @@
  * by the protocol module's descriptors. Every wait has a deadline; nothing sleeps blindly.
  */
 import {
+  LogAppendedNotification,
   SessionChangedNotification,
+  SessionRemovedNotification,
   StepStuckNotification,
   StepsChangedNotification,
+  type LogText,
   type ParamsOf,
   type RequestDescriptor,
   type SessionSummary,
@@ -23,6 +26,8 @@ export interface StepsNote {
   id: string;
   steps: StepState[];
 }
+/** An orchestrator/logAppended notification. */
+export type LogNote = LogText & { reset?: boolean };
 
 interface Waiter {
   readonly from: number;
@@ -35,6 +40,10 @@ export class SessionsClient {
   readonly changes: SessionSummary[] = [];
   readonly stepsChanged: StepsNote[] = [];
   readonly stuck: StuckNote[] = [];
+  /** Every orchestrator/logAppended notification, in arrival order. */
+  readonly logAppended: LogNote[] = [];
+  /** The ids of every orchestrator/sessionRemoved notification, in arrival order. */
+  readonly removed: string[] = [];
   private waiters: Waiter[] = [];
 
   private constructor(readonly lsp: LspClient) {
@@ -53,11 +62,23 @@ export class SessionsClient {
     lsp.connection.onNotification(StepStuckNotification.method, (p: StuckNote) => {
       this.stuck.push(p);
     });
+    lsp.connection.onNotification(LogAppendedNotification.method, (p: LogNote) => {
+      this.logAppended.push(p);
+    });
+    lsp.connection.onNotification(SessionRemovedNotification.method, (p: { id: string }) => {
+      this.removed.push(p.id);
+    });
   }
 
   /** Starts the host on `repoRoot` (initializationOptions.repoRoot), trusted unless told otherwise. */
-  static async start(repoRoot: string, opts: { trusted?: boolean; env?: Record<string, string> } = {}): Promise<SessionsClient> {
-    const lsp = await LspClient.start({ initializationOptions: { repoRoot, trusted: opts.trusted ?? true }, ...(opts.env ? { env: opts.env } : {}) });
+  static async start(
+    repoRoot: string,
+    opts: { trusted?: boolean; env?: Record<string, string>; initializationOptions?: Record<string, unknown> } = {},
+  ): Promise<SessionsClient> {
+    const lsp = await LspClient.start({
+      initializationOptions: { ...opts.initializationOptions, repoRoot, trusted: opts.trusted ?? true },
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     // Registered in the same tick as the handshake ends: no notification can arrive before.
     return new SessionsClient(lsp);
   }
@@ -111,6 +132,27 @@ export class SessionsClient {
       if (Date.now() - t0 > timeoutMs) throw new Error(`no stepStuck notification for ${id} ${step} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** The logAppended notifications for (id, step) from index `from` of `logAppended` on. */
+  logsOf(id: string, step: string, from = 0): LogNote[] {
+    return this.logAppended.slice(from).filter((n) => n.id === id && n.step === step);
+  }
+
+  /** Polls (every 20 ms) until `f` returns something other than undefined/false, or fails after `timeoutMs`. */
+  async until<T>(f: () => T | undefined | false, what: string | (() => string), timeoutMs = 15_000): Promise<T> {
+    const t0 = Date.now();
+    for (;;) {
+      const v = f();
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()} (host alive: ${this.lsp.alive}; stderr: ${this.lsp.stderr.slice(-500)})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Waits for a sessionRemoved notification for `id` (at or after index `from` of `removed`). */
+  waitForRemoved(id: string, from = 0, timeoutMs = 10_000): Promise<true> {
+    return this.until(() => this.removed.slice(from).includes(id), () => `a sessionRemoved notification for ${id} (removed so far: ${JSON.stringify(this.removed)})`, timeoutMs);
   }
 
   get pid(): number {

@@ -383,7 +383,12 @@ export async function spawnRunner(cli: string, args: string[], root: string, id:
     }
     if (owned) return child.pid ?? 0;
     if (exited !== null && logSize() > before && exited !== 2) return child.pid ?? 0;
-    if (exited !== null) throw new InputError(`the session runner exited at once (code ${String(exited)}):\n${fs.readFileSync(logFile, 'utf8').trim()}`);
+    if (exited !== null) {
+      const said = fs.readFileSync(logFile, 'utf8').trim();
+      // Refused before the session existed (bad input, bad setting): leave no trace of it.
+      if (!fs.existsSync(paths.dir)) fs.rmSync(logFile, { force: true });
+      throw new InputError(exited === 2 ? said : `the session runner exited at once (code ${String(exited)}):\n${said}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new InputError(`the session runner did not start within 15 s; see ${logFile}`);

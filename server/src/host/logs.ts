@@ -58,17 +58,26 @@ export class LogFollowers {
     const f: Follow = existing ?? { id: ref.id, step: ref.step, pinned: ref.attempt !== undefined, attempt: ref.attempt ?? st.attempt, offset: 0, decoder: new StringDecoder('utf8'), refs: 0 };
     f.refs++;
     // Every follow request answers the whole (tail of the) log, so a second editor tab starts right.
+    // A second follow of the same log answers what the first one was sent so far (up to its
+    // offset) and leaves the offset alone: the bytes after it reach both tabs as logAppended.
+    // (Moving the offset to the current size would skip, for the first tab, what the runner wrote
+    // since the last pump.)
     const file = sessionPaths(this.repoRoot, ref.id).stepLog(ref.step, Math.max(1, f.attempt));
     let size = 0;
-    try {
-      size = f.attempt > 0 ? fs.statSync(file).size : 0;
-    } catch {
-      size = 0;
+    if (existing) size = f.offset;
+    else {
+      try {
+        size = f.attempt > 0 ? fs.statSync(file).size : 0;
+      } catch {
+        size = 0;
+      }
     }
     const from = Math.max(0, size - MAX_INITIAL);
     const text = from < size ? this.readRange(file, from, size) : '';
-    f.offset = size;
-    f.decoder = new StringDecoder('utf8');
+    if (!existing) {
+      f.offset = size;
+      f.decoder = new StringDecoder('utf8');
+    }
     this.follows.set(key, f);
     this.watch(f);
     return { id: ref.id, step: ref.step, attempt: f.attempt, text, ...(from > 0 ? { skippedBytes: from } : {}) };
@@ -86,6 +95,15 @@ export class LogFollowers {
   /** Called when a session's log grew (its state changed): new attempts and output. */
   poke(sessionId: string): void {
     for (const f of this.follows.values()) if (f.id === sessionId) this.pump(f);
+  }
+
+  /** Drops every follow of a session that was deleted (a later follow of the same id starts afresh). */
+  forget(sessionId: string): void {
+    for (const [key, f] of [...this.follows]) {
+      if (f.id !== sessionId) continue;
+      f.watcher?.close();
+      this.follows.delete(key);
+    }
   }
 
   dispose(): void {

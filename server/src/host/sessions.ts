@@ -89,7 +89,10 @@ export class SessionHost {
     const logs = new LogFollowers(this.opts.repoRoot, (id) => this.watcher.get(id), (t) => notify(LogAppendedNotification, t));
     this.logs = logs;
     this.watcher.on('session', (s) => notify(SessionChangedNotification, s));
-    this.watcher.on('removed', (id) => notify(SessionRemovedNotification, { id }));
+    this.watcher.on('removed', (id) => {
+      logs.forget(id);
+      notify(SessionRemovedNotification, { id });
+    });
     this.watcher.on('events', (events, state) => {
       logs.poke(state.id);
       const ids = [...new Set(events.map((e) => e.step).filter((x): x is string => !!x))];

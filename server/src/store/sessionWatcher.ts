@@ -152,10 +152,8 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   private scan(): void {
     const ids = listSessionIds(this.repoRoot);
     for (const id of ids) if (!this.summaries.has(id)) this.track(id, true);
-    if (ids.length < this.summaries.size) {
-      const present = new Set(ids);
-      for (const id of [...this.summaries.keys()]) if (!present.has(id)) this.forget(id);
-    }
+    const present = new Set(ids);
+    for (const id of [...this.summaries.keys()]) if (!present.has(id)) this.forget(id);
   }
 
   /** Drops a session whose folder is gone. */

@@ -1,0 +1,475 @@
+/**
+ * Session snapshots (one JSON file holding a whole session, to move it to another repository or
+ * machine, or to attach it to a bug report) and deleting sessions. docs/sessions.md, "Snapshots and
+ * deleting sessions", describes the file format:
+ *
+ *   { format: 'orchestrator-session-snapshot', version: 1, exportedAt, live,
+ *     session: { id, state, log, control?, steps: { '<step folder>/<attempt>.log': text, ... } } }
+ *
+ * where `state` is state.json as parsed (or null when it was missing or damaged: the importer then
+ * rebuilds it from the log), and each text is the file's content as a string, or `{ base64 }` when
+ * the bytes are not valid UTF-8. Secrets are masked on disk, so a snapshot holds none.
+ *
+ * Nothing here leaves a half-made session where readers look for sessions:
+ *   - export writes its file atomically (temp file, fsync, rename);
+ *   - import writes the session into `.orchestrator/sessions/.import-<id>-<pid>-<rand>` (a name
+ *     listSessionIds ignores: it does not start with a date), checks it with loadSession, then
+ *     renames it to `<id>`;
+ *   - delete takes the session's lock (refused while a live runner owns it, and no resume can
+ *     start meanwhile), renames the folder to `.deleting-<id>-<pid>-<rand>`, then removes that.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { rebuild } from '../engine/state';
+import { isAtRest, SESSION_STATUSES, type SessionEvent } from '../engine/types';
+import { CorruptFileError, readJsonFile, writeFileDurably } from './durableFile';
+import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
+import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, type Snapshot } from './sessionStore';
+
+export const SNAPSHOT_FORMAT = 'orchestrator-session-snapshot';
+export const SNAPSHOT_VERSION = 1;
+
+/** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+/** A file's content: text when its bytes are valid UTF-8, else base64. */
+export type FileText = string | { base64: string };
+
+export interface SessionSnapshotFile {
+  format: typeof SNAPSHOT_FORMAT;
+  version: typeof SNAPSHOT_VERSION;
+  /** ISO time of the export. */
+  exportedAt: string;
+  /** Whether a live runner owned the session at the time (it imports as `interrupted`). */
+  live: boolean;
+  session: {
+    id: string;
+    /** state.json as parsed (a Snapshot: SessionState + logOffset), or null: rebuild it from the log. */
+    state: Snapshot | null;
+    /** log.jsonl. */
+    log: FileText;
+    /** control.jsonl, when the session has one. */
+    control?: FileText;
+    /** Files under steps/, by path relative to steps/ ('<step folder>/<attempt>.log' or '.prompt.md'). */
+    steps: Record<string, FileText>;
+  };
+}
+
+/** What listSessionIds counts as a session (and nothing that could leave the sessions folder). */
+const SESSION_ID = /^\d{8}-\d{6}-[A-Za-z0-9_-]+$/;
+/** A step folder (see stepFolder in sessionStore.ts) and a file of it. */
+const STEP_FOLDER = /^[A-Za-z0-9_.=,[\]%-]+$/;
+const STEP_FILE = /^\d{1,9}\.(?:log|prompt\.md)$/;
+
+function checkId(id: string): void {
+  if (!SESSION_ID.test(id)) throw new SnapshotError(`'${id}' is not a session id (ids look like 20261121-104512-k3f9; orchestrator list shows them)`);
+}
+
+/** `<step folder>/<attempt>.log` (or `.prompt.md`) relative to steps/; nothing else, so nothing can land outside it. */
+function isStepFile(rel: string): boolean {
+  const parts = rel.split('/');
+  return parts.length === 2 && STEP_FOLDER.test(parts[0]) && parts[0] !== '.' && parts[0] !== '..' && STEP_FILE.test(parts[1]);
+}
+
+function encode(buf: Buffer): FileText {
+  const s = buf.toString('utf8');
+  return Buffer.byteLength(s) === buf.length && Buffer.from(s, 'utf8').equals(buf) ? s : { base64: buf.toString('base64') };
+}
+
+function decode(t: FileText): Buffer {
+  return typeof t === 'string' ? Buffer.from(t, 'utf8') : Buffer.from(t.base64, 'base64');
+}
+
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Up to and including the last newline: a live writer may be in the middle of a line. */
+function completeLines(buf: Buffer): Buffer {
+  return buf.subarray(0, buf.lastIndexOf(10) + 1);
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function tempName(kind: 'import' | 'deleting', id: string): string {
+  return `.${kind}-${id}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file's shape.
+
+const fileText = z.union([z.string(), z.strictObject({ base64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'is not base64') })], {
+  error: 'must be a string, or { base64 } for bytes that are not UTF-8',
+});
+
+const count = z.number().int().nonnegative();
+
+/** What loadSession and resume rely on in state.json (see isSnapshot in sessionStore.ts), plus the statuses. */
+const stateSchema = z
+  .looseObject({
+    id: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    seq: count,
+    logOffset: count,
+    controlApplied: count,
+    workflow: z.looseObject({ name: z.string(), file: z.string(), hash: z.string(), compiled: z.looseObject({ steps: z.array(z.looseObject({ id: z.string() })) }) }),
+    inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    steps: z.record(z.string(), z.looseObject({ id: z.string(), stepId: z.string(), status: z.string(), attempt: count })),
+    order: z.array(z.string()),
+    rawFindings: z.array(z.unknown()),
+    findings: z.array(z.unknown()),
+  })
+  .refine((s) => s.order.every((i) => Object.hasOwn(s.steps, i)), { message: 'order names a step that is not in steps', path: ['order'] });
+
+const fileSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  version: z.literal(SNAPSHOT_VERSION),
+  exportedAt: z.string(),
+  live: z.boolean().optional(),
+  session: z.object({
+    id: z.string().regex(SESSION_ID, 'is not a session id (ids look like 20261121-104512-k3f9)'),
+    state: stateSchema.nullable(),
+    log: fileText,
+    control: fileText.optional(),
+    steps: z.record(z.string(), fileText),
+  }),
+});
+
+function describeIssues(error: z.ZodError): string {
+  const shown = error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`);
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
+  return shown.join('; ') + more;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+/**
+ * Writes one session as one JSON file (atomically). A live session can be exported: the copy is a
+ * point in time, read state first and log second, so the snapshot never reflects events the log
+ * copy lacks; a line the runner was writing at that moment is left out.
+ */
+export function exportSnapshot(repoRoot: string, id: string, outFile: string): Promise<{ file: string; bytes: number; id: string }> {
+  // Every failure is a rejection, never a synchronous throw.
+  return new Promise((resolve) => resolve(exportNow(repoRoot, id, outFile)));
+}
+
+function exportNow(repoRoot: string, id: string, outFile: string): { file: string; bytes: number; id: string } {
+  checkId(id);
+  let live: boolean;
+  try {
+    // Also tells a folder with no events (nothing to export) from a session.
+    live = !!loadSession(repoRoot, id).owner;
+  } catch (e) {
+    if (e instanceof SessionNotFoundError) throw new SnapshotError(e.message);
+    throw e;
+  }
+  const paths = sessionPaths(repoRoot, id);
+  const file = path.resolve(outFile);
+  const outDir = path.dirname(file);
+  if (!fs.existsSync(outDir)) throw new SnapshotError(`cannot write ${outFile}: the folder ${outDir} does not exist; create it or choose another file`);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new SnapshotError(`${outFile} is a folder: give a file name (e.g. ${path.join(outFile, `${id}.snapshot.json`)})`);
+
+  // The state first: it never reflects more of the log than the log holds when it is read later.
+  let state: Snapshot | null = null;
+  try {
+    const parsed = readJsonFile<unknown>(paths.state);
+    if (parsed !== null && stateSchema.safeParse(parsed).success) state = parsed as Snapshot;
+  } catch (e) {
+    if (!(e instanceof CorruptFileError)) throw e; // damaged: the importer rebuilds it from the log
+  }
+  let log = readIfExists(paths.log) ?? Buffer.alloc(0);
+  let control = readIfExists(paths.control);
+  if (live) {
+    log = completeLines(log);
+    if (control) control = completeLines(control);
+  }
+
+  const steps: Record<string, FileText> = {};
+  const stepsDir = path.join(paths.dir, 'steps');
+  let folders: fs.Dirent[] = [];
+  try {
+    folders = fs.readdirSync(stepsDir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  for (const folder of folders.filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    for (const f of fs.readdirSync(path.join(stepsDir, folder), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort()) {
+      const rel = `${folder}/${f}`;
+      if (!isStepFile(rel)) continue; // temp files and anything else that is not a step's log or prompt
+      const buf = readIfExists(path.join(stepsDir, folder, f));
+      if (buf) steps[rel] = encode(buf);
+    }
+  }
+
+  const doc: SessionSnapshotFile = {
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    exportedAt: new Date().toISOString(),
+    live,
+    session: { id, state, log: encode(log), ...(control ? { control: encode(control) } : {}), steps },
+  };
+  const text = JSON.stringify(doc) + '\n';
+  try {
+    writeFileDurably(file, text);
+  } catch (e) {
+    throw new SnapshotError(`cannot write ${outFile}: ${(e as Error).message}`);
+  }
+  return { file, bytes: Buffer.byteLength(text), id };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+/** Events of a log with the byte offset after each one's line (torn last line and bad lines left out). */
+function parseLog(buf: Buffer): { events: { event: SessionEvent; end: number }[]; end: number } {
+  const events: { event: SessionEvent; end: number }[] = [];
+  let pos = 0;
+  let end = 0;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(10, pos);
+    if (nl === -1) break;
+    const line = buf.toString('utf8', pos, nl);
+    pos = nl + 1;
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as SessionEvent;
+      if (e && typeof e.seq === 'number' && typeof e.type === 'string') {
+        events.push({ event: e, end: pos });
+        end = pos;
+      }
+    } catch {
+      // a damaged line: readers skip it too
+    }
+  }
+  return { events, end };
+}
+
+/** Whether state.json reflects exactly a prefix of the log (else it is rebuilt from the log). */
+function stateMatchesLog(state: Snapshot, log: Buffer, parsed: ReturnType<typeof parseLog>): boolean {
+  if (state.logOffset > log.length) return false;
+  if (state.logOffset > 0 && log[state.logOffset - 1] !== 10) return false;
+  const before = parsed.events.filter((e) => e.end <= state.logOffset);
+  return before.length > 0 && before[before.length - 1].event.seq === state.seq;
+}
+
+/**
+ * Adds the session of a snapshot file to this repository. Refuses a file that is not a valid
+ * snapshot, step files outside `steps/<folder>/`, and an id that exists here. A session that was
+ * running or waiting when exported has no runner here: it shows as `interrupted` and can be resumed.
+ */
+export async function importSnapshot(repoRoot: string, file: string): Promise<{ id: string; warnings: string[] }> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SnapshotError(code === 'ENOENT' ? `cannot read ${file}: no such file` : code === 'EISDIR' ? `${file} is a folder, not a snapshot file` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SnapshotError(`${file} is not an orchestrator snapshot (it is not JSON: ${(e as Error).message}); make one with orchestrator snapshot export ID -o FILE`);
+  }
+  const head = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
+  if (head?.format !== SNAPSHOT_FORMAT) {
+    throw new SnapshotError(`${file} is not an orchestrator snapshot (its "format" is ${head && 'format' in head ? JSON.stringify(head.format) : 'missing'}, not "${SNAPSHOT_FORMAT}"); make one with orchestrator snapshot export ID -o FILE`);
+  }
+  if (head.version !== SNAPSHOT_VERSION) {
+    const newer = typeof head.version === 'number' && head.version > SNAPSHOT_VERSION;
+    throw new SnapshotError(`${file} is a snapshot of version ${JSON.stringify(head.version)}; this orchestrator reads version ${SNAPSHOT_VERSION}${newer ? ': import it with a newer orchestrator' : ''}`);
+  }
+  const checked = fileSchema.safeParse(raw);
+  if (!checked.success) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: ${describeIssues(checked.error)}`);
+  // The data as written (zod's output may reorder keys; state.json is copied as it was).
+  const doc = raw as SessionSnapshotFile;
+  const { id } = doc.session;
+  for (const rel of Object.keys(doc.session.steps)) {
+    if (!isStepFile(rel)) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(rel)} is not allowed (only <step>/<attempt>.log and <step>/<attempt>.prompt.md under steps/)`);
+  }
+  if (doc.session.state && doc.session.state.id !== id) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its state is of session ${doc.session.state.id}, not ${id}`);
+
+  const log = decode(doc.session.log);
+  const parsed = parseLog(log);
+  const bad = parsed.events.find((e) => e.event.session !== id);
+  if (bad) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log holds an event of session ${JSON.stringify(bad.event.session)}, not ${id}`);
+  const rebuilt = rebuild(parsed.events.map((e) => e.event));
+  if (!rebuilt) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log has no session.started event, so there is no session to import`);
+
+  const target = sessionPaths(repoRoot, id);
+  const exists = (): SnapshotError => new SnapshotError(`a session with id ${id} already exists here: delete it first (orchestrator delete ${id}) or keep the one you have`);
+  if (fs.existsSync(target.dir)) throw exists();
+
+  const warnings: string[] = [];
+  let state: Snapshot;
+  if (doc.session.state && stateMatchesLog(doc.session.state, log, parsed)) state = doc.session.state;
+  else {
+    state = { ...rebuilt, logOffset: parsed.end };
+    warnings.push(`the state in ${file} ${doc.session.state ? 'does not match its log' : 'is missing'}; rebuilt it from the log`);
+  }
+
+  collectLeftovers(repoRoot);
+  const tmpName = tempName('import', id);
+  const tmp = createSessionDir(repoRoot, tmpName);
+  try {
+    writeBytes(tmp.log, log);
+    if (doc.session.control !== undefined) writeBytes(tmp.control, decode(doc.session.control));
+    for (const [rel, content] of Object.entries(doc.session.steps)) {
+      const dest = path.join(tmp.dir, 'steps', ...rel.split('/'));
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      writeBytes(dest, decode(content));
+    }
+    if (fs.existsSync(path.join(tmp.dir, 'steps'))) fsyncDir(path.join(tmp.dir, 'steps'));
+    writeFileDurably(tmp.state, JSON.stringify(state));
+    // Read it back the way every reader will, before anyone can see it.
+    try {
+      loadSession(repoRoot, tmpName);
+    } catch (e) {
+      throw new SnapshotError(`${file} does not import to a readable session: ${(e as Error).message}`);
+    }
+    try {
+      fs.renameSync(tmp.dir, target.dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw exists();
+      throw e;
+    }
+  } catch (e) {
+    fs.rmSync(tmp.dir, { recursive: true, force: true });
+    throw e;
+  }
+  fsyncDir(sessionsDir(repoRoot));
+  return { id, warnings };
+}
+
+/** writeFileDurably for bytes: temp file, fsync, rename, fsync of the folder. */
+function writeBytes(file: string, data: Buffer): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx');
+  try {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(fd, data, off);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delete
+
+/**
+ * Deletes a session. Refused while a live runner owns it. Takes the session's lock (so no resume
+ * can start meanwhile), renames the folder out of the sessions' namespace, then removes it.
+ */
+export async function deleteSession(repoRoot: string, id: string): Promise<void> {
+  checkId(id);
+  collectLeftovers(repoRoot);
+  const paths = sessionPaths(repoRoot, id);
+  const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  if (!fs.existsSync(paths.dir)) throw missing();
+  const lock = await lockForDelete(repoRoot, id);
+  const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
+  try {
+    fs.renameSync(paths.dir, tmp);
+  } catch (e) {
+    lock.release();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+    throw e;
+  }
+  // The lock file went with the folder: nobody can take it at the old path any more.
+  lock.stopHeartbeat();
+  fsyncDir(sessionsDir(repoRoot));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(path.join(sessionsDir(repoRoot), `.${id}.runner.log`), { force: true });
+}
+
+/** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */
+async function lockForDelete(repoRoot: string, id: string): Promise<LockHandle> {
+  const paths = sessionPaths(repoRoot, id);
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return await acquireLock(paths.lock, { heartbeatMs: 0 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+      if (!(e instanceof LockHeldError)) throw e;
+      let atRest = false;
+      try {
+        atRest = isAtRest(loadSession(repoRoot, id).state.status);
+      } catch {
+        // unreadable: judge by the lock alone
+      }
+      if (atRest && Date.now() - t0 < 3000) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      if (e.reason === 'owned' && e.owner) {
+        throw new SnapshotError(
+          `session ${id} is running (owned by ${describeOwner(e.owner)}): cancel it (orchestrator cancel ${id}) or wait for it to finish before deleting it`,
+        );
+      }
+      throw new SnapshotError(`session ${id} is being taken over by another process right now: try again in a moment`);
+    }
+  }
+}
+
+/**
+ * Folders left by an import or a delete whose process died midway: `.import-*` of a process that is
+ * gone, and `.deleting-*` older than a minute. Best effort; never throws.
+ */
+function collectLeftovers(repoRoot: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(sessionsDir(repoRoot));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.(import|deleting)-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (!m) continue;
+    const p = path.join(sessionsDir(repoRoot), name);
+    try {
+      const old = Date.now() - fs.statSync(p).mtimeMs > 60_000;
+      if (old && (m[1] === 'deleting' || !pidAlive(Number(m[2])))) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
