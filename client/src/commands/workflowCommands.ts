@@ -1,7 +1,10 @@
-/** Validate Workflow, Show Execution Plan, and the code lens's Run Workflow. */
+/** Validate Workflow, Show Execution Plan, Start Orchestration (and the code lens's Run Workflow), Create a Workflow. */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
+import type { GraphPanels } from '../graphPanel';
 import { PlanRequest, RUN_WORKFLOW_COMMAND, SHOW_PLAN_COMMAND, StartSessionRequest, ValidateRequest, type InputDeclaration } from '../protocol';
+import { STARTER_WORKFLOW } from '../starter';
+import { guarded, requireTrust } from './sessionCommands';
 
 function targetUri(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
@@ -9,7 +12,36 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-const PLAN_SCHEME = 'orchestrator-plan';
+/** Where workflow files live (the host validates these). */
+export const WORKFLOW_GLOB = '{**/.orchestrator/workflows/**/*.{yaml,yml},**/*.workflow.{yaml,yml},**/workflow.{yaml,yml}}';
+const EXCLUDE = '**/{node_modules,.git}/**';
+
+export async function findWorkflows(): Promise<vscode.Uri[]> {
+  const found = await vscode.workspace.findFiles(WORKFLOW_GLOB, EXCLUDE, 500);
+  return found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+function isWorkflow(uri: vscode.Uri): boolean {
+  return /(\/\.orchestrator\/workflows\/.*\.ya?ml|\.workflow\.ya?ml|\/workflow\.ya?ml)$/.test(uri.path);
+}
+
+/** The open workflow, else a quick pick of the workspace's workflows (none: offer to create one). */
+async function pickWorkflow(title: string): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active && active.scheme === 'file' && isWorkflow(active)) return active;
+  const all = await findWorkflows();
+  if (!all.length) {
+    const pick = await vscode.window.showInformationMessage('Orchestrator: this workspace has no workflow yet.', 'Create a Workflow');
+    if (pick) await vscode.commands.executeCommand('orchestrator.createWorkflow');
+    return undefined;
+  }
+  if (all.length === 1) return all[0];
+  const pick = await vscode.window.showQuickPick(
+    all.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+    { title, placeHolder: 'Which workflow? (type to filter)' },
+  );
+  return pick?.uri;
+}
 
 /** Asks for each input: a quick pick for enums and booleans, an input box (with its default) otherwise. */
 async function askInputs(decl: Record<string, InputDeclaration>): Promise<Record<string, string> | undefined> {
@@ -35,13 +67,28 @@ async function askInputs(decl: Record<string, InputDeclaration>): Promise<Record
   return out;
 }
 
-export function registerWorkflowCommands(ctx: Ctx): vscode.Disposable[] {
-  const plans = new Map<string, string>();
-  const planChanged = new vscode.EventEmitter<vscode.Uri>();
+export function registerWorkflowCommands(ctx: Ctx, graphs: GraphPanels): vscode.Disposable[] {
+  /** Asks for the inputs, starts a session with a progress notification, and says so. */
+  const start = async (uri: vscode.Uri): Promise<{ id: string } | undefined> => {
+    if (!(await requireTrust('start'))) return undefined;
+    const plan = await ctx.send(PlanRequest, { uri: uri.toString() });
+    if (!plan.ok) {
+      const pick = await vscode.window.showErrorMessage(`Orchestrator: ${vscode.workspace.asRelativePath(uri)} has ${plan.problems.filter((p) => p.severity === 'error').length} error(s); fix them to run it.`, 'Show Problems');
+      if (pick) await vscode.commands.executeCommand('workbench.actions.view.problems');
+      return undefined;
+    }
+    const inputs = await askInputs(plan.inputs);
+    if (!inputs) return undefined;
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Orchestrator: starting ${plan.workflow}…` }, () => ctx.send(StartSessionRequest, { uri: uri.toString(), inputs }));
+    void vscode.window.showInformationMessage(`Orchestrator: session ${res.id} of ${plan.workflow} started.`, 'Show Graph', 'Show Sessions').then(async (pick) => {
+      if (pick === 'Show Graph') await graphs.showSession(res.id);
+      if (pick === 'Show Sessions') await vscode.commands.executeCommand('orchestrator.sessions.focus');
+    });
+    return res;
+  };
+  const reg = (id: string, f: (arg?: unknown) => Promise<unknown>): vscode.Disposable => vscode.commands.registerCommand(id, guarded(ctx, f));
   return [
-    planChanged,
-    vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, { onDidChange: planChanged.event, provideTextDocumentContent: (uri) => plans.get(uri.toString()) ?? '' }),
-    vscode.commands.registerCommand('orchestrator.validateWorkflow', async (arg?: unknown) => {
+    reg('orchestrator.validateWorkflow', async (arg?: unknown) => {
       const uri = targetUri(arg);
       if (!uri) return void vscode.window.showWarningMessage('Orchestrator: open a workflow file to validate it.');
       const res = await ctx.send(ValidateRequest, { uri: uri.toString() });
@@ -55,45 +102,40 @@ export function registerWorkflowCommands(ctx: Ctx): vscode.Disposable[] {
       }
       return res;
     }),
-    vscode.commands.registerCommand(SHOW_PLAN_COMMAND, async (arg?: unknown) => {
-      const uri = targetUri(arg);
-      if (!uri) return void vscode.window.showWarningMessage('Orchestrator: open a workflow file to see its plan.');
-      const res = await ctx.send(PlanRequest, { uri: uri.toString() });
-      if (!res.ok) {
-        void vscode.window.showErrorMessage(`Orchestrator: the workflow has ${res.problems.filter((p) => p.severity === 'error').length} error(s); fix them to see its plan.`);
-        return res;
-      }
-      const planUri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/${vscode.workspace.asRelativePath(uri)}.plan` });
-      plans.set(planUri.toString(), res.text);
-      planChanged.fire(planUri);
-      await vscode.window.showTextDocument(planUri, { preview: true, viewColumn: vscode.ViewColumn.Beside });
-      return res;
+    reg(SHOW_PLAN_COMMAND, async (arg?: unknown) => {
+      const uri = targetUri(arg) ?? (await pickWorkflow('Show Execution Plan'));
+      if (!uri) return;
+      return graphs.showPlan(uri);
     }),
-    vscode.commands.registerCommand(RUN_WORKFLOW_COMMAND, async (arg?: unknown) => {
+    reg(RUN_WORKFLOW_COMMAND, async (arg?: unknown) => {
       const uri = targetUri(arg);
       if (!uri) return void vscode.window.showWarningMessage('Orchestrator: open a workflow file to run it.');
-      if (!vscode.workspace.isTrusted) {
-        const pick = await vscode.window.showWarningMessage('Orchestrator: this workspace is not trusted, so workflows do not run here (validation still works).', 'Manage Workspace Trust');
-        if (pick) await vscode.commands.executeCommand('workbench.trust.manage');
-        return;
+      return start(uri);
+    }),
+    reg('orchestrator.startOrchestration', async (arg?: unknown) => {
+      const uri = arg instanceof vscode.Uri ? arg : await pickWorkflow('Start Orchestration');
+      if (!uri) return;
+      return start(uri);
+    }),
+    reg('orchestrator.createWorkflow', async () => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      if (!folder) return void vscode.window.showWarningMessage('Orchestrator: open a folder first; workflows live in its .orchestrator/workflows/.');
+      const name = await vscode.window.showInputBox({
+        title: 'Create a Workflow',
+        prompt: 'File name in .orchestrator/workflows/',
+        value: 'review.yaml',
+        validateInput: (v) => (/^[\w.-]+\.ya?ml$/.test(v) ? undefined : 'a file name ending in .yaml, such as review.yaml'),
+      });
+      if (!name) return;
+      const uri = vscode.Uri.joinPath(folder.uri, '.orchestrator', 'workflows', name);
+      try {
+        await vscode.workspace.fs.stat(uri);
+        void vscode.window.showWarningMessage(`Orchestrator: ${vscode.workspace.asRelativePath(uri)} already exists; it was opened and left as it is.`);
+      } catch {
+        await vscode.workspace.fs.writeFile(uri, Buffer.from(STARTER_WORKFLOW, 'utf8'));
       }
-      const plan = await ctx.send(PlanRequest, { uri: uri.toString() });
-      if (!plan.ok) {
-        const pick = await vscode.window.showErrorMessage(`Orchestrator: the workflow has ${plan.problems.filter((p) => p.severity === 'error').length} error(s); fix them to run it.`, 'Show Problems');
-        if (pick) await vscode.commands.executeCommand('workbench.actions.view.problems');
-        return;
-      }
-      const inputs = await askInputs(plan.inputs);
-      if (!inputs) return;
-      const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${plan.workflow}…` }, () => ctx.send(StartSessionRequest, { uri: uri.toString(), inputs }));
-      const pick = await vscode.window.showInformationMessage(`Orchestrator: session ${res.id} of ${plan.workflow} started.`, 'Follow in Terminal');
-      if (pick) {
-        const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-        const term = vscode.window.createTerminal({ name: `Orchestrator ${res.id}`, ...(folder ? { cwd: folder } : {}) });
-        term.sendText(`node "${ctx.extension.asAbsolutePath('server/out/cli.js')}" logs ${res.id} --follow`);
-        term.show();
-      }
-      return res;
+      await vscode.window.showTextDocument(uri);
+      return uri;
     }),
   ];
 }
