@@ -10,6 +10,8 @@ import { PlanRequest, SessionGraphRequest, type GraphDto } from './protocol';
 
 type Source = { kind: 'session'; id: string } | { kind: 'plan'; uri: vscode.Uri };
 
+const GRAPH_VIEW_TYPE = 'orchestrator.graph';
+
 function nonce(): string {
   let s = '';
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -63,7 +65,13 @@ export class GraphPanels implements vscode.Disposable {
       return;
     }
     const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel('orchestrator.graph', title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [media], retainContextWhenHidden: false });
+    await this.adopt(panel, source, title, graph);
+  }
+
+  private async adopt(panel: vscode.WebviewPanel, source: Source, title: string, graph?: GraphDto): Promise<void> {
+    const key = this.key(source);
+    const media = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media');
     const w = panel.webview;
     const n = nonce();
     const script = w.asWebviewUri(vscode.Uri.joinPath(media, 'graph.js'));

@@ -13,7 +13,8 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
 }
 
 /** Where workflow files live (the host validates these). */
-export const WORKFLOW_GLOB = '{**/.orchestrator/workflows/**/*.{yaml,yml},**/*.workflow.{yaml,yml},**/workflow.{yaml,yml}}';
+// One level of braces: VS Code's glob matcher does not nest them.
+export const WORKFLOW_GLOB = '{**/.orchestrator/workflows/**/*.yaml,**/.orchestrator/workflows/**/*.yml,**/*.workflow.yaml,**/*.workflow.yml,**/workflow.yaml,**/workflow.yml}';
 const EXCLUDE = '**/{node_modules,.git}/**';
 
 export async function findWorkflows(): Promise<vscode.Uri[]> {
@@ -113,6 +114,7 @@ export function registerWorkflowCommands(ctx: Ctx, graphs: GraphPanels): vscode.
       return start(uri);
     }),
     reg('orchestrator.startOrchestration', async (arg?: unknown) => {
+      if (!(await requireTrust('start'))) return;
       const uri = arg instanceof vscode.Uri ? arg : await pickWorkflow('Start Orchestration');
       if (!uri) return;
       return start(uri);

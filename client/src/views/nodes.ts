@@ -126,7 +126,7 @@ export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
     kind: 'session',
     key: `session:${s.id}`,
     label: s.workflow,
-    description: `${s.id} · ${parts.join(' · ')}`,
+    description: `${parts.join(' · ')} · ${s.id}`,
     tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${s.status.replace('_', ' ')}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\n${s.done} of ${s.total} steps done`,
     icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : statusIcon(s.status),
     contextValue: sessionTokens(s).join(' '),

@@ -11,10 +11,9 @@ export function render(row: TreeRow, workspaceRoot: string | undefined): vscode.
   if (row.tooltip !== undefined) item.tooltip = row.tooltip;
   if (row.icon) item.iconPath = new vscode.ThemeIcon(row.icon.id, row.icon.color ? new vscode.ThemeColor(row.icon.color) : undefined);
   if (row.contextValue) item.contextValue = row.contextValue;
+  // Screen readers (and the UI tests) hear the label and its description.
+  item.accessibilityInformation = { label: row.description ? `${row.label}, ${row.description}` : row.label };
   switch (row.kind) {
-    case 'session':
-      item.accessibilityInformation = { label: `${row.label}, ${row.description ?? ''}` };
-      break;
     case 'step':
       item.command = { command: 'orchestrator.openLog', title: 'Open Log', arguments: [row] };
       break;

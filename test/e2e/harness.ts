@@ -1,0 +1,1045 @@
+/**
+ * Harness of the UI suite: the extension in a real VS Code (code-server), driven by Playwright in
+ * Debian's Chromium. See README.md next to this file and ../shared/notes/real-vscode-offline.md.
+ *
+ * A test file does, in short:
+ *
+ *   const vs = await startCodeServer({ workspace: copyFixture('workspace'), vsix: VSIX, trust: true });
+ *   after(() => vs.stop());
+ *   await vs.openFile('.orchestrator/workflows/broken.yaml');
+ *   await vs.waitForProblem(/unknown-need/);
+ *
+ * Every helper waits for a condition (never a fixed time), and when it gives up throws an error
+ * that says what it waited for and what was on the screen, with a screenshot of that moment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const E2E_DIR = __dirname;
+/** The packaged extension `npm run package` writes (run.ts rebuilds it when it is stale). */
+export const VSIX = path.join(REPO_ROOT, 'synapse-orchestrator.vsix');
+/** Generous default for anything that waits on the UI (the first start of the extension host is slow). */
+export const TIMEOUT = Number(process.env.ORCH_E2E_TIMEOUT_MS) || 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Environment: Node 24, code-server, Chromium (installed and cached by setup.sh)
+// ---------------------------------------------------------------------------------------------
+
+export interface E2EEnv {
+  /** Node 24 binary (code-server 4.139 needs it). */
+  node24: string;
+  /** code-server's out/node/entry.js. */
+  codeServerEntry: string;
+  /** Chromium executable. */
+  chromium: string;
+}
+
+let envPromise: Promise<E2EEnv> | undefined;
+
+/**
+ * The paths of the tools, from setup.sh (run once per process; it is fast once its cache is
+ * filled). When ORCH_E2E_NODE24, ORCH_E2E_CODE_SERVER_ENTRY and ORCH_E2E_CHROMIUM are all set
+ * (run.ts sets them for the test processes) they are used as they are.
+ */
+export function ensureEnv(): Promise<E2EEnv> {
+  const { ORCH_E2E_NODE24: node24, ORCH_E2E_CODE_SERVER_ENTRY: codeServerEntry, ORCH_E2E_CHROMIUM: chromiumPath } = process.env;
+  if (node24 && codeServerEntry && chromiumPath) return Promise.resolve({ node24, codeServerEntry, chromium: chromiumPath });
+  envPromise ??= runSetup();
+  return envPromise;
+}
+
+/** The variables that make ensureEnv() skip setup.sh in a child process. */
+export function envVars(env: E2EEnv): Record<string, string> {
+  return { ORCH_E2E_NODE24: env.node24, ORCH_E2E_CODE_SERVER_ENTRY: env.codeServerEntry, ORCH_E2E_CHROMIUM: env.chromium };
+}
+
+function runSetup(): Promise<E2EEnv> {
+  return new Promise((resolve, reject) => {
+    const script = path.join(E2E_DIR, 'setup.sh');
+    // Progress goes to stderr (shown as it comes); the KEY=VALUE lines come on stdout.
+    const p = spawn('bash', [script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`e2e setup failed (bash ${script} exited with ${code}); its messages are above`));
+      const kv = Object.fromEntries(
+        out
+          .split('\n')
+          .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l.trim()))
+          .filter((m): m is RegExpExecArray => m !== null)
+          .map((m) => [m[1], m[2]]),
+      );
+      const env = { node24: kv.NODE24, codeServerEntry: kv.CODE_SERVER_ENTRY, chromium: kv.CHROMIUM };
+      const missing = Object.entries(env).filter(([, v]) => !v || !fs.existsSync(v));
+      if (missing.length) return reject(new Error(`e2e setup printed no usable ${missing.map(([k]) => k).join(', ')}; its output:\n${out}`));
+      resolve(env);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces, screenshots
+// ---------------------------------------------------------------------------------------------
+
+/** A fresh copy of test/e2e/fixtures/<name> in the OS temp dir (removed by stop() of the server that opens it, or at exit). */
+export function copyFixture(name: string): string {
+  const src = path.join(E2E_DIR, 'fixtures', name);
+  if (!fs.existsSync(src)) throw new Error(`no fixture folder ${src}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `orch-e2e-ws-`));
+  fs.cpSync(src, dir, { recursive: true });
+  tempDirs.add(dir);
+  return dir;
+}
+
+let shotsAnnounced = false;
+
+/** Where screenshots go: $ORCH_E2E_SHOTS, default test/e2e/.shots/ (created; printed once unless `announce` is false). */
+export function shotsDir(announce = true): string {
+  const dir = path.resolve(process.env.ORCH_E2E_SHOTS || path.join(E2E_DIR, '.shots'));
+  fs.mkdirSync(dir, { recursive: true });
+  if (announce && !shotsAnnounced) {
+    shotsAnnounced = true;
+    console.log(`[e2e] screenshots: ${dir}`);
+  }
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Polls `probe` until it returns something other than undefined/false, and returns that. After
+ * `timeout` ms throws `Timed out after Ns waiting for <what>` plus `describe()` (what was there).
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeout?: number; interval?: number; describe?: () => Promise<string> | string } = {},
+): Promise<T> {
+  const timeout = opts.timeout ?? TIMEOUT;
+  const deadline = Date.now() + timeout;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      lastError = undefined;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) break;
+    await delay(opts.interval ?? 200);
+  }
+  let detail = '';
+  try {
+    detail = opts.describe ? await opts.describe() : '';
+  } catch (e) {
+    detail = `(could not describe the screen: ${String(e)})`;
+  }
+  const err = lastError === undefined ? '' : `\nlast error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
+  throw new Error(`Timed out after ${Math.round(timeout / 1000)}s waiting for ${what}${err}${detail ? `\n${detail}` : ''}`);
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A string matches when it equals the text (trimmed, case-insensitive); a RegExp when it matches. */
+export type TextMatch = string | RegExp;
+function matches(m: TextMatch, text: string): boolean {
+  return typeof m === 'string' ? text.trim().toLowerCase() === m.trim().toLowerCase() : m.test(text);
+}
+const show = (m: TextMatch) => (typeof m === 'string' ? JSON.stringify(m) : String(m));
+const list = (items: string[]) => (items.length ? items.map((s) => `    - ${s}`).join('\n') : '    (none)');
+const q = (s: string) => JSON.stringify(s);
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup at exit: servers we started (by their process group) and temp dirs
+// ---------------------------------------------------------------------------------------------
+
+const liveServers = new Set<number>();
+const tempDirs = new Set<string>();
+let exitHooked = false;
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const pid of liveServers) killGroup(pid, 'SIGKILL');
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const pid of liveServers) killGroup(pid, 'SIGKILL');
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
+/** Kills the process group led by `pid` (we spawn code-server detached, so its group is its own). */
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// code-server
+// ---------------------------------------------------------------------------------------------
+
+export interface StartOptions {
+  /** Folder to open. */
+  workspace: string;
+  /** The .vsix to install (usually VSIX). */
+  vsix: string;
+  /**
+   * true: Workspace Trust is off, so every folder is trusted. false: Trust stays on, the folder is
+   * not trusted (Restricted Mode) and no trust prompt blocks the window; start() checks it.
+   */
+  trust: boolean;
+  /** User settings merged over the harness's quiet defaults. */
+  settings?: Record<string, unknown>;
+  /** Extra environment for code-server and so for the extension host (e.g. PATH with fake agents). */
+  env?: Record<string, string>;
+  /** Browser viewport; default 1400×900. */
+  viewport?: { width: number; height: number };
+}
+
+/** Settings that keep the workbench quiet and the same from run to run. */
+export const QUIET_SETTINGS: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.editor.enablePreview': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.localHistory.enabled': false,
+  'chat.disableAIFeatures': true,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'git.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+  'npm.autoDetect': 'off',
+  'typescript.tsserver.enabled': false,
+  'editor.minimap.enabled': false,
+  'files.autoSave': 'off',
+  'window.restoreWindows': 'none',
+};
+
+export function trustSettings(trust: boolean): Record<string, unknown> {
+  return trust
+    ? { 'security.workspace.trust.enabled': false }
+    : {
+        'security.workspace.trust.enabled': true,
+        // No modal "Do you trust the authors?" at startup: the folder simply opens in Restricted Mode.
+        'security.workspace.trust.startupPrompt': 'never',
+        'security.workspace.trust.banner': 'always',
+        'security.workspace.trust.untrustedFiles': 'open',
+        'security.workspace.trust.emptyWindow': false,
+      };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function httpOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 400);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * Starts code-server on 127.0.0.1 with fresh user-data and extensions dirs, installs the .vsix,
+ * opens the workspace in Chromium and waits for the workbench. Always call stop() (in `after`).
+ */
+export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
+  hookExit();
+  const env = await ensureEnv();
+  if (!fs.existsSync(opts.vsix)) throw new Error(`no extension package at ${opts.vsix}: run npm run package (run.ts does it)`);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-e2e-cs-'));
+  tempDirs.add(root);
+  const userData = path.join(root, 'user-data');
+  const extensions = path.join(root, 'extensions');
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.mkdirSync(extensions, { recursive: true });
+  const settings = { ...QUIET_SETTINGS, ...trustSettings(opts.trust), ...opts.settings };
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  // code-server writes a default config into ~/.config and a heartbeat into ~/.local/share unless
+  // told otherwise: keep both in the temp dir.
+  const config = path.join(root, 'config.yaml');
+  fs.writeFileSync(config, 'auth: none\n');
+  const serverEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(root, 'xdg-config'),
+    XDG_DATA_HOME: path.join(root, 'xdg-data'),
+    // No extension gallery: nothing tries to reach open-vsx.org (an object without serviceUrl disables it).
+    EXTENSIONS_GALLERY: '{}',
+    ...opts.env,
+  };
+  delete serverEnv.PASSWORD;
+  delete serverEnv.HASHED_PASSWORD;
+  delete serverEnv.VSCODE_IPC_HOOK_CLI;
+  const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
+
+  const inst = await run(env.node24, [env.codeServerEntry, ...common, '--install-extension', opts.vsix, '--force'], serverEnv);
+  if (inst.code !== 0 || !/successfully installed/i.test(inst.out)) {
+    fs.rmSync(root, { recursive: true, force: true });
+    throw new Error(`installing ${opts.vsix} into code-server failed (exit ${inst.code}):\n${inst.out}`);
+  }
+
+  const port = await freePort();
+  const args = [
+    env.codeServerEntry,
+    ...common,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    // If this process dies without stop(), the browser goes with it and code-server follows.
+    '--idle-timeout-seconds',
+    '600',
+    ...(opts.trust ? ['--disable-workspace-trust'] : []),
+    opts.workspace,
+  ];
+  const child = spawn(env.node24, args, { env: serverEnv, cwd: opts.workspace, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  const onData = (d: string) => log.push(d);
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
+  let exited: string | undefined;
+  child.on('exit', (code, sig) => {
+    exited = `code-server exited (${sig ?? code})`;
+    if (child.pid) liveServers.delete(child.pid);
+  });
+  if (child.pid) liveServers.add(child.pid);
+
+  const cs = new CodeServer(child, root, port, opts, () => log.join(''));
+  try {
+    const up = await waitFor(`code-server to answer on 127.0.0.1:${port}`, async () => exited ?? ((await httpOk(`http://127.0.0.1:${port}/healthz`)) && 'up'), {
+      describe: () => `server log:\n${cs.serverLog()}`,
+    });
+    if (up !== 'up') throw new Error(`${up} before it answered; its log:\n${cs.serverLog()}`);
+    await cs.open(env.chromium, opts.viewport ?? { width: 1400, height: 900 });
+    if (!opts.trust) await cs.expectRestrictedMode();
+  } catch (e) {
+    await cs.stop();
+    throw e;
+  }
+  return cs;
+}
+
+export interface QuickInputState {
+  visible: boolean;
+  value: string;
+  placeholder: string;
+  title: string;
+  /** Validation or info message under the input. */
+  message: string;
+  /** aria-labels of the rendered rows. */
+  rows: string[];
+}
+
+/** Workspace Trust's status bar entry (shown only in Restricted Mode). */
+const RESTRICTED = '#status\\.workspaceTrust, .statusbar-item[id="status.workspaceTrust"]';
+
+export class CodeServer {
+  private browser: Browser | undefined;
+  private _page: Page | undefined;
+  private browserLog: string[] = [];
+  private stopped = false;
+  readonly url: string;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly root: string,
+    readonly port: number,
+    readonly options: StartOptions,
+    private readonly readLog: () => string,
+  ) {
+    this.url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
+  }
+
+  get page(): Page {
+    if (!this._page) throw new Error('the browser is not open');
+    return this._page;
+  }
+
+  /** code-server's stdout and stderr so far (its own log; the extension host logs are under user-data). */
+  serverLog(): string {
+    return this.readLog();
+  }
+
+  /**
+   * The log file of an output channel of the extension host, e.g. "Orchestrator" (what the Output
+   * panel shows for it; read from user-data/logs, so no need to open the panel). '' when none yet.
+   */
+  outputLog(channel = 'Orchestrator'): string {
+    return this.findLogs((f) => path.basename(f) === `${channel}.log`);
+  }
+
+  /** The extension host's own log (activation errors, extension crashes). */
+  extensionHostLog(): string {
+    return this.findLogs((f) => /exthost\d*[\\/]remoteexthost\.log$/.test(f));
+  }
+
+  private findLogs(pick: (file: string) => boolean): string {
+    const dir = path.join(this.root, 'user-data', 'logs');
+    const files = fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter(pick).sort() : [];
+    return files.map((f) => fs.readFileSync(f, 'utf8')).join('');
+  }
+
+  /** Browser console errors and page errors so far. */
+  consoleLog(): string {
+    return this.browserLog.join('\n');
+  }
+
+  /** @internal */
+  async open(executablePath: string, viewport: { width: number; height: number }): Promise<void> {
+    this.browser = await chromium.launch({
+      executablePath,
+      // Chromium keeps crash reports under $XDG_CONFIG_HOME/chromium: not in the user's home.
+      env: { ...process.env, XDG_CONFIG_HOME: path.join(this.root, 'browser-config'), XDG_CACHE_HOME: path.join(this.root, 'browser-cache') },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await this.browser.newContext({ viewport });
+    this._page = await context.newPage();
+    this._page.on('console', (m) => {
+      if (m.type() === 'error') this.browserLog.push(`console: ${m.text().slice(0, 500)}`);
+    });
+    this._page.on('pageerror', (e) => this.browserLog.push(`pageerror: ${e.message}`));
+    await this._page.goto(this.url, { timeout: TIMEOUT });
+    await this.page.locator('.monaco-workbench').first().waitFor({ state: 'visible', timeout: TIMEOUT });
+    // The explorer (or the restored view) is up once the workbench has laid out its parts.
+    await this.page.locator('.part.statusbar').first().waitFor({ state: 'visible', timeout: TIMEOUT });
+  }
+
+  /** Closes the browser, kills code-server (by the pid we started, with its group), removes the temp dirs. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.browser?.close().catch(() => undefined);
+    const pid = this.child.pid;
+    if (pid && this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+      killGroup(pid, 'SIGTERM');
+      const t = setTimeout(() => killGroup(pid, 'SIGKILL'), 5000);
+      await gone;
+      clearTimeout(t);
+      killGroup(pid, 'SIGKILL'); // the extension host and its children, if any outlived the server
+    }
+    if (pid) liveServers.delete(pid);
+    if (process.env.ORCH_E2E_KEEP === '1') {
+      tempDirs.delete(this.root);
+      tempDirs.delete(this.options.workspace);
+      console.log(`[e2e] ORCH_E2E_KEEP=1: kept ${this.root} and ${this.options.workspace}`);
+      return;
+    }
+    fs.rmSync(this.root, { recursive: true, force: true });
+    tempDirs.delete(this.root);
+    if (tempDirs.has(this.options.workspace)) {
+      fs.rmSync(this.options.workspace, { recursive: true, force: true });
+      tempDirs.delete(this.options.workspace);
+    }
+  }
+
+  /** Saves `<shots>/<name>` (".png" added when missing) and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = path.resolve(shotsDir(), name.endsWith('.png') ? name : `${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What is on the screen (for error messages)
+  // -------------------------------------------------------------------------------------------
+
+  /** A text summary of the screen: editor tabs, quick input, notifications, views, status bar. */
+  async describe(): Promise<string> {
+    const p = this.page;
+    const texts = async (sel: string, attr?: string) =>
+      await p.locator(sel).evaluateAll(
+        (els: { getAttribute(n: string): string | null; textContent: string | null }[], a) =>
+          els.map((e) => ((a ? e.getAttribute(a) : null) ?? e.textContent ?? '').trim().replace(/\s+/g, ' ')).filter(Boolean),
+        attr,
+      );
+    const qi = await this.quickInputState();
+    const parts = [
+      `on screen:`,
+      `  editor tabs: ${(await texts('.tabs-container .tab', 'aria-label')).join(' | ') || '(none)'}`,
+      `  quick input: ${qi.visible ? `value=${q(qi.value)} placeholder=${q(qi.placeholder)} title=${q(qi.title)} message=${q(qi.message)}\n${list(qi.rows)}` : '(closed)'}`,
+      `  notifications:\n${list(await this.notificationsWithButtons())}`,
+      `  dialogs:\n${list(await texts('.monaco-dialog-box', undefined))}`,
+      `  side bar: ${(await texts('.part.sidebar .composite.title h2')).join(' | ') || '(none)'}; panes: ${(await texts('.part.sidebar .pane-header h3.title')).join(' | ')}`,
+      `  panel: ${(await texts('.part.panel .composite-bar .action-item.checked .action-label', 'aria-label')).join(' | ') || '(closed)'}`,
+      `  context menu:\n${list(await texts('.context-view .action-item .action-label', 'aria-label'))}`,
+      `  status bar: ${(await texts('.part.statusbar .statusbar-item', 'aria-label')).join(' | ')}`,
+      `  Orchestrator output (last lines):\n${list(this.outputLog().trimEnd().split('\n').filter(Boolean).slice(-15))}`,
+    ];
+    return parts.join('\n');
+  }
+
+  /** describe() plus a screenshot `fail-<n>-<what>.png`; used in every helper's timeout error. */
+  private async failureDetail(what: string): Promise<string> {
+    let shot = '';
+    try {
+      const name = `fail-${Date.now()}-${what.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}.png`;
+      shot = `\nscreenshot: ${await this.screenshot(name)}`;
+    } catch (e) {
+      shot = `\n(no screenshot: ${String(e)})`;
+    }
+    return (await this.describe()) + shot;
+  }
+
+  /** waitFor() with describe() + a screenshot in the error. */
+  waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeout = TIMEOUT): Promise<T> {
+    return waitFor(what, probe, { timeout, describe: () => this.failureDetail(what) });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Quick input (command palette, quick pick, input box)
+  // -------------------------------------------------------------------------------------------
+
+  private get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** The quick input's state: visible, typed value, placeholder, title, validation message, rows. */
+  async quickInputState(): Promise<QuickInputState> {
+    const closed: QuickInputState = { visible: false, value: '', placeholder: '', title: '', message: '', rows: [] };
+    const w = this.quickInput.first();
+    if (!(await w.count()) || !(await w.isVisible().catch(() => false))) return closed;
+    type El = { textContent: string | null; value?: string; getAttribute(n: string): string | null; querySelector(s: string): El | null; querySelectorAll(s: string): ArrayLike<El> };
+    const st = await w
+      .evaluate((e: El) => {
+        const input = e.querySelector('.quick-input-box input');
+        return {
+          visible: true,
+          value: input?.value ?? '',
+          placeholder: input?.getAttribute('placeholder') ?? '',
+          title: (e.querySelector('.quick-input-title')?.textContent ?? '').trim(),
+          message: (e.querySelector('.quick-input-message')?.textContent ?? '').trim(),
+          rows: Array.from(e.querySelectorAll('.monaco-list-row')).map((r) => (r.getAttribute('aria-label') ?? r.textContent ?? '').trim()),
+        };
+      })
+      .catch(() => closed);
+    return st;
+  }
+
+  /** Labels of the quick input's visible rows (aria-label: label, description, detail). */
+  async quickInputRows(): Promise<string[]> {
+    return (await this.quickInputState()).rows;
+  }
+
+  /** Waits until the quick input is open and returns its input box. */
+  async waitForQuickInput(what = 'the quick input to open'): Promise<Locator> {
+    await this.waitFor(what, async () => (await this.quickInputState()).visible);
+    return this.quickInput.locator('.quick-input-box input').first();
+  }
+
+  /** After Enter/click: waits until the quick input closed or moved on to another question. */
+  private async quickInputAdvanced(before: QuickInputState, what: string): Promise<void> {
+    await this.waitFor(`the quick input to close or ask the next question after ${what}`, async () => {
+      const s = await this.quickInputState();
+      return !s.visible || s.value !== before.value || s.placeholder !== before.placeholder || s.title !== before.title;
+    });
+  }
+
+  /**
+   * Runs a command from the command palette by its title, with or without its category
+   * ("Orchestrator: Validate Workflow" or "Validate Workflow"). Returns once the palette closed or
+   * the command opened its own quick input (answer it with quickPick / quickInputAnswer).
+   */
+  async runCommand(title: string): Promise<void> {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('Control+Shift+P');
+    const input = await this.waitForQuickInput('the command palette to open (Ctrl+Shift+P)');
+    await input.fill(`>${title}`);
+    const want = title.trim().toLowerCase();
+    const row = await this.waitFor(`a command titled ${q(title)} in the command palette`, () =>
+      findRow(this.quickInput.locator('.monaco-list-row'), (r) => {
+        const label = r.label.toLowerCase();
+        return label === want || label.endsWith(`: ${want}`);
+      }),
+    );
+    const before = await this.quickInputState();
+    await row.click();
+    await this.quickInputAdvanced(before, `running ${q(title)}`);
+  }
+
+  /** Types `text` into the open quick input (replacing what is there) and presses Enter. */
+  async quickInputAnswer(text: string): Promise<void> {
+    const input = await this.waitForQuickInput(`the quick input to answer ${q(text)}`);
+    await input.fill(text);
+    const s = await this.quickInputState();
+    await input.press('Enter');
+    await this.quickInputAdvanced(s, `answering ${q(text)}`);
+  }
+
+  /**
+   * Picks the row of the open quick pick whose label matches (a string: the row's label, or the
+   * start of its aria-label; a RegExp: tested on the label and the aria-label). A string is typed
+   * as a filter first; with a RegExp, `filter` is typed if given, and rows below the fold are
+   * reached by paging down the list.
+   */
+  async quickPick(label: TextMatch, filter?: string): Promise<void> {
+    const input = await this.waitForQuickInput(`a quick pick to choose ${show(label)}`);
+    const typed = filter ?? (typeof label === 'string' ? label : undefined);
+    if (typed !== undefined) await input.fill(typed);
+    let lastFocus = '';
+    const row = await this.waitFor(`a row ${show(label)} in the quick pick`, async () => {
+      const rows = this.quickInput.locator('.monaco-list-row');
+      const found = await findRow(rows, (r) =>
+        typeof label === 'string'
+          ? r.label.toLowerCase() === label.toLowerCase() || r.aria.toLowerCase().startsWith(label.toLowerCase())
+          : label.test(r.label) || label.test(r.aria),
+      );
+      if (found) return found;
+      // Not rendered (the list is virtual): page down while that moves the focus (not at the end).
+      const focused = (await input.getAttribute('aria-activedescendant').catch(() => '')) ?? '';
+      if (focused !== lastFocus) {
+        lastFocus = focused;
+        await input.press('PageDown');
+      }
+      return undefined;
+    });
+    const s = await this.quickInputState();
+    await row.click();
+    await this.quickInputAdvanced(s, `picking ${show(label)}`);
+  }
+
+  /** Closes the quick input if it is open (Escape). */
+  async closeQuickInput(): Promise<void> {
+    if (!(await this.quickInputState()).visible) return;
+    await this.page.keyboard.press('Escape');
+    await this.waitFor('the quick input to close', async () => !(await this.quickInputState()).visible);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Editors
+  // -------------------------------------------------------------------------------------------
+
+  /** Opens a workspace file with Quick Open (Ctrl+P) and waits for its editor tab to be active. */
+  async openFile(relPath: string): Promise<void> {
+    const base = path.basename(relPath);
+    const dir = path.dirname(relPath);
+    await this.closeQuickInput();
+    await this.page.keyboard.press('Control+P');
+    const input = await this.waitForQuickInput('Quick Open to open (Ctrl+P)');
+    await input.fill(relPath);
+    // A row's label is the file name, its description the folder ("broken.yaml  .orchestrator/workflows").
+    const row = await this.waitFor(`${q(relPath)} among Quick Open's results`, () =>
+      findRow(this.quickInput.locator('.monaco-list-row'), (r) => r.label === base && (dir === '.' || r.description === dir || r.description.endsWith(`/${dir}`))),
+    );
+    await row.click();
+    await this.waitForActiveEditor(base);
+  }
+
+  /** Waits until the active editor tab's label is `name` (a file name), and returns the tab. */
+  async waitForActiveEditor(name: TextMatch): Promise<Locator> {
+    return this.waitFor(`the active editor to be ${show(name)}`, async () => {
+      const tab = this.page.locator('.editor-group-container.active .tabs-container .tab.active').first();
+      if (!(await tab.count())) return undefined;
+      // The tab's aria-label is the file name (its .label-name holds the name without the extension).
+      const label = ((await tab.getAttribute('aria-label', { timeout: 1000 }).catch(() => '')) ?? '').trim();
+      return matches(name, label) ? tab : undefined;
+    });
+  }
+
+  /** The text of the active editor, as Monaco renders its visible lines. */
+  async editorText(): Promise<string> {
+    const lines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines .view-line');
+    return (await lines.allTextContents()).join('\n').replace(/\u00a0/g, ' ');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Activity bar, views, trees
+  // -------------------------------------------------------------------------------------------
+
+  /** Labels of the activity bar's items (e.g. "Explorer (Ctrl+Shift+E)", "Orchestrator"). */
+  async activityBarItems(): Promise<string[]> {
+    return await this.page
+      .locator('.part.activitybar .action-item .action-label')
+      .evaluateAll((els: { getAttribute(n: string): string | null }[]) => els.map((e) => e.getAttribute('aria-label') ?? '').filter(Boolean));
+  }
+
+  /**
+   * Shows the view container whose activity bar item's aria-label is `title` (or starts with
+   * "<title> (", e.g. "Explorer" for "Explorer (Ctrl+Shift+E)"). Does not toggle it closed when
+   * it is already shown.
+   */
+  async openActivityBarView(title: TextMatch): Promise<void> {
+    const items = this.page.locator('.part.activitybar .action-item .action-label');
+    let there: string[] = [];
+    const item = await this.waitFor(`an activity bar item ${show(title)}`, async () => {
+      there = await this.activityBarItems();
+      return findRow(items, (r) => (typeof title === 'string' ? matches(title, r.aria) || r.aria.toLowerCase().startsWith(`${title.toLowerCase()} (`) || r.aria.toLowerCase().startsWith(`${title.toLowerCase()} - `) : title.test(r.aria)));
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nactivity bar items:\n${list(there)}`);
+    });
+    // Clicking the item of the container already shown would hide the side bar: check first.
+    const li = item.locator('xpath=ancestor::li[1]');
+    const isOpen = async () => /\bchecked\b/.test((await li.getAttribute('class')) ?? '') && (await this.page.locator('.part.sidebar').first().isVisible());
+    if (!(await isOpen())) await item.click();
+    // Right after a (re)load a click can land before the workbench listens (and a second click
+    // would toggle the side bar away): after 5 s, ask with the command "View: Show <title>" instead.
+    const t0 = Date.now();
+    let asked = false;
+    await this.waitFor(`the view container ${show(title)} to be shown`, async () => {
+      if (await isOpen()) return true;
+      if (!asked && typeof title === 'string' && Date.now() - t0 > 5000) {
+        asked = true;
+        await this.runCommand(`View: Show ${title}`).catch(() => undefined);
+      }
+      return false;
+    });
+  }
+
+  /**
+   * Shows a view by its title with "View: Open View" (works wherever the view lives: side bar,
+   * panel, secondary side bar).
+   */
+  async openView(title: string): Promise<void> {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('Control+P');
+    const input = await this.waitForQuickInput('Quick Open to open (Ctrl+P)');
+    await input.fill(`view ${title}`);
+    await this.quickPick(new RegExp(`^${escapeRegExp(title)}\\b`, 'i'));
+    await this.pane(title);
+  }
+
+  /**
+   * The pane (a view in a side bar or the panel) whose header title is `viewTitle` (case-
+   * insensitive). A view alone in its container has no visible header; its container's title
+   * ("Orchestrator: Sessions" or just "Sessions") is accepted too.
+   */
+  async pane(viewTitle: string): Promise<Locator> {
+    const want = viewTitle.trim().toLowerCase();
+    type El = { textContent: string | null; querySelector(s: string): El | null; checkVisibility(): boolean };
+    return this.waitFor(`a visible view titled ${q(viewTitle)}`, async () => {
+      const panes = this.page.locator('.pane');
+      const titles = await panes.evaluateAll((els: El[]) =>
+        els.map((e) => (e.checkVisibility() ? (e.querySelector('.pane-header h3.title')?.textContent ?? '').trim().toLowerCase() : null)),
+      );
+      const i = titles.indexOf(want);
+      if (i >= 0) return panes.nth(i);
+      // A single view: the composite title carries its name.
+      const comps = this.page.locator('.part.sidebar, .part.auxiliarybar, .part.panel');
+      const m = await comps.count();
+      for (let i = 0; i < m; i++) {
+        const c = comps.nth(i);
+        if (!(await c.isVisible())) continue;
+        const titles = (await c.locator('.composite.title h2').allTextContents()).map((s) => s.trim().toLowerCase());
+        if (titles.some((t) => t === want || t.endsWith(`: ${want}`))) {
+          const visiblePanes = c.locator('.pane');
+          if ((await visiblePanes.count()) === 1) return visiblePanes.first();
+        }
+      }
+      return undefined;
+    });
+  }
+
+  /** Expands the view's pane when it is collapsed (clicks its header). */
+  async expandPane(viewTitle: string): Promise<Locator> {
+    const pane = await this.pane(viewTitle);
+    const header = pane.locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') {
+      await header.click();
+      await this.waitFor(`the view ${q(viewTitle)} to expand`, async () => (await header.getAttribute('aria-expanded')) !== 'false');
+    }
+    return pane;
+  }
+
+  /** The text of a view's body: its welcome content when it has no rows ("No sessions yet. …"), else its rows' text. */
+  async viewText(viewTitle: string): Promise<string> {
+    const pane = await this.expandPane(viewTitle);
+    return ((await pane.locator('.pane-body').first().innerText()) ?? '').trim();
+  }
+
+  /** Clicks a button or link in a view's body (e.g. a welcome view's "Start Orchestration"). */
+  async clickInView(viewTitle: string, text: TextMatch): Promise<void> {
+    const pane = await this.expandPane(viewTitle);
+    const target = await this.waitFor(`a button or link ${show(text)} in the view ${q(viewTitle)}`, () =>
+      findRow(pane.locator('.pane-body .monaco-button, .pane-body a'), (r) => matches(text, r.text)),
+    );
+    await target.click();
+  }
+
+  /** The rendered rows of a tree/list view (aria-label, else their text), top to bottom. */
+  async treeRows(viewTitle: string): Promise<string[]> {
+    const pane = await this.expandPane(viewTitle);
+    return rowTexts(pane.locator('.monaco-list-row'));
+  }
+
+  /** Waits until a row of the view matches and returns its text. */
+  async waitForTreeRow(viewTitle: string, match: RegExp | ((row: string) => boolean), timeout = TIMEOUT): Promise<string> {
+    const test = typeof match === 'function' ? match : (r: string) => match.test(r);
+    let last: string[] = [];
+    return this.waitFor(
+      `a row ${typeof match === 'function' ? 'accepted by the predicate' : String(match)} in the view ${q(viewTitle)}`,
+      async () => {
+        last = await this.treeRows(viewTitle);
+        return last.find(test);
+      },
+      timeout,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nrows of ${q(viewTitle)}:\n${list(last)}`);
+    });
+  }
+
+  /** Waits until no row of the view matches. */
+  async waitForNoTreeRow(viewTitle: string, match: RegExp, timeout = TIMEOUT): Promise<void> {
+    await this.waitFor(`no row ${String(match)} in the view ${q(viewTitle)}`, async () => !(await this.treeRows(viewTitle)).some((r) => match.test(r)), timeout);
+  }
+
+  /** The first rendered row (in `viewTitle`, else anywhere in the side bars and panel) matching `row`. */
+  async treeRow(row: RegExp, viewTitle?: string): Promise<Locator> {
+    const scope = viewTitle ? await this.expandPane(viewTitle) : this.page.locator('.part.sidebar, .part.auxiliarybar, .part.panel');
+    return this.waitFor(`a row ${String(row)}${viewTitle ? ` in the view ${q(viewTitle)}` : ''}`, () =>
+      findRow(scope.locator('.monaco-list-row'), (r) => row.test(r.aria || r.text)),
+    );
+  }
+
+  /** Expands a collapsed tree row (by its twistie) and waits for it to be expanded. */
+  async expandTreeRow(row: RegExp, viewTitle?: string): Promise<void> {
+    const r = await this.treeRow(row, viewTitle);
+    if ((await r.getAttribute('aria-expanded')) === 'false') {
+      await r.locator('.monaco-tl-twistie').first().click();
+      await this.waitFor(`the row ${String(row)} to expand`, async () => (await r.getAttribute('aria-expanded')) !== 'false');
+    }
+  }
+
+  /** Clicks a tree row (runs its command, selects it). */
+  async clickTreeRow(row: RegExp, viewTitle?: string): Promise<void> {
+    await (await this.treeRow(row, viewTitle)).click();
+  }
+
+  /** Hovers a tree row and clicks its inline action (the icon buttons at the row's right) by title. */
+  async treeRowAction(row: RegExp, actionTitle: TextMatch, viewTitle?: string): Promise<void> {
+    const r = await this.treeRow(row, viewTitle);
+    await r.hover();
+    const action = await this.waitFor(`an inline action ${show(actionTitle)} on the row ${String(row)}`, () =>
+      findRow(r.locator('.actions .action-label'), (a) => matches(actionTitle, a.aria) || (typeof actionTitle === 'string' && a.aria.toLowerCase().startsWith(`${actionTitle.toLowerCase()} (`))),
+    );
+    await action.click();
+  }
+
+  /** Right-clicks a row (of `viewTitle`, else any view) and clicks `actionTitle` in its context menu. */
+  async contextMenu(row: RegExp, actionTitle: TextMatch, viewTitle?: string): Promise<void> {
+    const r = await this.treeRow(row, viewTitle);
+    await r.click({ button: 'right' });
+    await this.waitFor(`a context menu on the row ${String(row)}`, () => this.page.locator('.monaco-menu').first().isVisible());
+    await this.clickMenuItem(actionTitle);
+  }
+
+  /** Labels of the open context menu's items. */
+  async menuItems(): Promise<string[]> {
+    return rowTexts(this.page.locator('.monaco-menu .action-item:not(.disabled) .action-label'), 'aria-label');
+  }
+
+  /** Clicks an item of the open context menu. */
+  async clickMenuItem(actionTitle: TextMatch): Promise<void> {
+    let last: string[] = [];
+    const item = await this.waitFor(`a context menu item ${show(actionTitle)}`, async () => {
+      last = await this.menuItems();
+      return findRow(this.page.locator('.monaco-menu .action-item:not(.disabled) .action-label'), (r) => matches(actionTitle, r.aria || r.text));
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nmenu items:\n${list(last)}`);
+    });
+    // A menu ignores a click that comes while it is still opening: click again until it closes.
+    const closed = async () => !(await this.page.locator('.monaco-menu').first().isVisible().catch(() => false));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await item.click({ timeout: 5000 }).catch(() => undefined);
+      if (await waitFor('', closed, { timeout: 2000 }).then(() => true, () => false)) return;
+    }
+    await this.waitFor(`the context menu to close after clicking ${show(actionTitle)}`, closed);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Problems, notifications, output
+  // -------------------------------------------------------------------------------------------
+
+  /** Shows the Problems panel (when hidden) and returns its rows: file rows, then one per problem. */
+  async problems(): Promise<string[]> {
+    const panel = await this.problemsPanel();
+    type El = { getAttribute(n: string): string | null; textContent: string | null; querySelector(s: string): El | null; className: string };
+    return await panel.locator('.monaco-list-row').evaluateAll((els: El[]) =>
+      els.map((e) => {
+        // (No named inner functions here: tsx would wrap them in a __name() the page does not have.)
+        const [message, source, code, line, file] = ['.marker-message', '.marker-source', '.marker-code', '.marker-line', '.monaco-tl-contents'].map((sel) =>
+          (e.querySelector(sel)?.textContent ?? '').trim().replace(/\s+/g, ' '),
+        );
+        // A file row: its aria-label ("1 problems in file broken.yaml of folder .orchestrator/workflows").
+        if (!e.querySelector('.marker-message-details-container')) return (e.getAttribute('aria-label') ?? file).trim();
+        // A problem: "Error: <message> <source>(<code>) [Ln 8, Col 13]", as the panel shows it.
+        const icon = e.querySelector('.marker-icon')?.className ?? '';
+        const severity = /\berror\b/.test(icon) ? 'Error' : /\bwarning\b/.test(icon) ? 'Warning' : 'Info';
+        return `${severity}: ${message} ${source}${code ? `(${code})` : ''} ${line}`.trim();
+      }),
+    );
+  }
+
+  private async problemsPanel(): Promise<Locator> {
+    const panel = this.page.locator('.markers-panel').first();
+    if (!(await panel.isVisible().catch(() => false))) {
+      // Not Ctrl+Shift+M: it toggles, and would close a panel that is just opening.
+      await this.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+      await this.waitFor('the Problems panel to open', () => panel.isVisible());
+    }
+    return panel;
+  }
+
+  /** Waits until a row of the Problems panel matches (e.g. /unknown-need/) and returns its text. */
+  async waitForProblem(match: RegExp, timeout = TIMEOUT): Promise<string> {
+    let last: string[] = [];
+    return this.waitFor(
+      `a problem ${String(match)} in the Problems panel`,
+      async () => {
+        last = await this.problems();
+        return last.find((r) => match.test(r));
+      },
+      timeout,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nProblems panel rows:\n${list(last)}`);
+    });
+  }
+
+  /** The texts of the notification toasts on screen (message, then its source and buttons). */
+  async notifications(): Promise<string[]> {
+    return rowTexts(this.page.locator('.notifications-toasts .notification-toast .notification-list-item-message'), '');
+  }
+
+  /** The toasts on screen with their buttons: "<message> [Button] [Button]" (for error messages). */
+  async notificationsWithButtons(): Promise<string[]> {
+    type El = { textContent: string | null; querySelector(s: string): El | null; querySelectorAll(s: string): ArrayLike<El> };
+    return await this.page.locator('.notifications-toasts .notification-toast .monaco-list-row').evaluateAll((els: El[]) =>
+      els.map((e) =>
+        [(e.querySelector('.notification-list-item-message')?.textContent ?? '').trim()]
+          .concat(Array.from(e.querySelectorAll('.notification-list-item-buttons-container .monaco-button')).map((b) => `[${(b.textContent ?? '').trim()}]`))
+          .join(' '),
+      ),
+    );
+  }
+
+  /** Waits for a toast whose text matches, and returns it. */
+  async waitForNotification(match: RegExp, timeout = TIMEOUT): Promise<string> {
+    return this.waitFor(`a notification ${String(match)}`, async () => (await this.notifications()).find((t) => match.test(t)), timeout);
+  }
+
+  /** Clicks a button (e.g. "Restart Host") of a notification toast, optionally only of the toast matching `toast`. */
+  async clickNotificationButton(text: TextMatch, toast?: RegExp): Promise<void> {
+    const toasts = this.page.locator('.notifications-toasts .notification-toast .monaco-list-row');
+    const button = await this.waitFor(`a notification button ${show(text)}${toast ? ` on a toast ${String(toast)}` : ''}`, async () => {
+      const scope = toast ? await findRow(toasts, (r) => toast.test(r.text)) : toasts;
+      return scope && findRow(scope.locator('.notification-list-item-buttons-container .monaco-button'), (b) => matches(text, b.text));
+    });
+    await button.click();
+  }
+
+  /** Text of the status bar items (aria-labels), e.g. to check "Restricted Mode". */
+  async statusBarItems(): Promise<string[]> {
+    return rowTexts(this.page.locator('.part.statusbar .statusbar-item'), 'aria-label');
+  }
+
+  /** @internal Restricted Mode must show for trust=false; fails clearly if the folder was trusted. */
+  async expectRestrictedMode(): Promise<void> {
+    await this.waitFor('Restricted Mode (the folder must not be trusted)', async () => (await this.page.locator(RESTRICTED).count()) > 0);
+  }
+
+  /** Whether the window is in Restricted Mode (Workspace Trust on and the folder not trusted). */
+  async isRestricted(): Promise<boolean> {
+    return (await this.page.locator(RESTRICTED).count()) > 0;
+  }
+}
+
+/** aria-label (or `attr`; '' for none), else the text, of each element; whitespace collapsed. */
+async function rowTexts(loc: Locator, attr = 'aria-label'): Promise<string[]> {
+  return loc.evaluateAll(
+    (els: { getAttribute(n: string): string | null; textContent: string | null }[], a: string) =>
+      els.map((e) => ((a ? e.getAttribute(a) : null) || e.textContent || '').trim().replace(/\s+/g, ' ')),
+    attr,
+  );
+}
+
+export interface RowInfo {
+  /** aria-label ("" when none). */
+  aria: string;
+  /** The icon label's name plus suffix (VS Code renders "broken" + ".yaml" in tabs), else the text. */
+  label: string;
+  /** The icon label's description (Quick Open: the folder). */
+  description: string;
+  /** All the row's text, whitespace collapsed. */
+  text: string;
+}
+
+/** aria-label, label, description and text of each element, read at once. */
+async function rowInfos(loc: Locator): Promise<RowInfo[]> {
+  type El = { textContent: string | null; getAttribute(n: string): string | null; querySelector(s: string): El | null };
+  return loc.evaluateAll((els: El[]) =>
+    els.map((e) => {
+      const [name, suffix, description, text] = ['.label-name', '.label-suffix', '.label-description', ''].map((sel) =>
+        ((sel ? e.querySelector(sel)?.textContent : e.textContent) ?? '').trim().replace(/\s+/g, ' '),
+      );
+      return { aria: (e.getAttribute('aria-label') ?? '').trim(), label: name ? name + suffix : text, description, text };
+    }),
+  );
+}
+
+/**
+ * The first element of `loc` whose info passes `pred`, checked again just before it is returned
+ * (lists re-render: the n-th row may have become another one).
+ */
+async function findRow(loc: Locator, pred: (r: RowInfo) => boolean): Promise<Locator | undefined> {
+  const infos = await rowInfos(loc);
+  const i = infos.findIndex(pred);
+  if (i < 0) return undefined;
+  const el = loc.nth(i);
+  const again = await rowInfos(el);
+  return again.length === 1 && pred(again[0]) ? el : undefined;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
