@@ -184,7 +184,7 @@ describe('sessionRow', () => {
     assert.equal(r.kind, 'session');
     assert.equal(r.key, `session:${SESSION_ID}`);
     assert.equal(r.label, 'Review');
-    assert.equal(r.description, `${SESSION_ID} · running · 2/5 · 3m 05s`);
+    assert.equal(r.description, `running · 2/5 · 3m 05s · ${SESSION_ID}`);
     assert.deepEqual(r.icon, { id: 'sync~spin', color: 'charts.blue' });
     assert.equal(r.collapsible, 'collapsed');
     assert.match(r.tooltip!, /^Review \(\.orchestrator\/workflows\/review\.yaml\)\nsession 20260302-095655-k3fq: running\n/);
@@ -196,16 +196,16 @@ describe('sessionRow', () => {
 
   it('a running session with stuck steps and findings: a warning icon, both counts', () => {
     const r = sessionRow(summary({ stuck: 2, findings: 1 }), NOW);
-    assert.equal(r.description, `${SESSION_ID} · running · 2/5 · 3m 05s · 2 stuck · 1 finding`);
+    assert.equal(r.description, `running · 2/5 · 3m 05s · 2 stuck · 1 finding · ${SESSION_ID}`);
     assert.deepEqual(r.icon, { id: 'warning', color: 'charts.yellow' });
     assert.ok(tokens(r.contextValue).includes('hasFindings'));
-    assert.equal(sessionRow(summary({ findings: 3 }), NOW).description, `${SESSION_ID} · running · 2/5 · 3m 05s · 3 findings`);
+    assert.equal(sessionRow(summary({ findings: 3 }), NOW).description, `running · 2/5 · 3m 05s · 3 findings · ${SESSION_ID}`);
   });
 
   it('a waiting session (an approval is open): live and cancellable, not pausable', () => {
     const r = sessionRow(summary({ status: 'waiting' }), NOW);
     assert.deepEqual(r.icon, { id: 'question', color: 'charts.yellow' });
-    assert.equal(r.description, `${SESSION_ID} · waiting · 2/5 · 3m 05s`);
+    assert.equal(r.description, `waiting · 2/5 · 3m 05s · ${SESSION_ID}`);
     const t = tokens(r.contextValue);
     for (const k of ['live', 'cancellable']) assert.ok(t.includes(k), k);
     for (const k of ['pausable', 'resumable', 'resumableFrom', 'deletable']) assert.ok(!t.includes(k), k);
@@ -222,7 +222,7 @@ describe('sessionRow', () => {
     it(`a ${status} session: its icon, the time it ran, resumable (also from a step) and deletable`, () => {
       const r = sessionRow(ended(status), NOW);
       assert.deepEqual(r.icon, { id: icon, color });
-      assert.equal(r.description, `${SESSION_ID} · ${status.replace('_', ' ')} · 2/5 · 3m 05s`);
+      assert.equal(r.description, `${status.replace('_', ' ')} · 2/5 · 3m 05s · ${SESSION_ID}`);
       assert.match(r.tooltip!, new RegExp(`: ${status.replace('_', ' ')} — session ${status}\\nstarted [^\\n]*${status === 'paused' ? '' : ', finished '}`));
       const t = tokens(r.contextValue);
       for (const k of ['session', `status-${status}`, 'resumable', 'resumableFrom', 'deletable']) assert.ok(t.includes(k), `${status} has ${k}: ${r.contextValue}`);
@@ -239,7 +239,7 @@ describe('sessionRow', () => {
   it('a succeeded session: not resumable, but it can run again from a step, and be deleted', () => {
     const r = sessionRow(ended('succeeded', { findings: 4 }), NOW);
     assert.deepEqual(r.icon, { id: 'pass', color: 'testing.iconPassed' });
-    assert.equal(r.description, `${SESSION_ID} · succeeded · 5/5 · 3m 05s · 4 findings`);
+    assert.equal(r.description, `succeeded · 5/5 · 3m 05s · 4 findings · ${SESSION_ID}`);
     const t = tokens(r.contextValue);
     assert.ok(!t.includes('resumable'));
     for (const k of ['resumableFrom', 'deletable', 'hasFindings']) assert.ok(t.includes(k), k);
@@ -247,7 +247,7 @@ describe('sessionRow', () => {
 
   it('a session at rest without finishedAt is timed to its last update', () => {
     const s = summary({ status: 'interrupted', startedAt: ago(90_000), updatedAt: ago(60_000) });
-    assert.equal(sessionRow(s, NOW).description, `${SESSION_ID} · interrupted · 2/5 · 30s`);
+    assert.equal(sessionRow(s, NOW).description, `interrupted · 2/5 · 30s · ${SESSION_ID}`);
   });
 
   it('hasFindings only with findings, for every status', () => {
