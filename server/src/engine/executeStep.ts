@@ -176,9 +176,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
   });
 
   const outputs: Record<string, string> = {};
-  // One readdir tells which of the two files the step wrote (most write neither).
-  const names = new Set(fs.readdirSync(path.dirname(outputFile)));
-  for (const f of [outputFile, findingsFile]) if (names.has(path.basename(f))) written.add(f);
+  // Which of the two files the step wrote (most write neither): a stat each, no exception when missing.
+  for (const f of [outputFile, findingsFile]) if (fs.statSync(f, { throwIfNoEntry: false }) !== undefined) written.add(f);
   const fileText = written.has(outputFile) ? readIfExists(outputFile) : undefined;
   if (fileText !== undefined) {
     const parsed = parseOutputs(fileText);

@@ -9,10 +9,17 @@ export const USE_PROCESS_GROUPS = process.platform !== 'win32';
  * signal (ESRCH) or the signal was refused (EPERM); never throws.
  */
 export function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
+  // The usual call (the SIGKILL after every step's shell exits) finds the group empty: ESRCH.
+  // The error it throws is never shown, so it is built without a stack trace (the capture is
+  // most of the cost of the call).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pgid, sig);
     return true;
   } catch {
     return false;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
