@@ -722,7 +722,8 @@ export class CodeServer {
     // Clicking the item of the container already shown would hide the side bar: check first.
     const li = item.locator('xpath=ancestor::li[1]');
     const isOpen = async () => /\bchecked\b/.test((await li.getAttribute('class')) ?? '') && (await this.page.locator('.part.sidebar').first().isVisible());
-    if (!(await isOpen())) await item.click();
+    // force: a badge (counts, or a view's progress) sits over the icon and takes the click; it bubbles to the item.
+    if (!(await isOpen())) await item.click({ force: true });
     // Right after a (re)load a click can land before the workbench listens (and a second click
     // would toggle the side bar away): after 5 s, ask with the command "View: Show <title>" instead.
     const t0 = Date.now();

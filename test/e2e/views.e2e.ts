@@ -6,11 +6,12 @@
  * view go to the folder run.ts prints.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { copyFixture, startCodeServer, VSIX, type CodeServer } from './harness';
+import { copyFixture, REPO_ROOT, startCodeServer, VSIX, type CodeServer } from './harness';
 
 async function nodeStatuses(f: Frame): Promise<string[]> {
   const got = await f.evaluate<string[]>('Array.from(document.querySelectorAll("g.node")).map((n) => n.getAttribute("data-id") + "=" + n.getAttribute("data-status") + (n.getAttribute("data-stuck") ? "+stuck" : ""))');
@@ -108,13 +109,34 @@ describe('the editor experience in a real VS Code', () => {
     await vs.screenshot('06-graph.png');
   });
 
+  it('an approval is announced with buttons that act: Approve asks for a note and the session goes on', async () => {
+    await vs.runCommand('Orchestrator: Start Orchestration');
+    await vs.quickPick(/gate\.yaml/);
+    await vs.waitForNotification(/Gate asks: Ship the build\?/);
+    await vs.openActivityBarView('Orchestrator');
+    await vs.waitForTreeRow('Sessions', /^Gate, waiting · /);
+    await vs.screenshot('07-approval.png');
+    await vs.clickNotificationButton('Approve', /Ship the build/);
+    await vs.quickInputAnswer('looks good');
+    await vs.waitForTreeRow('Sessions', /^Gate, succeeded · 3\/3 · /);
+    await vs.expandTreeRow(/^Gate, /, 'Sessions');
+    await vs.waitForTreeRow('Sessions', /^ship-it, succeeded/);
+  });
+
+  it('a session started from the CLI in the same folder appears in the Sessions view', async () => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server', 'out', 'cli.js'), 'run', '.orchestrator/workflows/hello.yaml', '--input', 'name=terminal'], { cwd: ws, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    await vs.openActivityBarView('Orchestrator');
+    await vs.waitForTreeRow('Sessions', /^Hello, succeeded · 2\/2 · /);
+  });
+
   it('a silent step shows in Stuck; after a window reload the running session is still live in the views and finishes there', async () => {
     await vs.runCommand('Orchestrator: Start Orchestration');
     await vs.quickPick(/slow\.yaml/);
     await vs.openActivityBarView('Orchestrator');
     await vs.waitForTreeRow('Stuck', /^quiet, Slow · last heard/, 60_000);
     await vs.waitForTreeRow('Sessions', /^Slow, running · /);
-    await vs.screenshot('07-stuck.png');
+    await vs.screenshot('08-stuck.png');
     await vs.contextMenu(/^Slow, /, 'Show Graph', 'Sessions');
     await waitForGraph(vs, ['finish=pending', 'quiet=running+stuck', 'warmup=succeeded']);
     const before = sessionIds(ws);
@@ -127,7 +149,7 @@ describe('the editor experience in a real VS Code', () => {
     // Graph tabs are not kept across a reload (docs: the editor); open it again: still live.
     await vs.contextMenu(/^Slow, /, 'Show Graph', 'Sessions');
     await waitForGraph(vs, ['finish=pending', 'quiet=running+stuck', 'warmup=succeeded']);
-    await vs.screenshot('08-after-reload.png');
+    await vs.screenshot('09-after-reload.png');
     // The runner never stopped: the session finishes, and the views and the graph hear of it.
     await vs.waitForTreeRow('Sessions', /^Slow, succeeded · 3\/3 · /, 60_000);
     await vs.waitForNoTreeRow('Stuck', /^quiet/);
@@ -156,6 +178,6 @@ describe('a restricted (untrusted) workspace', () => {
     assert.deepEqual(sessionIds(ws), [], 'no session was created');
     await vs.openFile('.orchestrator/workflows/broken.yaml');
     await vs.waitForProblem(/unknown-need/);
-    await vs.screenshot('09-restricted.png');
+    await vs.screenshot('10-restricted.png');
   });
 });
