@@ -16,12 +16,14 @@ export class CorruptFileError extends Error {
 
 let counter = 0;
 
-export function writeFileDurably(file: string, data: string): void {
+export function writeFileDurably(file: string, data: string | Buffer): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, data);
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -32,6 +34,11 @@ export function writeFileDurably(file: string, data: string): void {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+  fsyncDir(dir);
+}
+
+/** Makes a folder's entries (a rename, a new file) durable. */
+export function fsyncDir(dir: string): void {
   const dfd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(dfd);

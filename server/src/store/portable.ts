@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { rebuild } from '../engine/state';
 import { isAtRest, SESSION_STATUSES, type SessionEvent } from '../engine/types';
-import { CorruptFileError, readJsonFile, writeFileDurably } from './durableFile';
+import { CorruptFileError, fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
 import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
 import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, type Snapshot } from './sessionStore';
 
@@ -96,15 +96,6 @@ function readIfExists(file: string): Buffer | undefined {
 /** Up to and including the last newline: a live writer may be in the middle of a line. */
 function completeLines(buf: Buffer): Buffer {
   return buf.subarray(0, buf.lastIndexOf(10) + 1);
-}
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function tempName(kind: 'import' | 'deleting', id: string): string {
@@ -331,12 +322,12 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   const tmpName = tempName('import', id);
   const tmp = createSessionDir(repoRoot, tmpName);
   try {
-    writeBytes(tmp.log, log);
-    if (doc.session.control !== undefined) writeBytes(tmp.control, decode(doc.session.control));
+    writeFileDurably(tmp.log, log);
+    if (doc.session.control !== undefined) writeFileDurably(tmp.control, decode(doc.session.control));
     for (const [rel, content] of Object.entries(doc.session.steps)) {
       const dest = path.join(tmp.dir, 'steps', ...rel.split('/'));
       fs.mkdirSync(path.dirname(dest), { recursive: true });
-      writeBytes(dest, decode(content));
+      writeFileDurably(dest, decode(content));
     }
     if (fs.existsSync(path.join(tmp.dir, 'steps'))) fsyncDir(path.join(tmp.dir, 'steps'));
     writeFileDurably(tmp.state, JSON.stringify(state));
@@ -362,25 +353,6 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
 }
 
 /** writeFileDurably for bytes: temp file, fsync, rename, fsync of the folder. */
-function writeBytes(file: string, data: Buffer): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx');
-  try {
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(fd, data, off);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Delete
