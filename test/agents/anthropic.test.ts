@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { collectRun, expectError, freePort, hang, sleep, startStream, withServer, type CollectOptions, type Handler } from '../helpers/loopback';
 import { createAnthropicProvider } from '../../server/src/agents/anthropic';
-import { ProviderError, type AgentResult } from '../../server/src/agents/provider';
 
 // --- a local Anthropic Messages API server -----------------------------------------------------
 
-interface Seen { headers: http.IncomingHttpHeaders; body: unknown; url: string }
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen) => Promise<void> | void;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const hang = (res: http.ServerResponse) => new Promise<void>((r) => (res.destroyed ? r() : res.on('close', () => r())));
-
-async function withServer(handler: Handler, fn: (baseUrl: string, seen: Seen[]) => Promise<void>): Promise<void> {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (raw += d));
-    req.on('end', () => {
-      const s: Seen = { headers: req.headers, body: raw ? JSON.parse(raw) : undefined, url: req.url ?? '' };
-      seen.push(s);
-      Promise.resolve(handler(req, res, s)).catch(() => res.destroy());
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  try {
-    await fn(`http://127.0.0.1:${port}`, seen);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  }
-}
-
-function startStream(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.flushHeaders();
-}
 function send(res: http.ServerResponse, event: string, data: unknown): void {
   if (!res.destroyed) res.write(`event: ${event}\r\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\r\n\r\n`);
 }
@@ -65,26 +32,10 @@ function streaming(pieces: string[], gap: number): Handler {
   };
 }
 
-async function runCollect(baseUrl: string, opts: { apiKey?: string; model?: string; instructions?: string; signal?: AbortSignal; timeoutMs?: number; options?: Record<string, unknown> } = {}) {
-  const provider = createAnthropicProvider({ name: 'claude', baseUrl, apiKey: opts.apiKey, defaultModel: 'claude-default', timeoutMs: opts.timeoutMs });
-  const chunks: { text: string; at: number }[] = [];
-  const start = Date.now();
-  const result: AgentResult = await provider.run(
-    { prompt: 'Say hello', model: opts.model, instructions: opts.instructions, options: opts.options, signal: opts.signal ?? new AbortController().signal },
-    (c) => chunks.push({ text: c.text, at: Date.now() - start }),
-  );
-  return { result, chunks, elapsed: Date.now() - start };
+function runCollect(baseUrl: string, opts: CollectOptions & { apiKey?: string; timeoutMs?: number } = {}) {
+  return collectRun(createAnthropicProvider({ name: 'claude', baseUrl, apiKey: opts.apiKey, defaultModel: 'claude-default', timeoutMs: opts.timeoutMs }), opts);
 }
 
-function expectError(re: RegExp, retryable: boolean, status?: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ProviderError, `not a ProviderError: ${String(e)}`);
-    assert.match(e.message, re);
-    assert.equal(e.retryable, retryable, e.message);
-    if (status !== undefined) assert.equal(e.status, status);
-    return true;
-  };
-}
 
 // --- tests --------------------------------------------------------------------------------------
 
@@ -182,10 +133,7 @@ describe('anthropic provider', () => {
   });
 
   it('connection refused: a clear, retryable error', async () => {
-    const s = http.createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const { port } = s.address() as AddressInfo;
-    await new Promise<void>((r) => s.close(() => r()));
+    const port = await freePort();
     await assert.rejects(runCollect(`http://127.0.0.1:${port}`), expectError(/connection refused at .*: is the server running\?/, true));
   });
 

@@ -1,45 +1,14 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { collectRun, expectError, freePort, hang, sleep, startStream, withServer as serve, type CollectOptions, type Handler, type Seen } from '../helpers/loopback';
 import { createOpenAIProvider } from '../../server/src/agents/openai';
-import { ProviderError, type AgentResult } from '../../server/src/agents/provider';
 
 // --- a local OpenAI-compatible server --------------------------------------------------------
 
-interface Seen { headers: http.IncomingHttpHeaders; body: unknown; url: string }
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, seen: Seen) => Promise<void> | void;
+/** Its base URL ends in /v1, as OpenAI-compatible servers' do. */
+const withServer = (handler: Handler, fn: (baseUrl: string, seen: Seen[]) => Promise<void>) => serve(handler, fn, '/v1');
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** Waits until the client (or the test's cleanup) closes the connection. */
-const hang = (res: http.ServerResponse) => new Promise<void>((r) => (res.destroyed ? r() : res.on('close', () => r())));
-
-async function withServer(handler: Handler, fn: (baseUrl: string, seen: Seen[]) => Promise<void>): Promise<void> {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (raw += d));
-    req.on('end', () => {
-      const s: Seen = { headers: req.headers, body: raw ? JSON.parse(raw) : undefined, url: req.url ?? '' };
-      seen.push(s);
-      Promise.resolve(handler(req, res, s)).catch(() => res.destroy());
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  try {
-    await fn(`http://127.0.0.1:${port}/v1`, seen);
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  }
-}
-
-function startStream(res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  res.flushHeaders();
-}
 function send(res: http.ServerResponse, obj: unknown): void {
   if (!res.destroyed) res.write(`data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n\n`);
 }
@@ -63,34 +32,11 @@ function streaming(pieces: string[], gap: number): Handler {
   };
 }
 
-async function runCollect(baseUrl: string, opts: { apiKey?: string; model?: string; instructions?: string; signal?: AbortSignal; timeoutMs?: number; options?: Record<string, unknown> } = {}) {
-  const provider = createOpenAIProvider({ name: 'local', baseUrl, apiKey: opts.apiKey, defaultModel: 'default-model', timeoutMs: opts.timeoutMs });
-  const chunks: { text: string; at: number }[] = [];
-  const start = Date.now();
-  const result: AgentResult = await provider.run(
-    { prompt: 'Say hello', model: opts.model, instructions: opts.instructions, options: opts.options, signal: opts.signal ?? new AbortController().signal },
-    (c) => chunks.push({ text: c.text, at: Date.now() - start }),
-  );
-  return { result, chunks, elapsed: Date.now() - start };
+function runCollect(baseUrl: string, opts: CollectOptions & { apiKey?: string; timeoutMs?: number } = {}) {
+  return collectRun(createOpenAIProvider({ name: 'local', baseUrl, apiKey: opts.apiKey, defaultModel: 'default-model', timeoutMs: opts.timeoutMs }), opts);
 }
 
-function expectError(re: RegExp, retryable: boolean, status?: number) {
-  return (e: unknown) => {
-    assert.ok(e instanceof ProviderError, `not a ProviderError: ${String(e)}`);
-    assert.match(e.message, re);
-    assert.equal(e.retryable, retryable, e.message);
-    if (status !== undefined) assert.equal(e.status, status);
-    return true;
-  };
-}
 
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 // --- tests --------------------------------------------------------------------------------------
 

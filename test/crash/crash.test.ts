@@ -33,23 +33,13 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readEvents } from '../../server/src/store/eventLog';
 import { CLI, cliEnv, killTrees, makeRepo, processesWithEnv, runCli, sessionFolders, sleep } from '../cli/cliProcess';
+import { rng } from '../helpers/random';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261121);
 const MIN_KILLS = Number(process.env.CRASH_KILLS ?? 50);
 /** Iterations stop here even if fewer kills landed (a kill after the run ended is no kill). */
 const MAX_ITERATIONS = MIN_KILLS + 20;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the workflow: a root, three parallel chains of three, a join and a final step (12 steps) ----
 
@@ -245,7 +235,7 @@ describe('orchestrator run killed with SIGKILL at random instants', { timeout: 2
     const { runMs, sessionAfterMs } = calibration;
     const calibrationIds = new Set(sessionFolders(root));
 
-    const random = prng(SEED);
+    const random = rng(SEED);
     let kills = 0;
     for (let index = 0; index < MAX_ITERATIONS && kills < MIN_KILLS; index++) {
       // Some kills right at the start (before the session exists, or just as it is created); the

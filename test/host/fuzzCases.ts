@@ -4,17 +4,19 @@
  * failure: `npx tsx -e "import('./test/host/fuzzCases.ts').then(m => console.log(JSON.stringify(m.makeCase(84).text)))"`.
  */
 
+import { rng } from '../helpers/random';
+
 export const SEED = 0x5eed1e55;
 
-// ---- a tiny seeded PRNG (mulberry32) ----------------------------------------------------------
+// ---- a seeded PRNG (mulberry32, test/helpers/random.ts) with helpers ---------------------------
 
 export class Rng {
-  constructor(private state: number) {}
+  private readonly gen: () => number;
+  constructor(seed: number) {
+    this.gen = rng(seed);
+  }
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.gen();
   }
   int(n: number): number {
     return Math.floor(this.next() * n);
