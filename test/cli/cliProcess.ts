@@ -2,6 +2,7 @@
  * Helpers for tests that drive the REAL built CLI (`node server/out/cli.js`) as child processes in
  * throw-away repositories. No mocks. Every wait has a deadline, so a hang fails instead of blocking.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -158,4 +159,14 @@ export function killTrees(pids: readonly number[]): void {
       // gone
     }
   }
+}
+
+/** A clean bad-usage error: exit 2, one line on stderr starting with `orchestrator:`, no stack trace. */
+export function assertUsageError(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr expected, got:\n${r.stderr}`);
+  assert.match(lines[0], /^orchestrator: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, cliEnv, makeRepo, runCli, sessionFolders, waitFor, type CliResult } from './cliProcess';
+import { assertUsageError, CLI, cliEnv, makeRepo, runCli, sessionFolders, waitFor, type CliResult } from './cliProcess';
 
 const OK = `name: ok
 steps:
@@ -62,16 +62,6 @@ function json<T>(r: CliResult): T {
 function ok(r: CliResult): CliResult {
   assert.equal(r.code, 0, `exit 0 expected, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r;
-}
-
-/** A clean bad-usage error: exit 2, one line on stderr starting with `orchestrator:`, no stack trace. */
-function assertUsageError(r: CliResult, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr expected, got:\n${r.stderr}`);
-  assert.match(lines[0], /^orchestrator: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 }
 
 before(() => {

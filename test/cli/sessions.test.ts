@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { controlSession } from '../../server/src/engine/sessions';
 import { newSessionId } from '../../server/src/store/sessionStore';
-import { CLI, cliEnv, makeRepo, processAlive, runCli, sessionFolders, sleep, waitFor, type CliResult } from './cliProcess';
+import { assertUsageError, CLI, cliEnv, makeRepo, processAlive, runCli, sessionFolders, sleep, waitFor, type CliResult } from './cliProcess';
 
 interface StepDto {
   id: string;
@@ -182,16 +182,6 @@ async function detach(file: string, ...extra: string[]): Promise<string> {
   const id = r.stdout.trim();
   assert.match(id, /^\d{8}-\d{6}-[0-9a-z]+$/, `run --detach prints the session id, got ${JSON.stringify(r.stdout)}`);
   return id;
-}
-
-/** A clean bad-usage error: exit 2, one line on stderr starting with `orchestrator:`, no stack trace. */
-function assertUsageError(r: CliResult, pattern: RegExp): void {
-  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr expected, got:\n${r.stderr}`);
-  assert.match(lines[0], /^orchestrator: /);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 }
 
 before(() => {

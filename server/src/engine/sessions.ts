@@ -366,7 +366,7 @@ export async function spawnRunner(cli: string, args: string[], root: string, id:
   };
   // A runner that owned the session and already finished it counts as started: its events are there.
   const before = logSize();
-  const logFile = path.join(path.dirname(paths.dir), `.${id}.runner.log`);
+  const logFile = paths.runnerLog;
   const logFd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ...env, ORCHESTRATOR_REPO: root } });
   fs.closeSync(logFd);

@@ -380,7 +380,7 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   lock.stopHeartbeat();
   fsyncDir(sessionsDir(repoRoot));
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.rmSync(path.join(sessionsDir(repoRoot), `.${id}.runner.log`), { force: true });
+  fs.rmSync(sessionPaths(repoRoot, id).runnerLog, { force: true });
 }
 
 /** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */

@@ -24,6 +24,7 @@ export interface SessionPaths {
   readonly log: string;
   readonly lock: string;
   readonly control: string;
+  /** A detached runner's stdout/stderr: beside the session folder (`sessions/.<id>.runner.log`), so it exists before the session does. */
   readonly runnerLog: string;
   stepLog(step: string, attempt: number): string;
 }
@@ -45,7 +46,7 @@ export function sessionPaths(repoRoot: string, id: string): SessionPaths {
     log: path.join(dir, 'log.jsonl'),
     lock: path.join(dir, 'lock'),
     control: path.join(dir, 'control.jsonl'),
-    runnerLog: path.join(dir, 'runner.log'),
+    runnerLog: path.join(path.dirname(dir), `.${id}.runner.log`),
     stepLog: (step, attempt) => path.join(dir, 'steps', stepFolder(step), `${attempt}.log`),
   };
 }
