@@ -364,7 +364,7 @@ function isLive(seen: Seen, o: Resolved): boolean {
   return processAlive(seen.info.pid, seen.info.procStart);
 }
 
-function processAlive(pid: number, procStart: number | undefined): boolean {
+export function processAlive(pid: number, procStart: number | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {

@@ -15,26 +15,23 @@
  *   - import writes the session into `.orchestrator/sessions/.import-<id>-<pid>-<rand>` (a name
  *     listSessionIds ignores: it does not start with a date), checks it with loadSession, then
  *     renames it to `<id>`;
- *   - delete takes the session's lock (refused while a live runner owns it, and no resume can
+ *   - delete (sessionFolders.ts) takes the session's lock (refused while a live runner owns it, and no resume can
  *     start meanwhile), renames the folder to `.deleting-<id>-<pid>-<rand>`, then removes that.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { rebuild } from '../engine/state';
-import { isAtRest, SESSION_STATUSES, type SessionEvent } from '../engine/types';
+import { SESSION_STATUSES, type SessionEvent } from '../engine/types';
 import { CorruptFileError, fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
-import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
+import { checkId, collectLeftovers, SESSION_ID, SnapshotError, tempName } from './sessionFolders';
 import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, type Snapshot } from './sessionStore';
+
+export { deleteSession, SnapshotError } from './sessionFolders';
 
 export const SNAPSHOT_FORMAT = 'orchestrator-session-snapshot';
 export const SNAPSHOT_VERSION = 1;
 
-/** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
-export class SnapshotError extends Error {
-  override readonly name = 'SnapshotError';
-}
 
 /** A file's content: text when its bytes are valid UTF-8, else base64. */
 export type FileText = string | { base64: string };
@@ -59,15 +56,10 @@ export interface SessionSnapshotFile {
   };
 }
 
-/** What listSessionIds counts as a session (and nothing that could leave the sessions folder). */
-const SESSION_ID = /^\d{8}-\d{6}-[A-Za-z0-9_-]+$/;
 /** A step folder (see stepFolder in sessionStore.ts) and a file of it. */
 const STEP_FOLDER = /^[A-Za-z0-9_.=,[\]%-]+$/;
 const STEP_FILE = /^\d{1,9}\.(?:log|prompt\.md)$/;
 
-function checkId(id: string): void {
-  if (!SESSION_ID.test(id)) throw new SnapshotError(`'${id}' is not a session id (ids look like 20261121-104512-k3f9; orchestrator list shows them)`);
-}
 
 /** `<step folder>/<attempt>.log` (or `.prompt.md`) relative to steps/; nothing else, so nothing can land outside it. */
 function isStepFile(rel: string): boolean {
@@ -98,9 +90,6 @@ function completeLines(buf: Buffer): Buffer {
   return buf.subarray(0, buf.lastIndexOf(10) + 1);
 }
 
-function tempName(kind: 'import' | 'deleting', id: string): string {
-  return `.${kind}-${id}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The file's shape.
@@ -350,98 +339,4 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   }
   fsyncDir(sessionsDir(repoRoot));
   return { id, warnings };
-}
-
-/** writeFileDurably for bytes: temp file, fsync, rename, fsync of the folder. */
-
-// ---------------------------------------------------------------------------------------------
-// Delete
-
-/**
- * Deletes a session. Refused while a live runner owns it. Takes the session's lock (so no resume
- * can start meanwhile), renames the folder out of the sessions' namespace, then removes it.
- */
-export async function deleteSession(repoRoot: string, id: string): Promise<void> {
-  checkId(id);
-  collectLeftovers(repoRoot);
-  const paths = sessionPaths(repoRoot, id);
-  const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
-  if (!fs.existsSync(paths.dir)) throw missing();
-  const lock = await lockForDelete(repoRoot, id);
-  const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
-  try {
-    fs.renameSync(paths.dir, tmp);
-  } catch (e) {
-    lock.release();
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
-    throw e;
-  }
-  // The lock file went with the folder: nobody can take it at the old path any more.
-  lock.stopHeartbeat();
-  fsyncDir(sessionsDir(repoRoot));
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.rmSync(sessionPaths(repoRoot, id).runnerLog, { force: true });
-}
-
-/** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */
-async function lockForDelete(repoRoot: string, id: string): Promise<LockHandle> {
-  const paths = sessionPaths(repoRoot, id);
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      return await acquireLock(paths.lock, { heartbeatMs: 0 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
-      if (!(e instanceof LockHeldError)) throw e;
-      let atRest = false;
-      try {
-        atRest = isAtRest(loadSession(repoRoot, id).state.status);
-      } catch {
-        // unreadable: judge by the lock alone
-      }
-      if (atRest && Date.now() - t0 < 3000) {
-        await new Promise((r) => setTimeout(r, 20));
-        continue;
-      }
-      if (e.reason === 'owned' && e.owner) {
-        throw new SnapshotError(
-          `session ${id} is running (owned by ${describeOwner(e.owner)}): cancel it (orchestrator cancel ${id}) or wait for it to finish before deleting it`,
-        );
-      }
-      throw new SnapshotError(`session ${id} is being taken over by another process right now: try again in a moment`);
-    }
-  }
-}
-
-/**
- * Folders left by an import or a delete whose process died midway: `.import-*` of a process that is
- * gone, and `.deleting-*` older than a minute. Best effort; never throws.
- */
-function collectLeftovers(repoRoot: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(sessionsDir(repoRoot));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^\.(import|deleting)-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
-    if (!m) continue;
-    const p = path.join(sessionsDir(repoRoot), name);
-    try {
-      const old = Date.now() - fs.statSync(p).mtimeMs > 60_000;
-      if (old && (m[1] === 'deleting' || !pidAlive(Number(m[2])))) fs.rmSync(p, { recursive: true, force: true });
-    } catch {
-      // gone already, or not ours to remove
-    }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }

@@ -1,0 +1,108 @@
+/**
+ * Session folders coming and going as a whole: delete (under the session's lock), the temp names
+ * that keep a half-imported or half-deleted folder out of the sessions' namespace, and the
+ * clean-up of such leftovers. Snapshot import and export are in portable.ts.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isAtRest } from '../engine/types';
+import { fsyncDir } from './durableFile';
+import { acquireLock, describeOwner, LockHeldError, processAlive, type LockHandle } from './lock';
+import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
+
+/** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+/** What listSessionIds counts as a session (and nothing that could leave the sessions folder). */
+export const SESSION_ID = /^\d{8}-\d{6}-[A-Za-z0-9_-]+$/;
+export function checkId(id: string): void {
+  if (!SESSION_ID.test(id)) throw new SnapshotError(`'${id}' is not a session id (ids look like 20261121-104512-k3f9; orchestrator list shows them)`);
+}
+
+/** A name in the sessions folder that is not a session id (listSessionIds skips names starting with a dot). */
+export function tempName(kind: 'import' | 'deleting', id: string): string {
+  return `.${kind}-${id}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Deletes a session. Refused while a live runner owns it. Takes the session's lock (so no resume
+ * can start meanwhile), renames the folder out of the sessions' namespace, then removes it.
+ */
+export async function deleteSession(repoRoot: string, id: string): Promise<void> {
+  checkId(id);
+  collectLeftovers(repoRoot);
+  const paths = sessionPaths(repoRoot, id);
+  const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  if (!fs.existsSync(paths.dir)) throw missing();
+  const lock = await lockForDelete(repoRoot, id);
+  const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
+  try {
+    fs.renameSync(paths.dir, tmp);
+  } catch (e) {
+    lock.release();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+    throw e;
+  }
+  // The lock file went with the folder: nobody can take it at the old path any more.
+  lock.stopHeartbeat();
+  fsyncDir(sessionsDir(repoRoot));
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(sessionPaths(repoRoot, id).runnerLog, { force: true });
+}
+
+/** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */
+async function lockForDelete(repoRoot: string, id: string): Promise<LockHandle> {
+  const paths = sessionPaths(repoRoot, id);
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return await acquireLock(paths.lock, { heartbeatMs: 0 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+      if (!(e instanceof LockHeldError)) throw e;
+      let atRest = false;
+      try {
+        atRest = isAtRest(loadSession(repoRoot, id).state.status);
+      } catch {
+        // unreadable: judge by the lock alone
+      }
+      if (atRest && Date.now() - t0 < 3000) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      if (e.reason === 'owned' && e.owner) {
+        throw new SnapshotError(
+          `session ${id} is running (owned by ${describeOwner(e.owner)}): cancel it (orchestrator cancel ${id}) or wait for it to finish before deleting it`,
+        );
+      }
+      throw new SnapshotError(`session ${id} is being taken over by another process right now: try again in a moment`);
+    }
+  }
+}
+
+/**
+ * Folders left by an import or a delete whose process died midway: `.import-*` of a process that is
+ * gone, and `.deleting-*` older than a minute. Best effort; never throws.
+ */
+export function collectLeftovers(repoRoot: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(sessionsDir(repoRoot));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\.(import|deleting)-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (!m) continue;
+    const p = path.join(sessionsDir(repoRoot), name);
+    try {
+      const old = Date.now() - fs.statSync(p).mtimeMs > 60_000;
+      if (old && (m[1] === 'deleting' || !processAlive(Number(m[2]), undefined))) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
