@@ -49,8 +49,7 @@ export class SessionModel implements vscode.Disposable {
   readonly onDidChangeFindings = this.findingsChanged.event;
   readonly onDidStepGetStuck = this.stepStuck.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private stuckTimer: NodeJS.Timeout | undefined;
-  private findingsTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Map<'stuck' | 'findings', NodeJS.Timeout>();
 
   constructor(private readonly ctx: Ctx) {
     this.disposables.push(
@@ -145,20 +144,22 @@ export class SessionModel implements vscode.Disposable {
     this.stuckChanged.fire();
   }
 
-  private refreshStuckSoon(): void {
-    if (this.stuckTimer) return;
-    this.stuckTimer = setTimeout(() => {
-      this.stuckTimer = undefined;
-      void this.refreshStuck();
-    }, 100);
+  /** Coalesces a burst of notifications into one request. */
+  private soon(what: 'stuck' | 'findings', ms: number, f: () => Promise<void>): void {
+    if (this.timers.has(what)) return;
+    this.timers.set(
+      what,
+      setTimeout(() => {
+        this.timers.delete(what);
+        void f();
+      }, ms),
+    );
   }
-
+  private refreshStuckSoon(): void {
+    this.soon('stuck', 100, () => this.refreshStuck());
+  }
   private refreshFindingsSoon(): void {
-    if (this.findingsTimer) return;
-    this.findingsTimer = setTimeout(() => {
-      this.findingsTimer = undefined;
-      void this.refreshFindings();
-    }, 150);
+    this.soon('findings', 150, () => this.refreshFindings());
   }
 
   private onSession(s: SessionSummary): void {
@@ -194,8 +195,7 @@ export class SessionModel implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.stuckTimer) clearTimeout(this.stuckTimer);
-    if (this.findingsTimer) clearTimeout(this.findingsTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
   }
 }

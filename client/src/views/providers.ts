@@ -11,16 +11,30 @@ export function workspaceRoot(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
-export class SessionsProvider implements vscode.TreeDataProvider<TreeRow>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<TreeRow | undefined>();
+/** What the three providers share: rows rendered in one place, a change event, disposables. */
+abstract class RowProvider implements vscode.TreeDataProvider<TreeRow>, vscode.Disposable {
+  protected readonly changed = new vscode.EventEmitter<TreeRow | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  protected readonly subs: vscode.Disposable[] = [this.changed];
+
+  abstract getChildren(row?: TreeRow): TreeRow[] | Promise<TreeRow[]>;
+
+  getTreeItem(row: TreeRow): vscode.TreeItem {
+    return render(row, workspaceRoot());
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+export class SessionsProvider extends RowProvider {
   private readonly rows = new Map<string, SessionRow>();
   private readonly steps = new Map<string, Map<string, StepRow>>();
-  private readonly subs: vscode.Disposable[];
 
   constructor(private readonly model: SessionModel) {
-    this.subs = [
-      this.changed,
+    super();
+    this.subs.push(
       model.onDidChangeSession((c) => {
         if (!c) return this.changed.fire(undefined);
         const row = this.rows.get(c.summary.id);
@@ -50,11 +64,7 @@ export class SessionsProvider implements vscode.TreeDataProvider<TreeRow>, vscod
         this.rows.delete(id);
         this.steps.delete(id);
       }),
-    ];
-  }
-
-  getTreeItem(row: TreeRow): vscode.TreeItem {
-    return render(row, workspaceRoot());
+    );
   }
 
   getParent(row: TreeRow): TreeRow | undefined {
@@ -93,18 +103,13 @@ export class SessionsProvider implements vscode.TreeDataProvider<TreeRow>, vscod
     return this.rows.get(id);
   }
 
-  dispose(): void {
-    for (const s of this.subs) s.dispose();
-  }
 }
 
-export class FindingsProvider implements vscode.TreeDataProvider<TreeRow>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<TreeRow | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly subs: vscode.Disposable[];
+export class FindingsProvider extends RowProvider {
 
   constructor(private readonly model: SessionModel, private readonly view: () => vscode.TreeView<TreeRow> | undefined) {
-    this.subs = [this.changed, model.onDidChangeFindings(() => this.update())];
+    super();
+    this.subs.push(model.onDidChangeFindings(() => this.update()));
   }
 
   private update(): void {
@@ -118,10 +123,6 @@ export class FindingsProvider implements vscode.TreeDataProvider<TreeRow>, vscod
     this.changed.fire(undefined);
   }
 
-  getTreeItem(row: TreeRow): vscode.TreeItem {
-    return render(row, workspaceRoot());
-  }
-
   getChildren(row?: TreeRow): TreeRow[] {
     const f = this.model.findings();
     if (!f) return [];
@@ -131,19 +132,14 @@ export class FindingsProvider implements vscode.TreeDataProvider<TreeRow>, vscod
     return [];
   }
 
-  dispose(): void {
-    for (const s of this.subs) s.dispose();
-  }
 }
 
-export class StuckProvider implements vscode.TreeDataProvider<TreeRow>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<TreeRow | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly subs: vscode.Disposable[];
+export class StuckProvider extends RowProvider {
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly model: SessionModel, private readonly view: () => vscode.TreeView<TreeRow> | undefined) {
-    this.subs = [this.changed, model.onDidChangeStuck(() => this.update())];
+    super();
+    this.subs.push(model.onDidChangeStuck(() => this.update()));
   }
 
   private update(): void {
@@ -160,18 +156,14 @@ export class StuckProvider implements vscode.TreeDataProvider<TreeRow>, vscode.D
     this.changed.fire(undefined);
   }
 
-  getTreeItem(row: TreeRow): vscode.TreeItem {
-    return render(row, workspaceRoot());
-  }
-
   getChildren(row?: TreeRow): TreeRow[] {
     if (row) return [];
     const now = Date.now();
     return this.model.stuck().map((i) => stuckRow(i, now));
   }
 
-  dispose(): void {
+  override dispose(): void {
     if (this.ticker) clearInterval(this.ticker);
-    for (const s of this.subs) s.dispose();
+    super.dispose();
   }
 }
