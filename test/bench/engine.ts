@@ -5,7 +5,9 @@
  * 1. A 1,002-step DAG (a root, 50 parallel chains of 20 `true` steps, a join) at concurrency 2:
  *    `orchestrator run` (durable persistence on) vs the floor for any Node engine (a bare Node
  *    script spawning the same 1,002 `bash -c true` at concurrency 2, no bookkeeping) and vs GNU
- *    `make -j2` on the same DAG as a Makefile. Goal: ≤ 1.15× the floor.
+ *    `make -j2` on the same DAG as a Makefile. Goal: ≤ 1.15× the floor. Two more floors split the
+ *    ratio: the engine's own spawn call without bookkeeping, and that again in a process as big as
+ *    the runner (see floorScript). CPU seconds of each run show the budget a 2-core machine leaves.
  * 2. Resume of a session with a 10,000-event log (goal ≤ 100 ms), against reading and parsing
  *    that log.
  * 3. `list` over 1,000 sessions (goal ≤ 150 ms), against reading their state files raw.
@@ -18,6 +20,8 @@ import * as path from 'node:path';
 import { resumeSession } from '../../server/src/engine/sessions';
 import { readEvents } from '../../server/src/store/eventLog';
 import { listSessions } from '../../server/src/store/sessionStore';
+import { shellArgs } from '../../server/src/engine/shell';
+import { USE_PROCESS_GROUPS } from '../../server/src/engine/processTree';
 import { LspClient } from '../host/lspClient';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -55,61 +59,132 @@ function makefile(): string {
   return lines.join('\n') + '\n';
 }
 
-/** The floor: spawns only. With `pipes`, it also reads each child's output as any engine must. */
-const floor = (pipes: boolean): string => `
+/**
+ * The floors, each a bare Node script that spawns the DAG's 1,002 steps at concurrency 2 in file
+ * order (one chain after another never waits: the DAG's shape does not limit concurrency 2), with
+ * no bookkeeping at all:
+ * - `bare`: the issue's floor, `bash -c true` with stdio ignored;
+ * - `exact`: the spawn the engine must make (shell.ts): its bash flags, its environment (the
+ *   parent's plus the five ORCHESTRATOR_* variables), the repo as cwd, a process group for
+ *   timeouts, and both output pipes read to their end;
+ * - `padded`: `exact` in a process holding as much anonymous memory as the engine's runner does
+ *   (Linux's fork copies the page tables of every resident anonymous page, so a bigger process
+ *   spawns more slowly).
+ * The steps between them split the engine's ratio into what spawning needs and what bookkeeping adds.
+ */
+function floorScript(kind: 'bare' | 'exact', padMb = 0): string {
+  const spawnCall =
+    kind === 'bare'
+      ? "spawn('bash', ['-c', 'true'], { stdio: 'ignore' })"
+      : `spawn('bash', ${JSON.stringify(shellArgs('bash', 'true'))}, { cwd: process.cwd(), env: { ...process.env, ORCHESTRATOR_SESSION_ID: 'floor', ORCHESTRATOR_STEP_ID: 's' + left, ORCHESTRATOR_ATTEMPT: '1', ORCHESTRATOR_OUTPUT: '/tmp/floor-' + left + '-outputs', ORCHESTRATOR_FINDINGS: '/tmp/floor-' + left + '-findings.jsonl' }, stdio: ['ignore', 'pipe', 'pipe'], detached: ${String(USE_PROCESS_GROUPS)} })`;
+  const wait =
+    kind === 'bare'
+      ? "c.on('exit', done);"
+      : "let open = 3; const end = () => { if (--open === 0) done(); }; c.stdout.on('data', () => {}); c.stderr.on('data', () => {}); c.stdout.on('close', end); c.stderr.on('close', end); c.on('exit', end);";
+  return `
 const { spawn } = require('node:child_process');
+${padMb > 0 ? `globalThis.pad = Buffer.alloc(${padMb} * 1024 * 1024, 1);` : ''}
 let left = ${CHAINS * LENGTH + 2}, running = 0;
+function done() { running--; if (left === 0 && running === 0) process.exit(0); next(); }
 function next() {
   while (running < 2 && left > 0) {
     left--; running++;
-    const c = spawn('bash', ['-c', 'true'], { stdio: ${pipes ? "['ignore', 'pipe', 'pipe'], detached: true" : "'ignore'"} });
-    ${pipes ? "c.stdout.resume(); c.stderr.resume();" : ''}
-    c.on(${pipes ? "'close'" : "'exit'"}, () => { running--; if (left === 0 && running === 0) process.exit(0); next(); });
+    const c = ${spawnCall};
+    ${wait}
   }
 }
 next();
 `;
+}
 
-function timeChild(cmd: string, args: string[], cwd: string): Promise<number> {
+interface Timed {
+  ms: number;
+  /** CPU seconds of the process and all its children (user + system), where /proc tells. */
+  cpu: number;
+  /** Mean anonymous memory of the process while it ran (MB), when sampled. */
+  anonMb?: number;
+}
+
+/** User + system CPU seconds of this process's waited-for children (/proc/self/stat cutime + cstime). */
+function childrenCpu(): number {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+function anonMb(pid: number): number | undefined {
+  try {
+    const kb = /Anonymous:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+function timeChild(cmd: string, args: string[], cwd: string, sampleMemory = false): Promise<Timed> {
   return new Promise((resolve, reject) => {
+    const cpu0 = childrenCpu();
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const samples: number[] = [];
+    // Sampling walks the child's page tables: only done in an untimed warm-up run.
+    const sampler = sampleMemory
+      ? setInterval(() => {
+          const mb = anonMb(child.pid!);
+          if (mb !== undefined) samples.push(mb);
+        }, 100)
+      : undefined;
     child.on('exit', (code) => {
+      clearInterval(sampler);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (code === 0) resolve(ms);
+      const mean = samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : undefined;
+      if (code === 0) resolve({ ms, cpu: childrenCpu() - cpu0, ...(mean !== undefined ? { anonMb: mean } : {}) });
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${err.slice(-500)}`));
     });
   });
 }
 
+type DagKey = 'engine' | 'bare' | 'exact' | 'padded' | 'make';
+
 async function dagBench(): Promise<Record<string, number>> {
   const repo = tempRepo('dag');
   fs.writeFileSync(path.join(repo, 'dag.workflow.yaml'), dagWorkflow());
   fs.writeFileSync(path.join(repo, 'Makefile'), makefile());
-  fs.writeFileSync(path.join(repo, 'floor.js'), floor(false));
-  fs.writeFileSync(path.join(repo, 'floor-pipes.js'), floor(true));
+  fs.writeFileSync(path.join(repo, 'bare.js'), floorScript('bare'));
+  fs.writeFileSync(path.join(repo, 'exact.js'), floorScript('exact'));
   const hasMake = spawnSync('make', ['--version']).status === 0;
   const runs = quick ? 1 : 5;
-  const t: Record<string, number[]> = { engine: [], floor: [], pipes: [], make: [] };
-  // Interleave, so that machine noise hits all three alike.
-  for (let i = 0; i < runs + 1; i++) {
-    const e = await timeChild(process.execPath, [CLI, 'run', 'dag.workflow.yaml', '--quiet'], repo);
-    const f = await timeChild(process.execPath, ['floor.js'], repo);
-    const p = await timeChild(process.execPath, ['floor-pipes.js'], repo);
-    const m = hasMake ? await timeChild('make', ['-s', '-j2', '-B'], repo) : NaN;
-    if (i === 0) continue; // warm-up
-    t.engine.push(e);
-    t.floor.push(f);
-    t.pipes.push(p);
-    t.make.push(m);
+  // Warm-up (not counted): the engine once with its memory sampled, to size the padded floor.
+  const warm = await timeChild(process.execPath, [CLI, 'run', 'dag.workflow.yaml', '--quiet'], repo, true);
+  const exactWarm = await timeChild(process.execPath, ['exact.js'], repo, true);
+  const padMb = Math.max(0, Math.round((warm.anonMb ?? 0) - (exactWarm.anonMb ?? 0)));
+  fs.writeFileSync(path.join(repo, 'padded.js'), floorScript('exact', padMb));
+  const t: Record<DagKey, Timed[]> = { engine: [], bare: [], exact: [], padded: [], make: [] };
+  // Interleave, so that machine noise hits all of them alike.
+  for (let i = 0; i < runs; i++) {
+    t.engine.push(await timeChild(process.execPath, [CLI, 'run', 'dag.workflow.yaml', '--quiet'], repo));
+    t.bare.push(await timeChild(process.execPath, ['bare.js'], repo));
+    t.exact.push(await timeChild(process.execPath, ['exact.js'], repo));
+    t.padded.push(await timeChild(process.execPath, ['padded.js'], repo));
+    t.make.push(hasMake ? await timeChild('make', ['-s', '-j2', '-B'], repo) : { ms: NaN, cpu: NaN });
   }
   const sessions = listSessions(repo).sessions;
   const bad = sessions.filter((s) => s.state.status !== 'succeeded');
   if (bad.length) throw new Error(`a DAG session did not succeed: ${bad[0].state.id} ${bad[0].state.status}`);
+  if (sessions.length !== runs + 1) throw new Error(`expected ${runs + 1} DAG sessions, found ${sessions.length}`);
   fs.rmSync(repo, { recursive: true, force: true });
-  return { engine: median(t.engine), floor: median(t.floor), pipes: median(t.pipes), make: median(t.make) };
+  const out: Record<string, number> = { engineAnonMb: warm.anonMb ?? NaN, exactAnonMb: exactWarm.anonMb ?? NaN, padMb };
+  for (const k of Object.keys(t) as DagKey[]) {
+    out[k] = median(t[k].map((x) => x.ms));
+    out[`${k}Cpu`] = median(t[k].map((x) => x.cpu));
+  }
+  return out;
 }
 
 /** A finished session written directly (state.json + log.jsonl), as the engine writes them. */
@@ -184,8 +259,8 @@ async function listBench(): Promise<Record<string, number>> {
     const n = listSessions(repo).sessions.length;
     const t = performance.now() - t0;
     if (n !== 1000) throw new Error(`listed ${n} sessions`);
-    const c = await timeChild(process.execPath, [CLI, 'list', '--json'], repo);
-    const e = await timeChild(process.execPath, ['-e', '0'], repo);
+    const c = (await timeChild(process.execPath, [CLI, 'list', '--json'], repo)).ms;
+    const e = (await timeChild(process.execPath, ['-e', '0'], repo)).ms;
     if (i === 0) continue;
     ours.push(t);
     base.push(b);
@@ -230,11 +305,23 @@ async function main(): Promise<void> {
 
   const dag = await dagBench();
   results.dag = dag;
-  console.log(`1,002-step DAG at concurrency 2 (medians):`);
-  console.log(`  orchestrator run (durable): ${dag.engine.toFixed(0)} ms`);
-  console.log(`  bare Node spawner (floor):  ${dag.floor.toFixed(0)} ms   → engine / floor = ${ratio(dag.engine, dag.floor)}  (goal ≤ 1.15)`);
-  console.log(`  floor reading output (pipes): ${dag.pipes.toFixed(0)} ms → engine / that = ${ratio(dag.engine, dag.pipes)}`);
-  console.log(`  make -j2:                   ${Number.isFinite(dag.make) ? dag.make.toFixed(0) : 'n/a'} ms   → engine / make  = ${ratio(dag.engine, dag.make)}\n`);
+  const cores = os.cpus().length;
+  const ms = (k: string): string => (Number.isFinite(dag[k]) ? `${dag[k].toFixed(0)} ms` : 'n/a').padStart(8);
+  const cpu = (k: string): string => (Number.isFinite(dag[`${k}Cpu`]) ? `${dag[`${k}Cpu`].toFixed(2)} CPU-s` : 'n/a').padStart(10);
+  console.log(`1,002-step DAG at concurrency 2 (medians; CPU-s = user + system seconds of the process and its children):`);
+  console.log(`  orchestrator run (durable):     ${ms('engine')} ${cpu('engine')}`);
+  console.log(`  floor, bare spawner:            ${ms('bare')} ${cpu('bare')}   → engine / floor = ${ratio(dag.engine, dag.bare)}  (goal ≤ 1.15)`);
+  console.log(`  floor, the engine's spawn:      ${ms('exact')} ${cpu('exact')}   → that / floor = ${ratio(dag.exact, dag.bare)}`);
+  console.log(`    (its bash flags, env, process group, both output pipes read; no bookkeeping)`);
+  console.log(`  the same, +${dag.padMb.toFixed(0)} MB like the runner: ${ms('padded')} ${cpu('padded')}   → that / floor = ${ratio(dag.padded, dag.bare)}`);
+  console.log(`    (runner ${dag.engineAnonMb.toFixed(0)} MB of anonymous memory against ${dag.exactAnonMb.toFixed(0)} MB: fork copies its page tables)`);
+  console.log(`  make -j2:                       ${ms('make')} ${cpu('make')}   → engine / make  = ${ratio(dag.engine, dag.make)}`);
+  console.log(`  engine / the padded floor = ${ratio(dag.engine, dag.padded)}: what the bookkeeping adds (events, fsync, state, scheduling, start-up)`);
+  const budget = cores * 1.15 * (dag.bare / 1000);
+  console.log(
+    `  CPU budget: within 1.15 × the floor, ${cores} cores give ${budget.toFixed(2)} CPU-s; the engine's spawn alone uses ${dag.exactCpu.toFixed(2)}` +
+      `, leaving ${(budget - dag.exactCpu).toFixed(2)} for everything else (the engine used ${(dag.engineCpu - dag.exactCpu).toFixed(2)} more)\n`,
+  );
 
   const res = await resumeBench();
   results.resume = res;
