@@ -31,6 +31,7 @@ import { StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './executeStep';
 import { arbitrate } from './agentStep';
 import type { Masker } from './secrets';
+import { Readiness } from './readiness';
 import { applyEvent, finalize } from './state';
 import { isAtRest, isStepDone, type Decision, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
 
@@ -80,14 +81,7 @@ export class SessionRunner {
   private readonly snapshot: SnapshotWriter;
   private pumping = false;
   private over = false;
-  /**
-   * Readiness bookkeeping, O(1) per transition: for each instance, how many instances it needs
-   * are not done yet, who needs it, and the pending instances whose needs are all done.
-   */
-  private readonly remaining = new Map<string, number>();
-  private readonly dependents = new Map<string, string[]>();
-  private readonly ready = new Set<string>();
-  private readonly orderIndex = new Map<string, number>();
+  private readonly readiness: Readiness;
 
   constructor(state: SessionState, private readonly opts: RunnerOptions) {
     this.state = state;
@@ -98,47 +92,16 @@ export class SessionRunner {
     // The caller emptied control.jsonl when it took the lock (startSession/resumeSession), so
     // everything in it is for this run, including commands sent before this constructor ran.
     this.controlSeen = 0;
-    this.indexReadiness();
+    this.readiness = new Readiness(state, (id) => this.needInstances(id));
     opts.log.onEvent((e) => {
       const before = e.step ? this.state.steps[e.step]?.status : undefined;
       applyEvent(this.state, e);
       const s = e.step ? this.state.steps[e.step] : undefined;
       if (s && (e.type === 'step.finished' || e.type === 'step.started')) this.ctxSteps.refresh(s.stepId);
-      if (e.type === 'session.resumed') this.indexReadiness();
-      else if (s) this.trackReadiness(s.id, before, s.status);
+      if (e.type === 'session.resumed') this.readiness.index();
+      else if (s) this.readiness.track(s.id, before, s.status);
       opts.onEvent?.(e, this.state);
     });
-  }
-
-  private indexReadiness(): void {
-    this.remaining.clear();
-    this.dependents.clear();
-    this.ready.clear();
-    this.state.order.forEach((id, i) => this.orderIndex.set(id, i));
-    for (const id of this.state.order) {
-      const needs = this.needInstances(id);
-      this.remaining.set(id, needs.filter((n) => !isStepDone(n.status)).length);
-      for (const n of needs) {
-        const list = this.dependents.get(n.id);
-        if (list) list.push(id);
-        else this.dependents.set(n.id, [id]);
-      }
-      if (this.state.steps[id].status === 'pending' && this.remaining.get(id) === 0) this.ready.add(id);
-    }
-  }
-
-  private trackReadiness(id: string, before: string | undefined, after: string): void {
-    const wasDone = before !== undefined && isStepDone(before as never);
-    const isDone = isStepDone(after as never);
-    if (!wasDone && isDone) {
-      for (const d of this.dependents.get(id) ?? []) {
-        const left = (this.remaining.get(d) ?? 1) - 1;
-        this.remaining.set(d, left);
-        if (left === 0 && this.state.steps[d].status === 'pending') this.ready.add(d);
-      }
-    }
-    if (after === 'pending' && (this.remaining.get(id) ?? 0) === 0) this.ready.add(id);
-    else if (after !== 'pending') this.ready.delete(id);
   }
 
   /** Runs until the session is at rest (finished or paused); resolves with the final state. */
@@ -294,7 +257,7 @@ export class SessionRunner {
     // ready (order is the file's order, not a topological one): pass again until nothing moves.
     for (let progressed = !stopping; progressed; ) {
       progressed = false;
-      const candidates = [...this.ready].sort((a, b) => this.orderIndex.get(a)! - this.orderIndex.get(b)!);
+      const candidates = this.readiness.candidates();
       for (const id of candidates) {
         if (this.running.size >= this.concurrency()) break;
         const s = this.state.steps[id];
