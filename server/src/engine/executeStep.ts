@@ -10,6 +10,7 @@ import { interpolate, prepareScript, type EvalContext } from '../workflow/expres
 import { parseDuration } from '../workflow/durations';
 import type { CompiledStep } from '../workflow/plan';
 import type { WorkflowFile } from '../workflow/schema';
+import { processAlive } from '../store/liveness';
 import type { SessionPaths } from '../store/sessionStore';
 import { parseAnnotation } from './annotations';
 import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
@@ -93,11 +94,7 @@ function sweepDeadScratch(): void {
   for (const name of names) {
     const m = /^orch-steps-(\d+)-/.exec(name);
     if (!m || Number(m[1]) === process.pid) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-    }
+    if (!processAlive(Number(m[1]), undefined)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -65,6 +65,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { processAlive, procStat } from './liveness';
 
 export interface LockInfo {
   readonly pid: number;
@@ -362,35 +363,6 @@ function isLive(seen: Seen, o: Resolved): boolean {
   if (!seen.info) return Date.now() - seen.mtimeMs < o.partialStaleMs;
   if (seen.info.host !== os.hostname()) return Date.now() - seen.mtimeMs < o.staleMs;
   return processAlive(seen.info.pid, seen.info.procStart);
-}
-
-export function processAlive(pid: number, procStart: number | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if (errno(e) === 'ESRCH') return false;
-    // EPERM: it exists but is not ours to signal. Anything else: assume alive (the safe side).
-  }
-  const st = procStat(pid);
-  if (st) {
-    if (st.state === 'Z' || st.state === 'X' || st.state === 'x') return false; // exited, not yet reaped
-    if (procStart !== undefined && st.start !== procStart) return false; // the pid was reused
-  }
-  return true;
-}
-
-/** State and start time (clock ticks since boot) from /proc/<pid>/stat; undefined without /proc. */
-function procStat(pid: number): { state: string; start: number } | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const start = Number(fields[19]); // field 22 overall; fields[0] is field 3
-  return Number.isSafeInteger(start) ? { state: fields[0], start } : undefined;
 }
 
 let ownStart: number | undefined | null = null;

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
 import { fsyncDir } from './durableFile';
-import { acquireLock, describeOwner, LockHeldError, processAlive, type LockHandle } from './lock';
+import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
+import { processAlive } from './liveness';
 import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
 /** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
