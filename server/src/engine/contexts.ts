@@ -3,8 +3,9 @@
  * workflow. The `steps` context is kept up to date as steps finish (O(1) per finish), not rebuilt
  * per step.
  */
-import type { Value } from '../workflow/expressions';
-import type { SessionState, StepState } from './types';
+import type { EvalContext, Value } from '../workflow/expressions';
+import type { CompiledStep } from '../workflow/plan';
+import { isStepDone, type SessionState, type StepState } from './types';
 
 export interface StepContextEntry {
   outputs: Record<string, string>;
@@ -60,6 +61,80 @@ export class StepsContext {
       if (e) out[id] = { outputs: e.outputs, status: e.status, findings: e.findings };
     }
     if (self) out[self.id] = { outputs: self.outputs, status: 'running', findings: 0 };
+    return out;
+  }
+}
+
+/** The whole expression context of a step (its `if`, `run`, `env`, `outputs`) and its status functions. */
+export class EvalContexts {
+  private readonly upstreamCache = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly state: SessionState,
+    private readonly steps: ReadonlyMap<string, CompiledStep>,
+    private readonly stepsContext: StepsContext,
+    private readonly secrets: ReadonlyMap<string, string>,
+  ) {}
+
+  /** Whether a failure of this step lets the session go on (`on_error: continue`, on the step or in defaults). */
+  continues(s: StepState): boolean {
+    const def = this.steps.get(s.stepId);
+    return (def?.on_error ?? this.state.workflow.compiled.definition.defaults?.on_error ?? 'fail') === 'continue';
+  }
+
+  /** `needs`: the instances the step needs; `self`: for `outputs:` expressions, what the step wrote. */
+  forStep(s: StepState, def: CompiledStep, needs: StepState[], self?: Record<string, string>): EvalContext {
+    const wf = this.state.workflow.compiled;
+    const secrets: Record<string, Value> = {};
+    for (const [k, v] of this.secrets) secrets[k] = v;
+    const envVals: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(wf.definition.env ?? {})) envVals[k] = String(v);
+    for (const [k, v] of Object.entries(def.env ?? {})) envVals[k] = String(v);
+    const matrix: Record<string, Value> = {};
+    const m = /\[(.*)\]$/.exec(s.id);
+    if (m && def.matrix) {
+      for (const part of m[1].split(',')) {
+        const eq = part.indexOf('=');
+        const key = part.slice(0, eq);
+        const raw = part.slice(eq + 1);
+        const original = def.matrix[key]?.find((v) => String(v) === raw);
+        matrix[key] = original ?? raw;
+      }
+    }
+    const success = needs.every((n) => n.status === 'succeeded' || (n.status !== 'skipped' && isStepDone(n.status) && n.status !== 'cancelled' && this.continues(n)));
+    const failed = (n: StepState): boolean => (n.status === 'failed' || n.status === 'timed_out') && !this.continues(n);
+    // As in GitHub Actions, failure() also sees failures further upstream: in a → b → notify, when a
+    // fails b never starts (it ends cancelled), and notify's `if: failure()` must still hold.
+    const failure = needs.some(failed) || (/\bfailure\s*\(/.test(String(def.if ?? '')) && [...this.upstream(def.id)].some((u) => this.stepsContext.instancesOf(u).some((i) => failed(this.state.steps[i]))));
+    return {
+      contexts: {
+        inputs: this.state.inputs,
+        env: envVals,
+        secrets,
+        steps: this.stepsContext.view(this.upstream(def.id), self ? { id: def.id, outputs: self } : undefined),
+        matrix,
+        session: { id: this.state.id },
+        workflow: { name: wf.name },
+      },
+      status: { success, failure },
+    };
+  }
+
+  /** Every step id upstream of this one (transitively through needs). */
+  upstream(stepId: string): Set<string> {
+    const hit = this.upstreamCache.get(stepId);
+    if (hit) return hit;
+    const out = new Set<string>();
+    const stack = [...(this.steps.get(stepId)?.needs ?? [])];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (out.has(id)) continue;
+      out.add(id);
+      const cached = this.upstreamCache.get(id);
+      if (cached) for (const x of cached) out.add(x);
+      else stack.push(...(this.steps.get(id)?.needs ?? []));
+    }
+    this.upstreamCache.set(stepId, out);
     return out;
   }
 }

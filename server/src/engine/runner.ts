@@ -18,7 +18,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { evaluateCondition, interpolate, type EvalContext, type Value } from '../workflow/expressions';
+import { evaluateCondition, interpolate, type EvalContext } from '../workflow/expressions';
 import { parseDuration } from '../workflow/durations';
 import type { CompiledStep } from '../workflow/plan';
 import type { EventLog } from '../store/eventLog';
@@ -27,13 +27,14 @@ import { readControl, type ControlEntry } from '../store/control';
 import type { SessionPaths } from '../store/sessionStore';
 import { SnapshotWriter } from '../store/snapshot';
 import type { Clock, Timer } from './clock';
-import { StepsContext } from './contexts';
+import { EvalContexts, StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './executeStep';
 import { arbitrate } from './agentStep';
 import type { Masker } from './secrets';
 import { Readiness } from './readiness';
+import { SilenceWatch, stuckAfterMs } from './silence';
 import { applyEvent, finalize } from './state';
-import { isAtRest, isStepDone, type Decision, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
+import { isAtRest, type Decision, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
 
 export interface RunnerOptions {
   readonly repoRoot: string;
@@ -55,11 +56,10 @@ export interface RunnerOptions {
   readonly onEvent?: (e: SessionEvent, state: SessionState) => void;
 }
 
+/** A running step or an open approval. */
 interface Running {
   readonly abort: AbortController;
-  lastHeard: number;
-  stuckTimer?: Timer;
-  stuckReported: boolean;
+  readonly silence: SilenceWatch;
 }
 
 const STATUS_FNS = /\b(always|failure)\s*\(/;
@@ -68,6 +68,7 @@ export class SessionRunner {
   readonly state: SessionState;
   private readonly steps: Map<string, CompiledStep>;
   private readonly ctxSteps: StepsContext;
+  private readonly contexts: EvalContexts;
   private readonly running = new Map<string, Running>();
   private readonly retryTimers = new Map<string, Timer>();
   private readonly waiting = new Map<string, Running>();
@@ -87,6 +88,7 @@ export class SessionRunner {
     this.state = state;
     this.steps = new Map(state.workflow.compiled.steps.map((s) => [s.id, s]));
     this.ctxSteps = new StepsContext(state);
+    this.contexts = new EvalContexts(state, this.steps, this.ctxSteps, opts.secrets);
     this.snapshot = new SnapshotWriter(opts.paths.state, opts.log, opts.snapshotEveryMs ?? 1000);
     this.finished = new Promise((r) => (this.done = r));
     // The caller emptied control.jsonl when it took the lock (startSession/resumeSession), so
@@ -189,7 +191,7 @@ export class SessionRunner {
       this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason } });
     }
     for (const [id, w] of this.waiting) {
-      w.stuckTimer?.cancel();
+      w.silence.stop();
       this.waiting.delete(id);
       this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason } });
     }
@@ -209,11 +211,6 @@ export class SessionRunner {
 
   private needInstances(id: string): StepState[] {
     return this.needsOf(id).flatMap((n) => this.ctxSteps.instancesOf(n).map((i) => this.state.steps[i]));
-  }
-
-  private continues(s: StepState): boolean {
-    const def = this.steps.get(s.stepId);
-    return (def?.on_error ?? this.state.workflow.compiled.definition.defaults?.on_error ?? 'fail') === 'continue';
   }
 
   private pump(): void {
@@ -283,7 +280,7 @@ export class SessionRunner {
     }
     const failedSteps = this.state.order.filter((id) => {
       const s = this.state.steps[id];
-      return (s.status === 'failed' || s.status === 'timed_out' || s.status === 'cancelled') && !this.continues(s);
+      return (s.status === 'failed' || s.status === 'timed_out' || s.status === 'cancelled') && !this.contexts.continues(s);
     });
     if (failedSteps.length) this.finish('failed', `step ${failedSteps[0]} ${this.state.steps[failedSteps[0]].status}`);
     else this.finish('succeeded');
@@ -307,65 +304,8 @@ export class SessionRunner {
     return changed;
   }
 
-  private evalContext(s: StepState, def: CompiledStep, needs: StepState[], self?: Record<string, string>): EvalContext {
-    const wf = this.state.workflow.compiled;
-    const secrets: Record<string, Value> = {};
-    for (const [k, v] of this.opts.secrets) secrets[k] = v;
-    const envVals: Record<string, Value> = {};
-    for (const [k, v] of Object.entries(wf.definition.env ?? {})) envVals[k] = String(v);
-    for (const [k, v] of Object.entries(def.env ?? {})) envVals[k] = String(v);
-    const matrix: Record<string, Value> = {};
-    const m = /\[(.*)\]$/.exec(s.id);
-    if (m && def.matrix) {
-      for (const part of m[1].split(',')) {
-        const eq = part.indexOf('=');
-        const key = part.slice(0, eq);
-        const raw = part.slice(eq + 1);
-        const original = def.matrix[key]?.find((v) => String(v) === raw);
-        matrix[key] = original ?? raw;
-      }
-    }
-    const success = needs.every((n) => n.status === 'succeeded' || (n.status !== 'skipped' && isStepDone(n.status) && n.status !== 'cancelled' && this.continues(n)));
-    const failed = (n: StepState): boolean => (n.status === 'failed' || n.status === 'timed_out') && !this.continues(n);
-    // As in GitHub Actions, failure() also sees failures further upstream: in a → b → notify, when a
-    // fails b never starts (it ends cancelled), and notify's `if: failure()` must still hold.
-    const failure = needs.some(failed) || (/\bfailure\s*\(/.test(String(def.if ?? '')) && [...this.upstream(def.id)].some((u) => this.ctxSteps.instancesOf(u).some((i) => failed(this.state.steps[i]))));
-    return {
-      contexts: {
-        inputs: this.state.inputs,
-        env: envVals,
-        secrets,
-        steps: this.ctxSteps.view(this.upstream(def.id), self ? { id: def.id, outputs: self } : undefined),
-        matrix,
-        session: { id: this.state.id },
-        workflow: { name: wf.name },
-      },
-      status: { success, failure },
-    };
-  }
-
-  private readonly upstreamCache = new Map<string, Set<string>>();
-
-  /** Every step id upstream of this one (transitively through needs). */
-  upstream(stepId: string): Set<string> {
-    const hit = this.upstreamCache.get(stepId);
-    if (hit) return hit;
-    const out = new Set<string>();
-    const stack = [...(this.steps.get(stepId)?.needs ?? [])];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (out.has(id)) continue;
-      out.add(id);
-      const cached = this.upstreamCache.get(id);
-      if (cached) for (const x of cached) out.add(x);
-      else stack.push(...(this.steps.get(id)?.needs ?? []));
-    }
-    this.upstreamCache.set(stepId, out);
-    return out;
-  }
-
   private startStep(s: StepState, def: CompiledStep, needs: StepState[]): void {
-    const ctx = this.evalContext(s, def, needs);
+    const ctx = this.contexts.forStep(s, def, needs);
     let run: boolean;
     try {
       const cond = def.if === undefined ? 'success()' : typeof def.if === 'string' ? def.if : String(def.if);
@@ -386,10 +326,8 @@ export class SessionRunner {
     }
     if (def.kind === 'approval') return this.requestApproval(s, def, ctx);
     const attempt = s.attempt + 1;
-    const r: Running = { abort: new AbortController(), lastHeard: this.opts.clock.now(), stuckReported: false };
-    this.running.set(s.id, r);
+    const r = this.watch(s.id, def, this.running);
     this.opts.log.append('step.started', { step: s.id, attempt });
-    this.armStuck(s.id, r, def);
     const wf = this.state.workflow.compiled.definition;
     executeStep({
       repoRoot: this.opts.repoRoot,
@@ -401,12 +339,12 @@ export class SessionRunner {
       workflowEnv: wf.env ?? {},
       attempt,
       ctx,
-      selfContext: (outputs) => this.evalContext(s, def, needs, outputs),
+      selfContext: (outputs) => this.contexts.forStep(s, def, needs, outputs),
       baseEnv: this.opts.baseEnv ?? process.env,
       masker: this.opts.masker,
       secrets: this.opts.secrets,
       signal: r.abort.signal,
-      heard: () => this.heard(s.id),
+      heard: () => this.running.get(s.id)?.silence.heard(),
       finding: (f) => this.opts.log.append('step.finding', { step: s.id, attempt, data: { finding: f } }),
     })
       .catch((e: unknown): StepOutcome => ({ status: 'failed', reason: `internal error (please report it): ${e instanceof Error ? e.message : String(e)}`, outputs: {} }))
@@ -414,9 +352,7 @@ export class SessionRunner {
   }
 
   private stepEnded(id: string, def: CompiledStep, attempt: number, outcome: StepOutcome): void {
-    const r = this.running.get(id);
-    r?.stuckTimer?.cancel();
-    this.running.delete(id);
+    this.stopWatching(id, this.running);
     if (this.over) return;
     const retryNow = this.retryNow.delete(id);
     const cancelled = this.cancelRequested !== undefined;
@@ -447,14 +383,14 @@ export class SessionRunner {
       return;
     }
     this.opts.log.append('step.finished', { step: id, attempt, data });
-    if ((status === 'failed' || status === 'timed_out') && !this.continues(this.state.steps[id])) this.noteFailure(id);
+    if ((status === 'failed' || status === 'timed_out') && !this.contexts.continues(this.state.steps[id])) this.noteFailure(id);
     this.snapshot.maybeWrite(this.state);
     this.pump();
   }
 
   private noteFailure(id: string): void {
     const s = this.state.steps[id];
-    if (this.continues(s)) return;
+    if (this.contexts.continues(s)) return;
     this.failed ??= `step ${id} ${s.status}${s.reason ? `: ${s.reason}` : ''}`;
   }
 
@@ -467,46 +403,27 @@ export class SessionRunner {
     } catch {
       question = def.approval ?? '';
     }
-    const w: Running = { abort: new AbortController(), lastHeard: this.opts.clock.now(), stuckReported: false };
-    this.waiting.set(s.id, w);
+    this.watch(s.id, def, this.waiting);
     this.opts.log.append('step.started', { step: s.id, attempt: s.attempt + 1 });
     this.opts.log.append('approval.requested', { step: s.id, data: { question } }, { sync: true });
-    this.armStuck(s.id, w, def);
     this.snapshot.write(this.state);
   }
 
-  private stuckAfter(def: CompiledStep): number {
-    return parseDuration(def.stuck_after) ?? parseDuration(this.state.workflow.compiled.definition.defaults?.stuck_after) ?? this.opts.stuckAfterMs ?? 300_000;
-  }
-
-  private armStuck(id: string, r: Running, def: CompiledStep): void {
-    const after = this.stuckAfter(def);
-    const check = (): void => {
-      if (this.over || (!this.running.has(id) && !this.waiting.has(id))) return;
-      const silent = this.opts.clock.now() - r.lastHeard;
-      if (silent >= after) {
-        if (!r.stuckReported) {
-          r.stuckReported = true;
-          this.opts.log.append('step.stuck', { step: id, data: { lastHeardAt: new Date(r.lastHeard).toISOString(), silentMs: silent } }, { flush: true });
-        }
-        r.stuckTimer = this.opts.clock.setTimeout(check, after);
-      } else r.stuckTimer = this.opts.clock.setTimeout(check, after - silent);
-    };
-    r.stuckTimer = this.opts.clock.setTimeout(check, after);
-  }
-
-  private heard(id: string): void {
-    const r = this.running.get(id);
-    if (!r) return;
-    r.lastHeard = this.opts.clock.now();
-    if (r.stuckReported) {
-      r.stuckReported = false;
-      this.opts.log.append('step.heartbeat', { step: id });
-    }
+  /** Starts watching a step that runs or waits for silence (stuck_after) and adds it to `into`. */
+  private watch(id: string, def: CompiledStep, into: Map<string, Running>): Running {
+    const after = stuckAfterMs(this.state.workflow.compiled, def, this.opts.stuckAfterMs ?? 300_000);
+    const silence = new SilenceWatch(this.opts.clock, after, {
+      active: () => !this.over && (this.running.has(id) || this.waiting.has(id)),
+      stuck: (lastHeard, silentMs) => this.opts.log.append('step.stuck', { step: id, data: { lastHeardAt: new Date(lastHeard).toISOString(), silentMs } }, { flush: true }),
+      heardAgain: () => this.opts.log.append('step.heartbeat', { step: id }),
+    });
+    const r: Running = { abort: new AbortController(), silence };
+    into.set(id, r);
+    return r;
   }
 
   private stopWatching(id: string, from: Map<string, Running>): void {
-    from.get(id)?.stuckTimer?.cancel();
+    from.get(id)?.silence.stop();
     from.delete(id);
   }
 
@@ -533,7 +450,7 @@ export class SessionRunner {
     this.over = true;
     this.deadlineTimer?.cancel();
     this.watcher?.close();
-    for (const w of this.waiting.values()) w.stuckTimer?.cancel();
+    for (const w of this.waiting.values()) w.silence.stop();
     finalize(this.state);
     this.snapshot.write(this.state);
     this.done(this.state);

@@ -1,7 +1,7 @@
 /** Stuck steps and stale approvals across the sessions of a repository (sessions.md, "Stuck"). */
-import { parseDuration } from '../workflow/durations';
 import { listSessions } from '../store/sessionStore';
 import { envDefaultsLenient } from './settings';
+import { stuckAfterMs } from './silence';
 import type { SessionState } from './types';
 
 export interface StuckItem {
@@ -20,8 +20,7 @@ export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
   const fallback = envDefaultsLenient().stuckAfterMs ?? 300_000;
   for (const id of s.order) {
     const st = s.steps[id];
-    const def = wf.steps.find((d) => d.id === st.stepId);
-    const after = parseDuration(def?.stuck_after) ?? parseDuration(wf.definition.defaults?.stuck_after) ?? fallback;
+    const after = stuckAfterMs(wf, wf.steps.find((d) => d.id === st.stepId), fallback);
     const heard = st.lastHeardAt ?? st.startedAt;
     if (!heard) continue;
     const silentMs = Math.max(0, now - Date.parse(heard));

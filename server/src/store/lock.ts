@@ -61,22 +61,13 @@
  * A process frozen for longer than partialStaleMs between creating a lock or a marker and writing
  * it can be judged dead (each write is read back, which catches most of those cases, not all).
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { processAlive, procStat } from './liveness';
+import { processAlive } from './liveness';
+import { createExclusive, look, newInfo, unlinkQuiet, type LockInfo, type Seen } from './lockFile';
 
-export interface LockInfo {
-  readonly pid: number;
-  readonly host: string;
-  /** Random; names this generation of the lock. */
-  readonly token: string;
-  /** ISO time. */
-  readonly acquiredAt: string;
-  /** The owner's start time in clock ticks since boot (/proc/<pid>/stat field 22), when known. */
-  readonly procStart?: number;
-}
+export type { LockInfo } from './lockFile';
 
 export interface LockOptions {
   /** A lock from another host whose mtime is older than this is stale (the owner's heartbeat stopped). Default 60 000. */
@@ -204,7 +195,6 @@ function withDefaults(opts: LockOptions): Resolved {
 const MARKER_GC_MS = 60_000;
 /** Takeover levels tried before giving up (each one needs a taker that died mid-takeover). */
 const MAX_LEVELS = 32;
-const TOKEN = /^[A-Za-z0-9_-]{8,128}$/;
 
 type Attempt =
   | { kind: 'acquired'; info: LockInfo }
@@ -333,103 +323,10 @@ class Handle implements LockHandle {
 
 // ---------------------------------------------------------------------------------------------
 
-interface Seen {
-  /** The content, when it parses. */
-  readonly info: LockInfo | undefined;
-  readonly gen: string;
-  readonly mtimeMs: number;
-}
-
-/** Reads a lock (or marker) file: content and mtime of the same inode; undefined when it does not exist. */
-function look(file: string): Seen | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const text = fs.readFileSync(fd, 'utf8');
-    const st = fs.fstatSync(fd, { bigint: true }); // after the read: an mtime at least as new as the content
-    const info = parseInfo(text);
-    return { info, gen: info ? info.token : `x${st.ino}-${st.mtimeNs}`, mtimeMs: Number(st.mtimeMs) };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 function isLive(seen: Seen, o: Resolved): boolean {
   if (!seen.info) return Date.now() - seen.mtimeMs < o.partialStaleMs;
   if (seen.info.host !== os.hostname()) return Date.now() - seen.mtimeMs < o.staleMs;
   return processAlive(seen.info.pid, seen.info.procStart);
-}
-
-let ownStart: number | undefined | null = null;
-
-function newInfo(): LockInfo {
-  if (ownStart === null) ownStart = procStat(process.pid)?.start;
-  return {
-    pid: process.pid,
-    host: os.hostname(),
-    token: crypto.randomBytes(12).toString('hex'),
-    acquiredAt: new Date().toISOString(),
-    ...(ownStart !== undefined ? { procStart: ownStart } : {}),
-  };
-}
-
-function parseInfo(text: string): LockInfo | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!v || typeof v !== 'object') return undefined;
-  const { pid, host, token, acquiredAt, procStart } = v as Record<string, unknown>;
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
-  if (typeof host !== 'string' || !host) return undefined;
-  if (typeof token !== 'string' || !TOKEN.test(token)) return undefined;
-  if (typeof acquiredAt !== 'string') return undefined;
-  if (procStart !== undefined && (typeof procStart !== 'number' || !Number.isSafeInteger(procStart))) return undefined;
-  return { pid, host, token, acquiredAt, ...(procStart !== undefined ? { procStart } : {}) };
-}
-
-/** open('wx'), write, fsync. False when the file exists. On a failed write, removes what it created. */
-function createExclusive(file: string, info: LockInfo): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'wx');
-  } catch (e) {
-    if (errno(e) === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    fs.writeFileSync(fd, JSON.stringify(info) + '\n');
-    fs.fsyncSync(fd);
-  } catch (e) {
-    try {
-      if (fs.statSync(file).ino === fs.fstatSync(fd).ino) fs.unlinkSync(file);
-    } catch {
-      // already gone
-    }
-    throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
-}
-
-function unlinkQuiet(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch (e) {
-    if (errno(e) !== 'ENOENT') throw e;
-  }
-}
-
-function errno(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
 function sleepSync(ms: number): void {
