@@ -1,5 +1,5 @@
 /**
- * Real SARIF from ESLint (`@microsoft/eslint-formatter-sarif`) through the real engine: a `findings:`
+ * Real SARIF from ESLint (our formatter, `scripts/eslint-sarif.cjs`) through the real engine: a `findings:`
  * file, a `::finding` line at the same place and the built-in `findings/sarif` action merge into one
  * list, which exports as SARIF 2.1.0 (findingsToSarif and `orchestrator findings --format sarif`).
  */
@@ -15,11 +15,12 @@ import type { Log } from 'sarif';
 import { startSession } from '../../server/src/engine/sessions';
 import { findingsToSarif, FINGERPRINT_KEY, SARIF_SCHEMA } from '../../server/src/engine/sarif';
 import { loadSession } from '../../server/src/store/sessionStore';
+import { assertValidSarif } from '../helpers/sarif';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
 const FIXTURE = path.join(REPO, 'test', 'fixtures', 'eslint-sarif');
 const ESLINT = path.join(REPO, 'node_modules', 'eslint', 'bin', 'eslint.js');
-const FORMATTER = path.join(REPO, 'node_modules', '@microsoft', 'eslint-formatter-sarif', 'sarif.js');
+const FORMATTER = path.join(REPO, 'scripts', 'eslint-sarif.cjs');
 const CLI = path.join(REPO, 'server', 'out', 'cli.js');
 const UNUSED_LINE = 3;
 const EQEQ_LINE = 4;
@@ -62,6 +63,7 @@ steps:
 
 /** The structure every exported log must have. */
 function checkSarif(log: Log, rules: string[]): void {
+  assertValidSarif(log, 'the exported log');
   assert.equal(log.version, '2.1.0');
   assert.equal(log.$schema, SARIF_SCHEMA);
   assert.equal(log.runs.length, 1);
@@ -135,6 +137,7 @@ describe('ESLint SARIF through the engine', () => {
     const st = loadSession(root, s.id).state;
     assert.equal(st.status, 'succeeded', JSON.stringify(st.steps, null, 1));
     assert.ok(fs.existsSync(path.join(root, 'eslint.sarif')));
+    assertValidSarif(JSON.parse(fs.readFileSync(path.join(root, 'eslint.sarif'), 'utf8')), 'ESLint\'s SARIF (scripts/eslint-sarif.cjs)');
 
     // ESLint reports two problems; each is reported by lint and import, the unused one also by note.
     assert.equal(st.rawFindings.length, 5, JSON.stringify(st.rawFindings, null, 1));

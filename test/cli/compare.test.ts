@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { assertValidSarif } from '../helpers/sarif';
 
 const CLI = path.join(__dirname, '..', '..', 'server', 'out', 'cli.js');
 const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-compare-'));
@@ -56,7 +57,9 @@ describe('findings --compare', () => {
   });
 
   it('as SARIF: baselineState new, unchanged and absent', () => {
-    const log = JSON.parse(cli('findings', second, '--compare', '--format', 'sarif').stdout) as { runs: { results: { ruleId?: string; baselineState?: string }[] }[] };
+    const out = cli('findings', second, '--compare', '--format', 'sarif').stdout;
+    assertValidSarif(JSON.parse(out));
+    const log = JSON.parse(out) as { runs: { results: { ruleId?: string; baselineState?: string }[] }[] };
     const states = Object.fromEntries(log.runs[0].results.map((r) => [r.ruleId, r.baselineState]));
     assert.deepEqual(states, { xss: 'new', 'sql-injection': 'unchanged', todo: 'absent' });
   });

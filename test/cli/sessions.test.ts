@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { controlSession } from '../../server/src/engine/sessions';
 import { newSessionId } from '../../server/src/store/sessionStore';
 import { assertUsageError, CLI, cliEnv, makeRepo, processAlive, runCli, sessionFolders, sleep, waitFor, type CliResult } from './cliProcess';
+import { assertValidSarif } from '../helpers/sarif';
 
 interface StepDto {
   id: string;
@@ -570,9 +571,10 @@ describe('orchestrator findings', () => {
     assert.match(none.stdout, /has no findings/);
   });
 
-  it('--format sarif: a structurally valid SARIF 2.1.0 log', async () => {
+  it('--format sarif: a valid SARIF 2.1.0 log (the official schema)', async () => {
     const r = await cli('findings', id, '--format', 'sarif');
     assert.equal(r.code, 0, r.stderr);
+    assertValidSarif(JSON.parse(r.stdout));
     const log = json<{
       version: string;
       $schema?: string;

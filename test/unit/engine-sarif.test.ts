@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Log } from 'sarif';
 import { z } from 'zod';
 import { mergeFindings } from '../../server/src/engine/merge';
+import { assertValidSarif } from '../helpers/sarif';
 import { findingsToSarif, sarifToFindings, severityFromScore } from '../../server/src/engine/sarif';
 import type { Finding, RawFinding } from '../../server/src/engine/types';
 
@@ -66,7 +67,8 @@ const FINDINGS: Finding[] = mergeFindings([
 describe('findingsToSarif', () => {
   const log = findingsToSarif(FINDINGS, { toolName: 'Synapse Orchestrator', version: '0.1.0', informationUri: 'https://example.invalid/orchestrator' });
 
-  it('is structurally valid SARIF 2.1.0', () => {
+  it('is valid SARIF 2.1.0 (the official schema) and has the structure we rely on', () => {
+    assertValidSarif(JSON.parse(JSON.stringify(log)));
     const parsed = SarifLog.safeParse(JSON.parse(JSON.stringify(log)));
     assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues, null, 2));
   });
@@ -111,12 +113,14 @@ describe('findingsToSarif', () => {
     assert.deepEqual(b, { uri: 'file:///elsewhere/x.ts' });
     assert.deepEqual(withRoot.runs[0].originalUriBaseIds, { '%SRCROOT%': { uri: 'file:///repo/' } });
     assert.ok(SarifLog.safeParse(JSON.parse(JSON.stringify(withRoot))).success);
+    assertValidSarif(JSON.parse(JSON.stringify(withRoot)));
   });
 
   it('an empty list is a valid log with no results', () => {
     const empty = findingsToSarif([], { toolName: 't', version: '1' });
     assert.deepEqual(empty.runs[0].results, []);
     assert.ok(SarifLog.safeParse(empty).success);
+    assertValidSarif(JSON.parse(JSON.stringify(empty)));
   });
 });
 
@@ -137,7 +141,7 @@ describe('round trip findings → SARIF → findings', () => {
   });
 });
 
-/** What @microsoft/eslint-formatter-sarif writes (abridged, hand-written). */
+/** What an ESLint SARIF formatter writes (abridged, hand-written). */
 const ESLINT_SARIF = {
   version: '2.1.0',
   $schema: 'http://json.schemastore.org/sarif-2.1.0-rtm.5',
