@@ -15,7 +15,7 @@ const editorAndLsp = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/out/**', 'node_modules/**', '.bench/**', '.test-tmp/**', 'eslint.config.mjs', 'scripts/*.mjs'] },
+  { ignores: ['**/out/**', 'node_modules/**', '.bench/**', '.test-tmp/**', 'eslint.config.mjs', 'scripts/*.mjs', 'scripts/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
