@@ -156,6 +156,10 @@ void describe('rule: format() writes an array as Array and an object as Object',
     ["format('{0}', inputs.obj)", 'Object'], ["format('{0}', fromJSON('{}'))", 'Object'],
     ["format('{0}|{1}|{2}', null, true, false)", '|true|false'], ['format(inputs.list)', 'Array'],
   ]);
+  void it('only the values the format string refers to are evaluated', () => {
+    assert.equal(ev("format('{1}', fromJSON('not json'), 'b')"), 'b');
+    assert.throws(() => ev("format('{0}', fromJSON('not json'))"), /not valid JSON/);
+  });
   void it('a value pasted into a template stays JSON (documented difference)', () => {
     assert.equal(interpolate('x ${{ inputs.list }} ${{ inputs.obj }}', ctx), 'x [1,"a"] {"k":"v"}');
   });
@@ -273,5 +277,13 @@ void describe("rule: an empty ${{ }} is an error (GitHub: 'An expression was exp
       `,
       ['bad-expression', 'bad-expression', 'bad-expression', 'bad-expression', 'bad-expression'],
     );
+  });
+});
+
+void describe('GitHub syntax outside the spec gets a message of its own', () => {
+  void it("the '.*' and '[*]' filters", () => {
+    assert.match(parseError('inputs.list.*'), /the '\.\*' and '\[\*\]' filters of GitHub Actions are not supported/);
+    assert.match(parseError('inputs.list[*]'), /filters of GitHub Actions are not supported/);
+    assert.match(parseError('a * 2'), /arithmetic is not supported/);
   });
 });

@@ -98,6 +98,15 @@ function callFunction(node: CallNode, ctx: EvalContext): Value {
   if (argc < spec.minArgs || argc > spec.maxArgs) {
     throw new ExpressionError(`${spec.name}() called with ${argc} argument(s)`, nameSpan);
   }
+  if (spec.name === 'format') {
+    // As in GitHub, a value is evaluated only when the format string refers to it, and once.
+    const values = new Map<number, Value>();
+    const valueAt = (n: number): Value => {
+      if (!values.has(n)) values.set(n, evaluate(node.args[n + 1], ctx));
+      return values.get(n) ?? null;
+    };
+    return format(toStringValue(evaluate(node.args[0], ctx)), argc - 1, valueAt, node.args[0]);
+  }
   const args = node.args.map((arg) => evaluate(arg, ctx));
   switch (spec.name) {
     case 'contains': {
@@ -109,8 +118,6 @@ function callFunction(node: CallNode, ctx: EvalContext): Value {
       return stringTest(args[0], args[1], (s, part) => s.startsWith(part));
     case 'endsWith':
       return stringTest(args[0], args[1], (s, part) => s.endsWith(part));
-    case 'format':
-      return format(toStringValue(args[0]), args.slice(1), node.args[0]);
     case 'toJSON':
       return JSON.stringify(args[0], null, 2);
     case 'fromJSON':
@@ -144,7 +151,7 @@ function fromJSON(text: string, node: CallNode): Value {
  * `format('{0} is {1}', a, b)`; `{{` and `}}` stand for literal braces. Values convert as in
  * GitHub (`toStringValue`): numbers with 15 significant digits, arrays `Array`, objects `Object`.
  */
-export function format(fmt: string, args: Value[], at: Span): string {
+export function format(fmt: string, argCount: number, valueAt: (n: number) => Value, at: Span): string {
   let out = '';
   let i = 0;
   while (i < fmt.length) {
@@ -158,10 +165,10 @@ export function format(fmt: string, args: Value[], at: Span): string {
         throw new ExpressionError(`format: invalid '{' at index ${i} of the format string: use '{0}', '{1}', ... or '{{' for a literal '{'`, at);
       }
       const n = Number(m[1]);
-      if (n >= args.length) {
-        throw new ExpressionError(`format: '{${n}}' has no argument (${args.length} given after the format string)`, at);
+      if (n >= argCount) {
+        throw new ExpressionError(`format: '{${n}}' has no argument (${argCount} given after the format string)`, at);
       }
-      out += toStringValue(args[n]);
+      out += toStringValue(valueAt(n));
       i += m[0].length;
     } else if (ch === '}') {
       throw new ExpressionError(`format: unmatched '}' at index ${i} of the format string: use '}}' for a literal '}'`, at);

@@ -131,6 +131,9 @@ export function lex(text: string, base = 0): LexResult {
     } else if (ch === '$' && text.startsWith('{{', i + 1)) {
       fail("nested '${{': an expression cannot contain another '${{'; write the inner expression directly", i, i + 3);
       i += 3;
+    } else if (ch === '*' && (tokens.at(-1)?.kind === '.' || tokens.at(-1)?.kind === '[')) {
+      fail("the '.*' and '[*]' filters of GitHub Actions are not supported: index the value by name or number", i, i + 1);
+      i++;
     } else if (ch === '-' || ch === '+' || ch === '*' || ch === '/' || ch === '%') {
       const hint = ch === '-' ? " ('-' may only start a number literal such as -1)" : '';
       fail(`unexpected character '${ch}': arithmetic is not supported${hint}`, i, i + 1);
