@@ -278,6 +278,20 @@ void describe("rule: an empty ${{ }} is an error (GitHub: 'An expression was exp
       ['bad-expression', 'bad-expression', 'bad-expression', 'bad-expression', 'bad-expression'],
     );
   });
+  void it("an empty if: is bad-expression on the value too (documented difference: GitHub reads it as success())", () => {
+    const v = expectProblems(
+      `
+      name: x
+      steps:
+        - id: a
+          if: [['']]
+          run: echo
+      `,
+      ['bad-expression'],
+    );
+    assert.match(messages(v)[0], /^empty expression/);
+    assert.throws(() => evaluateCondition('  ', ctx), /empty expression/);
+  });
 });
 
 void describe('GitHub syntax outside the spec gets a message of its own', () => {
