@@ -190,7 +190,7 @@ void describe('evaluate: functions', () => {
     ["format('{{{0}}}', 'x')", '{x}'],
     ["format('}}{{')", '}{'],
     ["format('plain')", 'plain'],
-    ["format('{0}|{1}|{2}|{3}', null, true, 1.5, inputs.list)", '|true|1.5|["a","B",3]'],
+    ["format('{0}|{1}|{2}|{3}', null, true, 1.5, inputs.list)", '|true|1.5|Array'],
     ['toJSON(inputs.nested)', '{\n  "Deep": {\n    "value": "x"\n  }\n}'],
     ['toJSON(inputs.list)', '[\n  "a",\n  "B",\n  3\n]'],
     ["toJSON('s')", '"s"'],
@@ -254,7 +254,8 @@ void describe('evaluate: helpers', () => {
     assert.equal(toNumber(''), 0);
     assert.equal(toNumber('  '), 0);
     assert.equal(toNumber('1e3'), 1000);
-    assert.equal(toNumber('-0x1f'), -31);
+    assert.equal(toNumber(' 0x1f '), 31);
+    assert.ok(Number.isNaN(toNumber('-0x1f')));
     assert.ok(Number.isNaN(toNumber('12abc')));
     assert.ok(Number.isNaN(toNumber([])));
     assert.ok(Number.isNaN(toNumber({})));

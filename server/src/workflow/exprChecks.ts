@@ -108,7 +108,7 @@ export class ExpressionChecker {
     const src = this.source(node);
     const found = findExpressions(src.text, src.base);
     for (const e of found.errors) this.report('bad-expression', src.exact ? e : node, e.message);
-    for (const f of found.expressions) this.checkOne(f.inner, f.innerStart, src.exact ? undefined : node, scope);
+    for (const f of found.expressions) this.checkOne(f.inner, f.innerStart, !src.exact ? node : f.inner.trim() ? undefined : f, scope);
   }
 
   private checkIf(step: StepSource, cond: YNode): void {
@@ -131,7 +131,7 @@ export class ExpressionChecker {
       this.report('bad-expression', cond, `'if' mixes text and \${{ }}: the result is a non-empty string, which is always true. Write the whole condition as one expression`);
       return;
     }
-    const ast = this.checkOne(inner, base, src.exact ? undefined : cond, { step, field: 'if', allowStatus: true });
+    const ast = this.checkOne(inner, base, src.exact && inner.trim() ? undefined : cond, { step, field: 'if', allowStatus: true });
     if (!ast) {
       this.ifs.set(step, { statusCalls: new Set() });
       return;

@@ -42,7 +42,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     name: 'format', minArgs: 1, maxArgs: Infinity, status: false,
     signature: 'format(string, replaceValue0, replaceValue1, ...)',
-    description: "Replaces `{0}`, `{1}`, ... in `string` with the values; `{{` and `}}` are literal braces.",
+    description: "Replaces `{0}`, `{1}`, ... in `string` with the values; `{{` and `}}` are literal braces. Numbers print with up to 15 significant digits; an array prints as `Array` and an object as `Object` (use `toJSON` for their content).",
   },
   {
     name: 'toJSON', minArgs: 1, maxArgs: 1, status: false,

@@ -1,9 +1,18 @@
 /** Evaluation with GitHub Actions semantics (loose equality, case-insensitive strings). */
 import type { CallNode, Expr, Span } from './ast';
 import { isKnownContext, lookupFunction } from './builtins';
-
-export type Value = null | boolean | number | string | Value[] | { [k: string]: Value };
-export type ValueObject = { [k: string]: Value };
+import {
+  compareValues,
+  foldCase,
+  isObject,
+  isPrimitive,
+  looseEquals,
+  toNumber,
+  toStringValue,
+  toText,
+  truthy,
+  type Value,
+} from './coerce';
 
 export interface EvalContext {
   /** `inputs`, `env`, `secrets`, `steps`, `matrix`, `session`, `workflow`, ... */
@@ -23,90 +32,6 @@ export class ExpressionError extends Error {
     this.start = span.start;
     this.end = span.end;
   }
-}
-
-export function isObject(v: Value): v is ValueObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** false, 0, -0, NaN, '' and null are falsy; everything else (incl. [] and {}) is truthy. */
-export function truthy(v: Value): boolean {
-  if (v === null) return false;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
-  if (typeof v === 'string') return v.length > 0;
-  return true;
-}
-
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
-const HEX = /^([+-]?)0x([0-9a-f]+)$/i;
-
-/** GH number coercion: null → 0, booleans → 1/0, '' → 0, numeric strings parsed, else NaN. */
-export function toNumber(v: Value): number {
-  if (v === null) return 0;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') {
-    const s = v.trim();
-    if (s === '') return 0;
-    const hex = HEX.exec(s);
-    if (hex) return (hex[1] === '-' ? -1 : 1) * parseInt(hex[2], 16);
-    return DECIMAL.test(s) ? Number(s) : NaN;
-  }
-  return NaN;
-}
-
-/** String form used for interpolation: null → '', objects/arrays → JSON. */
-export function toText(v: Value): string {
-  if (v === null) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
-
-/** Ordinal case-insensitive folding that keeps string length (like OrdinalIgnoreCase). */
-export function foldCase(s: string): string {
-  if (!/[^\x20-\x7e]/.test(s)) return s.toUpperCase();
-  return Array.from(s, (ch) => {
-    const up = ch.toUpperCase();
-    return up.length === ch.length ? up : ch;
-  }).join('');
-}
-
-type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
-
-function kindOf(v: Value): Kind {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v as Kind;
-}
-
-/** `==`: same kind compares directly (strings ignoring case, objects by identity); else both become numbers. */
-export function looseEquals(a: Value, b: Value): boolean {
-  const ka = kindOf(a);
-  const kb = kindOf(b);
-  if (ka === kb) {
-    if (typeof a === 'string' && typeof b === 'string') return foldCase(a) === foldCase(b);
-    return a === b;
-  }
-  if (ka === 'array' || ka === 'object' || kb === 'array' || kb === 'object') return false;
-  return toNumber(a) === toNumber(b);
-}
-
-/** Ordering for `< <= > >=`: negative, zero, positive, or undefined when not comparable. */
-export function compareValues(a: Value, b: Value): number | undefined {
-  const ka = kindOf(a);
-  const kb = kindOf(b);
-  if (ka === 'array' || ka === 'object' || kb === 'array' || kb === 'object') return undefined;
-  if (typeof a === 'string' && typeof b === 'string') {
-    const fa = foldCase(a);
-    const fb = foldCase(b);
-    return fa < fb ? -1 : fa > fb ? 1 : 0;
-  }
-  const na = toNumber(a);
-  const nb = toNumber(b);
-  if (Number.isNaN(na) || Number.isNaN(nb)) return undefined;
-  return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
 /** Own property, exact key first, then case-insensitive; null when missing. */
@@ -154,12 +79,11 @@ export function evaluate(ast: Expr, ctx: EvalContext): Value {
       const right = evaluate(ast.right, ctx);
       if (ast.op === '==') return looseEquals(left, right);
       if (ast.op === '!=') return !looseEquals(left, right);
+      // As in GitHub, `<=` is `==` or `<` (so an array is <= itself), and `>=` likewise.
+      if ((ast.op === '<=' || ast.op === '>=') && looseEquals(left, right)) return true;
       const c = compareValues(left, right);
       if (c === undefined) return false;
-      if (ast.op === '<') return c < 0;
-      if (ast.op === '<=') return c <= 0;
-      if (ast.op === '>') return c > 0;
-      return c >= 0;
+      return ast.op === '<' || ast.op === '<=' ? c < 0 : c > 0;
     }
     case 'call':
       return callFunction(ast, ctx);
@@ -174,19 +98,26 @@ function callFunction(node: CallNode, ctx: EvalContext): Value {
   if (argc < spec.minArgs || argc > spec.maxArgs) {
     throw new ExpressionError(`${spec.name}() called with ${argc} argument(s)`, nameSpan);
   }
+  if (spec.name === 'format') {
+    // As in GitHub, a value is evaluated only when the format string refers to it, and once.
+    const values = new Map<number, Value>();
+    const valueAt = (n: number): Value => {
+      if (!values.has(n)) values.set(n, evaluate(node.args[n + 1], ctx));
+      return values.get(n) ?? null;
+    };
+    return format(toStringValue(evaluate(node.args[0], ctx)), argc - 1, valueAt, node.args[0]);
+  }
   const args = node.args.map((arg) => evaluate(arg, ctx));
   switch (spec.name) {
     case 'contains': {
       const [search, item] = args;
       if (Array.isArray(search)) return search.some((el) => looseEquals(el, item));
-      return foldCase(toText(search)).includes(foldCase(toText(item)));
+      return stringTest(search, item, (s, part) => s.includes(part));
     }
     case 'startsWith':
-      return foldCase(toText(args[0])).startsWith(foldCase(toText(args[1])));
+      return stringTest(args[0], args[1], (s, part) => s.startsWith(part));
     case 'endsWith':
-      return foldCase(toText(args[0])).endsWith(foldCase(toText(args[1])));
-    case 'format':
-      return format(toText(args[0]), args.slice(1), node.args[0]);
+      return stringTest(args[0], args[1], (s, part) => s.endsWith(part));
     case 'toJSON':
       return JSON.stringify(args[0], null, 2);
     case 'fromJSON':
@@ -200,6 +131,12 @@ function callFunction(node: CallNode, ctx: EvalContext): Value {
   }
 }
 
+/** contains/startsWith/endsWith on strings: both values primitive (else false), compared folded. */
+function stringTest(a: Value, b: Value, test: (s: string, part: string) => boolean): boolean {
+  if (!isPrimitive(a) || !isPrimitive(b)) return false;
+  return test(foldCase(toStringValue(a)), foldCase(toStringValue(b)));
+}
+
 function fromJSON(text: string, node: CallNode): Value {
   try {
     return JSON.parse(text) as Value;
@@ -210,8 +147,11 @@ function fromJSON(text: string, node: CallNode): Value {
   }
 }
 
-/** `format('{0} is {1}', a, b)`; `{{` and `}}` stand for literal braces. */
-export function format(fmt: string, args: Value[], at: Span): string {
+/**
+ * `format('{0} is {1}', a, b)`; `{{` and `}}` stand for literal braces. Values convert as in
+ * GitHub (`toStringValue`): numbers with 15 significant digits, arrays `Array`, objects `Object`.
+ */
+export function format(fmt: string, argCount: number, valueAt: (n: number) => Value, at: Span): string {
   let out = '';
   let i = 0;
   while (i < fmt.length) {
@@ -225,10 +165,10 @@ export function format(fmt: string, args: Value[], at: Span): string {
         throw new ExpressionError(`format: invalid '{' at index ${i} of the format string: use '{0}', '{1}', ... or '{{' for a literal '{'`, at);
       }
       const n = Number(m[1]);
-      if (n >= args.length) {
-        throw new ExpressionError(`format: '{${n}}' has no argument (${args.length} given after the format string)`, at);
+      if (n >= argCount) {
+        throw new ExpressionError(`format: '{${n}}' has no argument (${argCount} given after the format string)`, at);
       }
-      out += toText(args[n]);
+      out += toStringValue(valueAt(n));
       i += m[0].length;
     } else if (ch === '}') {
       throw new ExpressionError(`format: unmatched '}' at index ${i} of the format string: use '}}' for a literal '}'`, at);

@@ -36,16 +36,18 @@ export {
   type Reference,
   type ReferenceSegment,
 } from './analyze';
+export { evaluate, ExpressionError, type EvalContext } from './evaluate';
 export {
-  evaluate,
-  ExpressionError,
+  foldCase,
+  formatNumber,
   looseEquals,
+  parseNumberText,
   toNumber,
+  toStringValue,
   toText,
   truthy,
-  type EvalContext,
   type Value,
-} from './evaluate';
+} from './coerce';
 export {
   constantValue,
   evaluateCondition,

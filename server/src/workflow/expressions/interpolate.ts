@@ -2,7 +2,8 @@
 import { collectCalls, collectReferences } from './analyze';
 import type { Expr } from './ast';
 import { lookupFunction } from './builtins';
-import { evaluate, ExpressionError, toText, truthy, type EvalContext, type Value } from './evaluate';
+import { toText, truthy, type Value } from './coerce';
+import { evaluate, ExpressionError, type EvalContext } from './evaluate';
 import { parseExpression } from './parser';
 import { findExpressions, parseTemplate, type ParsedExpression } from './template';
 

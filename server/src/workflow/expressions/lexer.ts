@@ -1,5 +1,6 @@
 /** Hand-written lexer for the expression language. Never throws. */
 import type { ExprError } from './ast';
+import { parseNumberText } from './coerce';
 
 export type TokenKind =
   | 'number'
@@ -41,8 +42,12 @@ export interface LexResult {
   errors: ExprError[];
 }
 
-const NUMBER = /-?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/y;
-const NUMBER_TAIL = /[A-Za-z0-9_.]*/y;
+/** Ends a number literal, as in GitHub: `.` does not (so `1.2.3` is one bad literal). */
+const NUMBER_END = /[()[\],!<>=&|\s]/;
+/** Words that are number literals unless they follow `.` (then they are property names). */
+const NUMBER_WORDS: Record<string, number> = { NaN: NaN, Infinity: Infinity };
+/** Words that are literals unless they follow `.`. */
+const LITERAL_WORDS = new Set(['true', 'false', 'null']);
 const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/y;
 const PUNCT = new Set(['(', ')', '[', ']', ',', '.']);
 const SIMPLE_ESCAPES: Record<string, string> = {
@@ -79,21 +84,18 @@ export function lex(text: string, base = 0): LexResult {
       i++;
     } else if (/[A-Za-z_]/.test(ch)) {
       const word = matchAt(IDENT, text, i) ?? ch;
-      const kind: TokenKind = word === 'true' || word === 'false' || word === 'null' ? word : 'ident';
-      push(kind, i, i + word.length);
+      const afterDot = tokens.at(-1)?.kind === '.';
+      if (!afterDot && Object.hasOwn(NUMBER_WORDS, word)) push('number', i, i + word.length, NUMBER_WORDS[word]);
+      else push(!afterDot && LITERAL_WORDS.has(word) ? (word as TokenKind) : 'ident', i, i + word.length);
       i += word.length;
-    } else if (isDigit(ch) || (ch === '-' && isDigit(next))) {
-      const num = matchAt(NUMBER, text, i) ?? ch;
-      const tail = matchAt(NUMBER_TAIL, text, i + num.length) ?? '';
-      if (tail.length > 0) {
-        const bad = text.slice(i, i + num.length + tail.length);
-        fail(`invalid number '${bad}': write a number such as 42, -1, 1.5, 1e3 or 0x1F`, i, i + bad.length);
-      } else {
-        const hex = /^(-?)0[xX]([0-9a-fA-F]+)$/.exec(num);
-        const value = hex ? (hex[1] === '-' ? -1 : 1) * parseInt(hex[2], 16) : Number(num);
-        push('number', i, i + num.length, value);
-      }
-      i += num.length + tail.length;
+    } else if (startsNumber(text, i, tokens.at(-1)?.kind)) {
+      let end = i + 1;
+      while (end < text.length && !NUMBER_END.test(text[end])) end++;
+      const lexeme = text.slice(i, end);
+      const value = parseNumberText(lexeme);
+      if (Number.isNaN(value)) fail(invalidNumber(lexeme), i, end);
+      else push('number', i, end, value);
+      i = end;
     } else if (ch === "'" || ch === '"') {
       i = lexString(text, i, push, fail);
     } else if (PUNCT.has(ch)) {
@@ -129,6 +131,9 @@ export function lex(text: string, base = 0): LexResult {
     } else if (ch === '$' && text.startsWith('{{', i + 1)) {
       fail("nested '${{': an expression cannot contain another '${{'; write the inner expression directly", i, i + 3);
       i += 3;
+    } else if (ch === '*' && (tokens.at(-1)?.kind === '.' || tokens.at(-1)?.kind === '[')) {
+      fail("the '.*' and '[*]' filters of GitHub Actions are not supported: index the value by name or number", i, i + 1);
+      i++;
     } else if (ch === '-' || ch === '+' || ch === '*' || ch === '/' || ch === '%') {
       const hint = ch === '-' ? " ('-' may only start a number literal such as -1)" : '';
       fail(`unexpected character '${ch}': arithmetic is not supported${hint}`, i, i + 1);
@@ -141,6 +146,26 @@ export function lex(text: string, base = 0): LexResult {
   }
   push('eof', text.length, text.length);
   return { tokens, errors };
+}
+
+/**
+ * Whether a number literal starts at `i`: a digit; a sign before a digit, `.` or `Infinity`
+ * (`-1`, `+1`, `-.5`, `-Infinity`); or `.` before a digit where it cannot be a property
+ * access (`.5`, `(.5)`, `== .5`), as in GitHub.
+ */
+function startsNumber(text: string, i: number, prev: TokenKind | undefined): boolean {
+  const ch = text[i];
+  const next = text[i + 1];
+  if (isDigit(ch)) return true;
+  if (ch === '-' || ch === '+') return isDigit(next) || next === '.' || text.startsWith('Infinity', i + 1);
+  return ch === '.' && isDigit(next) && prev !== 'ident' && prev !== ')' && prev !== ']';
+}
+
+function invalidNumber(lexeme: string): string {
+  let hint = 'write a number such as 42, -1, .5, 1.5e3, 0x1F, 0o17 or Infinity';
+  if (/^[+-]0[xXoObB]/.test(lexeme)) hint = 'hexadecimal and octal literals take no sign; write the negative number in decimal';
+  else if (/^[+-]?0[XOB]|^[+-]?0b/.test(lexeme)) hint = "only '0x' (hexadecimal) and '0o' (octal) prefixes exist, in lowercase";
+  return `invalid number '${lexeme}': ${hint}`;
 }
 
 type Push = (kind: TokenKind, start: number, end: number, value?: string | number) => void;

@@ -1,5 +1,5 @@
 /**
- * Precedence-climbing parser. `parseExpression` never throws: problems come
+ * Recursive-descent parser. `parseExpression` never throws: problems come
  * back as `ExprError`s with absolute offsets and a message that says what to do.
  *
  * Precedence, high to low (as in GitHub Actions):
@@ -13,20 +13,20 @@ export interface ParseResult {
   errors: ExprError[];
 }
 
-const MAX_DEPTH = 100;
-/** Bounds the depth of left-leaning chains (`a || b || ...`, `a.b.c...`) for recursive walkers. */
+/**
+ * GitHub Actions' nesting limit. Depth is counted as GitHub counts it: one level for the whole
+ * expression and for each parenthesised group, function argument and `[index]`; one for a chain
+ * of `||` and one for a chain of `&&` (however long); one for each `!`, `.name` and `[index]`.
+ */
+export const MAX_DEPTH = 50;
+/** GitHub Actions' limit on the length of one expression (its trimmed text). */
+export const MAX_LENGTH = 21000;
+/** Bounds the depth of left-leaning chains (`a || b || ...`) for recursive walkers. */
 const MAX_TOKENS = 5000;
 
-const BINARY_PREC: Partial<Record<TokenKind, number>> = {
-  '||': 1,
-  '&&': 2,
-  '==': 3,
-  '!=': 3,
-  '<': 4,
-  '<=': 4,
-  '>': 4,
-  '>=': 4,
-};
+type Level = readonly TokenKind[];
+const EQUALITY: Level = ['==', '!='];
+const COMPARISON: Level = ['<', '<=', '>', '>='];
 
 const WORD_OPERATORS: Record<string, string> = { and: '&&', or: '||', not: '!' };
 
@@ -42,6 +42,10 @@ class Bail extends Error {
  * `base` is added to every offset so they come out absolute.
  */
 export function parseExpression(text: string, base = 0): ParseResult {
+  if (text.trim().length > MAX_LENGTH) {
+    const message = `expression is too long (more than ${MAX_LENGTH} characters, the limit of GitHub Actions): split it or move logic into a step`;
+    return { errors: [{ message, start: base, end: base + text.length }] };
+  }
   const { tokens, errors } = lex(text, base);
   if (errors.length > 0) return { errors };
   if (tokens[0].kind === 'eof') {
@@ -68,7 +72,7 @@ class Parser {
   constructor(private readonly tokens: Token[]) {}
 
   parseAll(): Expr {
-    const ast = this.parseBinary(1);
+    const ast = this.parseExpr();
     const tok = this.peek();
     if (tok.kind === ')' || tok.kind === ']') {
       const open = tok.kind === ')' ? '(' : '[';
@@ -97,22 +101,63 @@ class Parser {
     throw new Bail({ message, start: at.start, end: at.end });
   }
 
-  private parseBinary(minPrec: number): Expr {
-    let left = this.parseUnary();
-    for (;;) {
-      const opTok = this.peek();
-      const prec = BINARY_PREC[opTok.kind];
-      if (prec === undefined || prec < minPrec) return left;
-      this.advance();
-      this.expectOperand(opTok);
-      const right = this.parseBinary(prec + 1);
-      const span = { start: left.start, end: right.end };
-      if (opTok.kind === '&&' || opTok.kind === '||') {
-        left = { kind: 'logical', op: opTok.kind, left, right, ...span };
-      } else {
-        left = { kind: 'binary', op: opTok.kind as BinaryOp, left, right, ...span };
-      }
+  /** One level deeper; fails past MAX_DEPTH at `at` (the next token, as GitHub reports it). */
+  private enter(at: Token): void {
+    if (++this.depth > MAX_DEPTH) {
+      this.fail(`expression is nested too deeply (more than ${MAX_DEPTH} levels, the limit of GitHub Actions): simplify it or split it`, at);
     }
+  }
+
+  /** A whole expression: the top level, inside `( )` and `[ ]`, and each function argument. */
+  private parseExpr(): Expr {
+    this.enter(this.peek());
+    const node = this.parseOr();
+    this.depth--;
+    return node;
+  }
+
+  // Precedence levels, low to high.
+  private parseOr(): Expr {
+    return this.parseLogical('||', () => this.parseAnd());
+  }
+
+  private parseAnd(): Expr {
+    return this.parseLogical('&&', () => this.parseEquality());
+  }
+
+  private parseEquality(): Expr {
+    return this.parseLevel(EQUALITY, () => this.parseComparison());
+  }
+
+  private parseComparison(): Expr {
+    return this.parseLevel(COMPARISON, () => this.parseUnary());
+  }
+
+  /** `a || b || c` (or `&&`): left-associative; the chain after its first operand is one level deeper. */
+  private parseLogical(op: '||' | '&&', operand: () => Expr): Expr {
+    let left = operand();
+    if (this.peek().kind !== op) return left;
+    this.enter(this.peek());
+    while (this.peek().kind === op) {
+      const opTok = this.advance();
+      this.expectOperand(opTok);
+      const right = operand();
+      left = { kind: 'logical', op, left, right, start: left.start, end: right.end };
+    }
+    this.depth--;
+    return left;
+  }
+
+  /** Comparison operators of one precedence level, left-associative; no extra depth. */
+  private parseLevel(ops: Level, operand: () => Expr): Expr {
+    let left = operand();
+    while (ops.includes(this.peek().kind)) {
+      const opTok = this.advance();
+      this.expectOperand(opTok);
+      const right = operand();
+      left = { kind: 'binary', op: opTok.kind as BinaryOp, left, right, start: left.start, end: right.end };
+    }
+    return left;
   }
 
   /** Fails with "expected an expression after 'X'" when the input ended. */
@@ -122,20 +167,13 @@ class Parser {
 
   private parseUnary(): Expr {
     const tok = this.peek();
-    if (++this.depth > MAX_DEPTH) {
-      this.fail(`expression is nested too deeply (more than ${MAX_DEPTH} levels): simplify it`, tok);
-    }
-    let node: Expr;
-    if (tok.kind === '!') {
-      this.advance();
-      this.expectOperand(tok);
-      const operand = this.parseUnary();
-      node = { kind: 'unary', op: '!', operand, start: tok.start, end: operand.end };
-    } else {
-      node = this.parsePostfix(this.parsePrimary());
-    }
+    if (tok.kind !== '!') return this.parsePostfix(this.parsePrimary());
+    this.advance();
+    this.expectOperand(tok);
+    this.enter(this.peek());
+    const operand = this.parseUnary();
     this.depth--;
-    return node;
+    return { kind: 'unary', op: '!', operand, start: tok.start, end: operand.end };
   }
 
   private parsePrimary(): Expr {
@@ -154,7 +192,7 @@ class Parser {
         return { kind: 'ref', name: tok.text, start: tok.start, end: tok.end };
       case '(': {
         this.expectOperand(tok);
-        const inner = this.parseBinary(1);
+        const inner = this.parseExpr();
         this.expectClose(')', tok, '(');
         return inner;
       }
@@ -182,7 +220,7 @@ class Parser {
           const prev = this.tokens[this.pos - 1];
           this.fail(`expected an argument after '${prev.text}'${prev.kind === ',' ? ': remove the extra comma' : ''}`, prev);
         }
-        args.push(this.parseBinary(1));
+        args.push(this.parseExpr());
         const sep = this.peek();
         if (sep.kind !== ',') break;
         this.advance();
@@ -200,11 +238,14 @@ class Parser {
     };
   }
 
+  /** `.name` and `[index]` chains; each link is one level deeper until the chain ends. */
   private parsePostfix(node: Expr): Expr {
+    const outer = this.depth;
     for (;;) {
       const tok = this.peek();
       if (tok.kind === '.') {
         this.advance();
+        this.enter(this.peek());
         const name = this.peek();
         if (name.kind === 'eof') this.fail("expected a property name after '.'", tok);
         if (name.kind !== 'ident' && name.kind !== 'true' && name.kind !== 'false' && name.kind !== 'null') {
@@ -225,12 +266,14 @@ class Parser {
         this.advance();
         if (this.peek().kind === ']') this.fail("expected an index inside '[]', such as ['name'] or [0]", this.peek());
         this.expectOperand(tok);
-        const index = this.parseBinary(1);
+        const index = this.parseExpr();
         const close = this.expectClose(']', tok, '[');
+        this.enter(this.peek());
         node = { kind: 'index', object: node, index, start: node.start, end: close.end };
       } else if (tok.kind === '(') {
         this.fail("unexpected '(': only functions such as contains(a, b) can be called", tok);
       } else {
+        this.depth = outer;
         return node;
       }
     }
@@ -252,7 +295,7 @@ function hintFor(tok: Token): string | undefined {
     const word = WORD_OPERATORS[lower];
     return `unexpected '${tok.text}'. Did you mean '${word}'?`;
   }
-  if (tok.kind === 'number' && tok.text.startsWith('-')) {
+  if (tok.kind === 'number' && (tok.text.startsWith('-') || tok.text.startsWith('+'))) {
     return `unexpected '${tok.text}': arithmetic is not supported`;
   }
   return undefined;
