@@ -145,6 +145,13 @@ export const Workflow = z
         description:
           'How findings on the same place that disagree (severity, or "fixed" / "false positive") are settled: `highest-severity` (default), `majority`, or `{ agent: name }` to ask an agent to arbitrate. Every opinion is kept with the decision and its reason.',
       }),
+    allow_outside_repo: z
+      .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .meta({
+        description:
+          'Lets the workflow read files outside the repository (agent `instructions` and `context`, `findings:`, the `file` of `findings/sarif`): `true` for any, or a list of files and folders (relative to the repository root, or absolute) allowed with what is under them. Without it such a read fails the step. Symlinks are resolved first: a link in the repository that points out counts as outside.',
+      }),
     deadline: Duration.optional().meta({ description: 'Limit for the whole session: on expiry running steps are cancelled and the session ends `timed_out`, keeping what finished.' }),
     steps: z.array(Step).optional().meta({ description: 'The steps: a DAG ordered by `needs`. Exactly one of `steps` or `pipeline`.' }),
     pipeline: z.array(Stage).min(1).optional().meta({ description: 'The staged form: stages run in order, `parallel` items side by side. Compiled to `steps`.' }),
