@@ -7,6 +7,7 @@
  * checks.ts: they need positions and the whole graph, which a schema cannot express well.
  */
 import { z } from 'zod';
+import { BUILT_IN_ACTIONS } from './actions';
 import { DURATION_PATTERN } from './durations';
 
 export const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
@@ -53,7 +54,10 @@ const stepKeys = {
     .array(z.string())
     .optional()
     .meta({ description: "Files (relative to the repository root) whose contents are added to this step's prompt, after the agent's own `context`." }),
-  uses: z.string().optional().meta({ description: 'A built-in action, e.g. `findings/sarif` (import a SARIF file) or `findings/merge`.' }),
+  uses: z
+    .string()
+    .optional()
+    .meta({ description: `A built-in action: ${BUILT_IN_ACTIONS.map((a) => `\`${a.name}\` (${a.with.length ? `with: ${a.with.map((w) => w.name).join(', ')}` : 'no arguments'})`).join(', ')}.` }),
   approval: z.string().optional().meta({ description: 'A question for a person; the session waits (`waiting`) until it is approved or rejected in the editor or the CLI.' }),
   with: z.record(z.string(), z.unknown()).optional().meta({ description: 'Arguments for `uses`. Values may use `${{ }}` expressions.' }),
   env: EnvMap.optional(),
