@@ -14,6 +14,7 @@ import { BreakerRegistry } from '../agents/breaker';
 import { ProviderError } from '../agents/provider';
 import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../agents/registry';
 import { interpolate } from '../workflow/expressions';
+import { outsideRepo, outsideRepoRefusal } from '../workflow/repoPaths';
 import { looksLikePath } from '../workflow/validate';
 import type { ExecuteInput, StepOutcome } from './executeStep';
 import { z } from 'zod';
@@ -75,9 +76,12 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   } catch (e) {
     return { status: 'failed', reason: `the prompt could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, retryable: false, outputs: {} };
   }
+  const allow = wf.allow_outside_repo;
   let instructions = agent.instructions ?? '';
   if (instructions && looksLikePath(instructions)) {
     const file = path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions);
+    const out = outsideRepo(x.repoRoot, file, allow);
+    if (out) return { status: 'failed', reason: outsideRepoRefusal(`agents.${agentName}.instructions`, instructions, out, x.repoRoot), retryable: false, outputs: {} };
     try {
       instructions = fs.readFileSync(file, 'utf8');
     } catch {
@@ -86,8 +90,11 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   }
   instructions = [instructions.trim(), FINDINGS_INSTRUCTIONS].filter(Boolean).join('\n\n');
   // Context files (the agent's, then the step's), relative to the repository root.
-  for (const rel of [...(agent.context ?? []), ...(x.def.context ?? [])]) {
+  const contexts = [...(agent.context ?? []).map((rel) => [`agents.${agentName}.context`, rel]), ...(x.def.context ?? []).map((rel) => ['context', rel])];
+  for (const [key, rel] of contexts) {
     const file = path.resolve(x.repoRoot, rel);
+    const out = outsideRepo(x.repoRoot, file, allow);
+    if (out) return { status: 'failed', reason: outsideRepoRefusal(key, rel, out, x.repoRoot), retryable: false, outputs: {} };
     let body: string;
     try {
       body = fs.readFileSync(file, 'utf8');
@@ -191,7 +198,12 @@ export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding):
   try {
     const provider = resolveProvider(agent.provider, configsFor(x.repoRoot), x.secrets);
     let instructions = agent.instructions ?? '';
-    if (instructions && looksLikePath(instructions)) instructions = fs.readFileSync(path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions), 'utf8');
+    if (instructions && looksLikePath(instructions)) {
+      const file = path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions);
+      const out = outsideRepo(x.repoRoot, file, x.session.workflow.compiled.definition.allow_outside_repo);
+      if (out) return fallback(outsideRepoRefusal(`agents.${agentName}.instructions`, instructions, out, x.repoRoot));
+      instructions = fs.readFileSync(file, 'utf8');
+    }
     const result = await provider.run({ prompt: x.masker.mask(prompt), ...(agent.model ? { model: agent.model } : {}), ...(instructions ? { instructions } : {}), signal: x.signal }, () => undefined);
     const block = /```decision[ \t]*\r?\n([\s\S]*?)```/.exec(result.text)?.[1] ?? result.text;
     const parsed = DecisionAnswer.safeParse(JSON.parse(block.trim()));

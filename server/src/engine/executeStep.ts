@@ -18,6 +18,7 @@ import { parseOutputs } from './outputs';
 import type { Masker } from './secrets';
 import { runShellStep } from './shell';
 import { agentStep, type AgentRecord } from './agentStep';
+import { usesStep } from './actions';
 import type { RawFinding, SessionState, StepState, StepStatus } from './types';
 
 export interface StepOutcome {
@@ -187,10 +188,12 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     for (const f of parsed.findings) x.finding(f);
     warnings.push(...parsed.warnings.map((w) => `$ORCHESTRATOR_FINDINGS: ${w}`));
   }
+  let refused: string | undefined; // the findings: file lies outside the repository (repoPaths.ts)
   if (x.def.findings) {
-    const parsed = await readFindingsFile(x.def.findings, x.step.id, { root: x.repoRoot, cwd });
+    const parsed = await readFindingsFile(x.def.findings, x.step.id, { root: x.repoRoot, cwd, allowOutside: x.session.workflow.compiled.definition.allow_outside_repo });
     for (const f of parsed.findings) x.finding(maskFinding(f, x.masker));
     warnings.push(...parsed.warnings);
+    refused = parsed.refused;
   }
   if (x.def.outputs) {
     const ctx = x.selfContext(outputs);
@@ -203,11 +206,13 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     }
   }
   for (const k of Object.keys(outputs)) outputs[k] = x.masker.mask(outputs[k]);
-  const status = result.outcome;
+  if (refused && result.outcome !== 'succeeded') warnings.push(refused);
+  const status = refused && result.outcome === 'succeeded' ? 'failed' : result.outcome;
   const reason =
+    (status !== result.outcome ? refused : undefined) ??
     result.error ??
     (status === 'failed' ? `exit code ${result.exitCode ?? `signal ${result.signal ?? '?'}`}` : status === 'timed_out' ? `timed out after ${String(x.def.timeout ?? x.defaults.timeout)}` : undefined);
-  return { status, ...(reason ? { reason: x.masker.mask(reason) } : {}), exitCode: result.exitCode, outputs, ...(warnings.length ? { warnings: warnings.map((w) => x.masker.mask(w)) } : {}) };
+  return { status, ...(reason ? { reason: x.masker.mask(reason) } : {}), ...(status !== result.outcome ? { retryable: false } : {}), exitCode: result.exitCode, outputs, ...(warnings.length ? { warnings: warnings.map((w) => x.masker.mask(w)) } : {}) };
 }
 
 function maskFinding(f: RawFinding, masker: Masker): RawFinding {
@@ -219,33 +224,5 @@ function readIfExists(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-/** Built-in actions: `findings/sarif` (import a SARIF file) and `findings/merge` (findings are always merged). */
-async function usesStep(x: ExecuteInput): Promise<StepOutcome> {
-  const action = x.def.uses ?? '';
-  const args: Record<string, string> = {};
-  try {
-    for (const [k, v] of Object.entries(x.def.with ?? {})) args[k] = typeof v === 'string' ? interpolate(v, x.ctx) : JSON.stringify(v);
-  } catch (e) {
-    return { status: 'failed', reason: `an expression in 'with' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
-  }
-  x.heard();
-  switch (action) {
-    case 'findings/sarif': {
-      const file = args.file ?? args.path;
-      if (!file) return { status: 'failed', reason: "findings/sarif needs with: { file: path/to/results.sarif }", outputs: {} };
-      const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
-      const parsed = await readFindingsFile(file, x.step.id, { root: x.repoRoot, cwd });
-      for (const f of parsed.findings) x.finding(maskFinding(f, x.masker));
-      const missing = parsed.findings.length === 0 && parsed.warnings.some((w) => /did not write|not found|does not exist|cannot read/i.test(w));
-      if (missing) return { status: 'failed', reason: parsed.warnings.join('; '), outputs: {} };
-      return { status: 'succeeded', outputs: { count: String(parsed.findings.length) }, ...(parsed.warnings.length ? { warnings: parsed.warnings } : {}) };
-    }
-    case 'findings/merge':
-      return { status: 'succeeded', outputs: {} };
-    default:
-      return { status: 'failed', reason: `unknown action '${action}': the built-in actions are findings/sarif and findings/merge`, outputs: {} };
   }
 }

@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { Log } from 'sarif';
 import { z } from 'zod';
 import { parseSeverity, unknownSeverityWarning } from './annotations';
+import { outsideRepo, outsideRepoRefusal, type AllowOutsideRepo } from '../workflow/repoPaths';
 import { sarifToFindings } from './sarif';
 import type { RawFinding } from './types';
 
@@ -32,6 +33,8 @@ export interface FindingsParse {
   warnings: string[];
   /** readFindingsFile only: set when the file does not exist (the warning says so). */
   missing?: true;
+  /** readFindingsFile only: the file lies outside the repository and the workflow does not allow it (the reason). */
+  refused?: string;
 }
 
 const POSITIVE = 'must be a positive integer';
@@ -156,20 +159,37 @@ export function parseFindingsText(text: string, step: string, opts: { root?: str
   return parseFindingsJsonl(body, step); // A single object on one line is one JSON line.
 }
 
+export interface ReadFindingsOptions {
+  /** The repository root: absolute SARIF paths are made relative to it, and the file must lie inside it. */
+  root?: string;
+  /** The step's working directory: a relative `file` is resolved against it (default the process's). */
+  cwd?: string;
+  /** The workflow's `allow_outside_repo` (repoPaths.ts). */
+  allowOutside?: AllowOutsideRepo;
+  /** How the path was declared, for the refusal (default `findings`). */
+  key?: string;
+}
+
 /**
  * Reads the file a step declared with `findings:`. `file` is the path as declared (shown in
- * warnings); a relative one is resolved against `cwd` (the step's working directory, default the
- * process's). A missing file is a warning, not an error.
+ * warnings); a relative one is resolved against `cwd`. A missing file is a warning, not an error.
+ * With a `root`, a file outside it (symlinks resolved) is not read unless `allowOutside` allows
+ * it: `refused` says why, and the step fails with that reason.
  */
-export async function readFindingsFile(file: string, step: string, opts: { root?: string; cwd?: string } = {}): Promise<FindingsParse> {
+export async function readFindingsFile(file: string, step: string, opts: ReadFindingsOptions = {}): Promise<FindingsParse> {
   const full = path.resolve(opts.cwd ?? process.cwd(), file);
+  if (opts.root !== undefined) {
+    const out = outsideRepo(opts.root, full, opts.allowOutside);
+    if (out) return { findings: [], warnings: [], refused: outsideRepoRefusal(opts.key ?? 'findings', file, out, opts.root) };
+  }
   let text: string;
   try {
     text = await readFile(full, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return { findings: [], warnings: [`the step declared findings: ${file} but did not write it`], missing: true };
+      const key = opts.key ?? 'findings';
+      return { findings: [], warnings: [key === 'findings' ? `the step declared findings: ${file} but did not write it` : `${key}: ${file} does not exist (looked for ${full})`], missing: true };
     }
     return { findings: [], warnings: [`could not read the findings file ${file}: ${(e as Error).message}`] };
   }

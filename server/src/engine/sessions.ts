@@ -31,15 +31,29 @@ function freshControl(paths: SessionPaths): void {
 /** Bad input from the user (exit code 2): the message says what to do. */
 export class InputError extends Error {}
 
-/** The repository root: the nearest folder upward with .git or .orchestrator. */
-export function findRepoRoot(start: string): string {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.orchestrator')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+/**
+ * The repository root: the nearest folder upward with `.git` or `.orchestrator`; in a folder tree
+ * that has neither, the nearest with a `workflow.yaml` (or `workflow.yml`); else `start` itself.
+ * A `.git`/`.orchestrator` anywhere upward wins over a nearer `workflow.yaml`, so a workflow kept
+ * in a subfolder of a repository does not make that subfolder a repository of its own. The home
+ * folder's `.orchestrator` is the user's configuration (~/.orchestrator/config.yaml, secrets), not
+ * a repository marker.
+ */
+export function findRepoRoot(start: string, homeDir = os.homedir()): string {
+  const from = path.resolve(start);
+  const home = path.resolve(homeDir);
+  let workflowDir: string | undefined;
+  for (let dir = from; ; ) {
+    if ((dir !== home && fs.existsSync(path.join(dir, '.orchestrator'))) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (workflowDir === undefined && (isFile(path.join(dir, 'workflow.yaml')) || isFile(path.join(dir, 'workflow.yml')))) workflowDir = dir;
     const up = path.dirname(dir);
-    if (up === dir) return path.resolve(start);
+    if (up === dir) return workflowDir ?? from;
     dir = up;
   }
+}
+
+function isFile(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 /** Validates and compiles a workflow file; any error is an InputError listing the problems. */

@@ -21,6 +21,7 @@ import { LineIndex, type Problem, type Span } from '../workflow/problems';
 import { descriptionAt, isRecordAt, keysAt, schemaAt } from '../workflow/schemaNav';
 import type { Validation } from '../workflow/validate';
 import { get, pairOf, type PathSegment, type YNode } from '../workflow/yamlTree';
+import { actionCompletion, actionHover } from './actions';
 import { expressionContext, inAgentValue, inNeeds, keyAt, keyContext } from './context';
 
 export function toRange(index: LineIndex, span: Span): Range {
@@ -57,6 +58,9 @@ export function completion(v: Validation, index: LineIndex, pos: Position): Comp
       .filter((s) => s.id && s.id !== current)
       .map((s) => ({ label: s.id!, kind: CompletionItemKind.Reference, detail: stepDetail(s.node), textEdit: { range: range(needs.partialStart), newText: s.id! } }));
   }
+
+  const action = actionCompletion(v, index, pos);
+  if (action) return action;
 
   const agent = inAgentValue(text, offset);
   if (agent) {
@@ -180,6 +184,8 @@ function mapAtPath(v: Validation, path: readonly string[], offset: number): YNod
 }
 
 export function hover(v: Validation, index: LineIndex, pos: Position): Hover | null {
+  const action = actionHover(v, index, pos);
+  if (action) return action;
   const offset = index.offset(pos);
   const k = keyAt(v.text, offset);
   if (k) {

@@ -15,6 +15,7 @@ import {
   type Expr,
 } from './expressions';
 import { problem, type Problem, type Span } from './problems';
+import { shellMessage, shellPlaces } from './shellChecks';
 import { didYouMean } from './suggest';
 import { get, type YNode, type YScalar } from './yamlTree';
 
@@ -75,7 +76,11 @@ export class ExpressionChecker {
 
   constructor(private readonly ctx: ExprContext, private readonly out: Problem[]) {}
 
+  /** `defaults.shell` of the workflow, read with its env. */
+  private defaultShell: YNode | null | undefined;
+
   checkWorkflowEnv(root: YNode | null): void {
+    this.defaultShell = get(get(root, 'defaults'), 'shell');
     this.walkStrings(get(root, 'env'), { field: 'env', allowStatus: false });
   }
 
@@ -109,6 +114,25 @@ export class ExpressionChecker {
     const found = findExpressions(src.text, src.base);
     for (const e of found.errors) this.report('bad-expression', src.exact ? e : node, e.message);
     for (const f of found.expressions) this.checkOne(f.inner, f.innerStart, !src.exact ? node : f.inner.trim() ? undefined : f, scope);
+    if (scope.field === 'run' && scope.step && isPosixShell(get(scope.step.node, 'shell') ?? this.defaultShell)) this.checkShell(node, src.exact ? found.expressions : []);
+  }
+
+  /** `shell-expression`: expressions where the shell expands nothing, or evaluates them as arithmetic (shellChecks.ts). */
+  private checkShell(node: YScalar, inSource: readonly Span[]): void {
+    const script = String(node.value);
+    const exprs = findExpressions(script).expressions;
+    const places = shellPlaces(script, exprs);
+    if (!places.size) return;
+    // The variable each expression becomes, numbered as prepareScript numbers them.
+    const names = new Map<string, string>();
+    exprs.forEach((e, k) => {
+      const key = e.inner.trim();
+      if (!names.has(key)) names.set(key, `ORCH_EXPR_${names.size}`);
+      const place = places.get(k);
+      if (!place) return;
+      const at = inSource.length === exprs.length ? inSource[k] : node;
+      this.out.push(problem('shell-expression', at, shellMessage(place, names.get(key)!, script.slice(e.start, e.end))));
+    });
   }
 
   private checkIf(step: StepSource, cond: YNode): void {
@@ -180,6 +204,14 @@ export class ExpressionChecker {
   private report(code: 'bad-expression' | 'unknown-input' | 'not-upstream', span: Span, message: string): void {
     this.out.push(problem(code, span, message));
   }
+}
+
+/** Whether a step's shell (or the default, bash) is a POSIX-style shell, whose quoting and arithmetic shellChecks.ts knows. */
+function isPosixShell(n: YNode | null | undefined): boolean {
+  if (!n) return true;
+  if (n.kind !== 'scalar' || typeof n.value !== 'string') return false;
+  const program = n.value.trim().split(/\s+/)[0] ?? '';
+  return /^(ba|z|k|mk|da|a)?sh$/.test(program.slice(program.lastIndexOf('/') + 1));
 }
 
 /** Whether a step's `if` is literally false (constant and falsy). */

@@ -18,6 +18,10 @@ export const PROBLEM_CODES = [
   'unknown-input',
   'missing-file',
   'unreachable',
+  'unknown-action',
+  'unknown-argument',
+  'outside-repo',
+  'shell-expression',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -37,6 +41,10 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'unknown-input': 'error',
   'missing-file': 'warning',
   unreachable: 'warning',
+  'unknown-action': 'error',
+  'unknown-argument': 'warning',
+  'outside-repo': 'warning',
+  'shell-expression': 'warning',
 };
 
 /** A half-open range of offsets [start, end). */

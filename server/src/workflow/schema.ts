@@ -7,6 +7,7 @@
  * checks.ts: they need positions and the whole graph, which a schema cannot express well.
  */
 import { z } from 'zod';
+import { BUILT_IN_ACTIONS } from './actions';
 import { DURATION_PATTERN } from './durations';
 
 export const STEP_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
@@ -53,7 +54,10 @@ const stepKeys = {
     .array(z.string())
     .optional()
     .meta({ description: "Files (relative to the repository root) whose contents are added to this step's prompt, after the agent's own `context`." }),
-  uses: z.string().optional().meta({ description: 'A built-in action, e.g. `findings/sarif` (import a SARIF file) or `findings/merge`.' }),
+  uses: z
+    .string()
+    .optional()
+    .meta({ description: `A built-in action: ${BUILT_IN_ACTIONS.map((a) => `\`${a.name}\` (${a.with.length ? `with: ${a.with.map((w) => w.name).join(', ')}` : 'no arguments'})`).join(', ')}.` }),
   approval: z.string().optional().meta({ description: 'A question for a person; the session waits (`waiting`) until it is approved or rejected in the editor or the CLI.' }),
   with: z.record(z.string(), z.unknown()).optional().meta({ description: 'Arguments for `uses`. Values may use `${{ }}` expressions.' }),
   env: EnvMap.optional(),
@@ -144,6 +148,13 @@ export const Workflow = z
       .meta({
         description:
           'How findings on the same place that disagree (severity, or "fixed" / "false positive") are settled: `highest-severity` (default), `majority`, or `{ agent: name }` to ask an agent to arbitrate. Every opinion is kept with the decision and its reason.',
+      }),
+    allow_outside_repo: z
+      .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .meta({
+        description:
+          'Lets the workflow read files outside the repository (agent `instructions` and `context`, `findings:`, the `file` of `findings/sarif`): `true` for any, or a list of files and folders (relative to the repository root, or absolute) allowed with what is under them. Without it such a read fails the step. Symlinks are resolved first: a link in the repository that points out counts as outside.',
       }),
     deadline: Duration.optional().meta({ description: 'Limit for the whole session: on expiry running steps are cancelled and the session ends `timed_out`, keeping what finished.' }),
     steps: z.array(Step).optional().meta({ description: 'The steps: a DAG ordered by `needs`. Exactly one of `steps` or `pipeline`.' }),

@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkActions } from './actionChecks';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
+import { checkOutsideRepo } from './pathChecks';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, type Problem } from './problems';
@@ -20,6 +22,8 @@ export interface ValidateOptions {
   readonly repoRoot?: string;
   /** Whether a file exists; without it, file checks are skipped. */
   readonly fileExists?: (absolutePath: string) => boolean;
+  /** Resolves symlinks, for the outside-repo check (default: the file system's realpath). */
+  readonly realPath?: (absolutePath: string) => string;
   /** Parsed chunks of this document's previous versions, reused for the parts that did not change. */
   readonly cache?: ChunkCache;
   /** The name of a check to make fail (tests only); also read from ORCHESTRATOR_TEST_FAULT. */
@@ -92,6 +96,8 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
   guard('needs', () => checkNeeds(g, problems));
   guard('agents', () => checkAgents(r, g, problems));
   guard('cycles', () => checkCycles(g, problems));
+  guard('actions', () => checkActions(g, problems));
+  guard('outside-repo', () => checkOutsideRepo(r, g, opts, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
     checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? (new Map() as ExprCache));
