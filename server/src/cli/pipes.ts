@@ -20,11 +20,12 @@ type Stream = NodeJS.WriteStream;
 
 function drop(s: Stream): void {
   // Every later write succeeds without writing (the stream is destroyed; writing to it would throw).
-  s.write = ((_chunk: unknown, enc?: unknown, cb?: unknown): boolean => {
+  const discard = (_chunk: unknown, enc?: unknown, cb?: unknown): boolean => {
     const done = typeof enc === 'function' ? enc : cb;
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;
-  }) as Stream['write'];
+  };
+  s.write = discard;
 }
 
 /** Installs the handlers on the process's stdout and stderr (the CLI's entry point calls it once). */
