@@ -61,7 +61,8 @@ export async function chooseDefinition(root: string, id: string, opts: ChoiceOpt
   if (opts.reload && opts.stored) throw new UsageError('--reload and --stored exclude each other: choose one');
   if (opts.reload) return { kind: 'resume', reload: true };
   if (opts.stored) return { kind: 'resume', stored: true };
-  const state = loadSession(root, id).state;
+  const { state, owner } = loadSession(root, id);
+  if (owner) return { kind: 'resume' }; // a live session: resume refuses it, with the reason; nothing to ask
   const check = checkDefinition(root, state);
   if (!needsChoice(check)) return { kind: 'resume' };
   if (opts.json || !input.isTTY || !out.stderr.isTTY) {
