@@ -2,7 +2,8 @@
 export const STARTER_WORKFLOW = `# A workflow: steps that run as a DAG. Each step runs when the steps in its \`needs\` are done;
 # steps with nothing between them run in parallel (up to \`concurrency\`).
 # Run it: "Orchestrator: Start Orchestration" (command palette), the "Run workflow" lens above,
-# or \`orchestrator run <this file>\` in a terminal. The language: docs/workflow-language.md.
+# or \`orchestrator run <this file>\` in a terminal. The language: hover over any key for what it
+# means and takes, and press Ctrl+Space for what fits where the cursor is (keys, step ids, \`\${{ }}\`).
 version: 1
 name: Starter
 description: Check, test, then summarise.

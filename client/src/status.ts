@@ -1,13 +1,14 @@
 /**
- * The status bar item while sessions run, and notifications that act: a session finished or
- * failed, an approval is waiting, a step is stuck, a session was interrupted (offered once).
+ * The status bar item while sessions run, and notifications: toasts for what needs the user (a
+ * session failed or was interrupted, an approval waits, a step is stuck; interrupted sessions are
+ * offered once after a start), status bar messages for the rest (a start, a success, a cancel).
+ * What each says and where is announce.ts.
  */
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import type { SessionModel } from './model';
 import type { SessionSummary, StepState } from './protocol';
-
-const LIVE = (s: SessionSummary): boolean => s.status === 'running' || s.status === 'waiting';
+import { endAnnouncement, statusBarView } from './announce';
 const OFFERED_KEY = 'orchestrator.offeredResume';
 
 export class StatusBar implements vscode.Disposable {
@@ -21,16 +22,12 @@ export class StatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const live = this.model.sessions().filter(LIVE);
-    if (!live.length) return this.item.hide();
-    const waiting = live.filter((s) => s.status === 'waiting').length;
-    const stuck = this.model.stuck().length;
-    const done = live.reduce((n, s) => n + s.done, 0);
-    const total = live.reduce((n, s) => n + s.total, 0);
-    this.item.text = `$(sync~spin) ${live.length} running · ${done}/${total}${waiting ? ` $(bell) ${waiting}` : ''}${stuck ? ` $(warning) ${stuck}` : ''}`;
-    this.item.tooltip = new vscode.MarkdownString(live.map((s) => `**${s.workflow}** \`${s.id}\` — ${s.status}, ${s.done}/${s.total} steps`).join('\n\n') + '\n\nClick to show the Sessions view.');
-    this.item.backgroundColor = stuck || waiting ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Orchestrator: ${live.length} session(s) running, ${waiting} waiting for approval, ${stuck} stuck` };
+    const v = statusBarView(this.model.sessions(), this.model.stuck().length);
+    if (!v) return this.item.hide();
+    this.item.text = v.text;
+    this.item.tooltip = new vscode.MarkdownString(v.tooltip);
+    this.item.backgroundColor = v.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.accessibilityInformation = { label: v.accessibility };
     this.item.show();
   }
 
@@ -67,17 +64,19 @@ export class Notifier implements vscode.Disposable {
     ];
   }
 
+  /** How many times each session has ended so (failed, interrupted...) while this window watched. */
+  private readonly ends = new Map<string, number>();
+
   private transition(s: SessionSummary): void {
     if (!readConfig().notifications) return;
-    const name = `${s.workflow} (${s.id})`;
-    if (s.status === 'succeeded') {
-      const buttons = s.findings ? ['Show Findings', 'Show Graph'] : ['Show Graph'];
-      void vscode.window.showInformationMessage(`Orchestrator: ${name} succeeded — ${s.done}/${s.total} steps${s.findings ? `, ${s.findings} finding(s)` : ''}.`, ...buttons).then((p) => this.act(p, s));
-    } else if (s.status === 'failed' || s.status === 'timed_out') {
-      void vscode.window.showErrorMessage(`Orchestrator: ${name} ${s.status === 'failed' ? 'failed' : 'timed out'}${s.reason ? `: ${s.reason}` : ''}.`, 'Show Graph', 'Resume').then((p) => this.act(p, s));
-    } else if (s.status === 'interrupted') {
-      void vscode.window.showWarningMessage(`Orchestrator: ${name} was interrupted (its runner stopped)${s.reason ? `: ${s.reason}` : ''}.`, 'Resume').then((p) => this.act(p, s));
-    }
+    const key = `${s.id}:${s.status}`;
+    const nth = (this.ends.get(key) ?? 0) + 1;
+    this.ends.set(key, nth);
+    const a = endAnnouncement(s, nth, new Date(s.finishedAt ?? s.updatedAt).toLocaleTimeString());
+    if (!a) return;
+    if (a.where === 'statusBar') return void vscode.window.setStatusBarMessage(a.message, 10_000);
+    const show = a.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(a.message, ...a.buttons).then((p) => this.act(p, s));
   }
 
   private approval(id: string, st: StepState): void {
@@ -87,7 +86,7 @@ export class Notifier implements vscode.Disposable {
     this.asked.add(key);
     if (!readConfig().notifications) return;
     const s = this.model.summary(id);
-    void vscode.window.showWarningMessage(`Orchestrator: ${s?.workflow ?? id} asks: ${st.approval.question}`, 'Approve', 'Reject', 'Show Session').then((p) => {
+    void vscode.window.showWarningMessage(`Orchestrator: ${s?.workflow ?? id} asks: ${st.approval.question} (session ${id}, step ${st.id}${st.attempt > 1 ? `, attempt ${st.attempt}` : ''})`, 'Approve', 'Reject', 'Show Session').then((p) => {
       const arg = { id, step: st.id };
       if (p === 'Approve') void vscode.commands.executeCommand('orchestrator.approveStep', arg);
       if (p === 'Reject') void vscode.commands.executeCommand('orchestrator.rejectStep', arg);

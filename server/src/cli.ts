@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, type Out } from './cli/output';
 import { logsCommand } from './cli/logsCommand';
+import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerPortableCommands } from './cli/portable';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
@@ -60,6 +61,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .option('-q, --quiet', 'print nothing while running')
     .addOption(new Option('--session-id <id>').hideHelp())
     .action(async (file: string, opts: { input?: string[]; detach?: boolean; json?: boolean; quiet?: boolean; sessionId?: string }) => {
+      if (!opts.detach) keepRunningWhenOutputCloses();
       code = await runCommand(file, opts, out);
     });
   program
@@ -67,11 +69,13 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .description('continue a session at rest: succeeded and skipped steps keep their results')
     .argument('<id>', 'a session id')
     .option('--from <step>', 'run this step and everything downstream of it again')
-    .option('--reload', 'take the workflow file as it is now (its step ids must match)')
+    .option('--reload', 'the workflow file changed: resume with the file as it is now (its step ids must match)')
+    .option('--stored', 'the workflow file changed: resume with the definition stored in the session')
     .option('--detach', 'resume in a background runner and print the session id')
     .option('--json', 'print the final session summary as JSON')
     .option('-q, --quiet', 'print nothing while running')
-    .action(async (id: string, opts: { from?: string; reload?: boolean; detach?: boolean; json?: boolean; quiet?: boolean }) => {
+    .action(async (id: string, opts: { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; json?: boolean; quiet?: boolean }) => {
+      if (!opts.detach) keepRunningWhenOutputCloses();
       code = await resumeCommand(id, opts, out);
     });
   program
@@ -161,6 +165,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
 }
 
 if (require.main === module) {
+  guardPipes();
   void main(process.argv.slice(2)).then((c) => {
     process.exitCode = c;
   });

@@ -72,7 +72,7 @@ describe('the editor experience in a real VS Code', () => {
     await vs.quickPick(/review\.yaml/);
     await vs.quickPick('all'); // `scope`: an enum, asked with a quick pick
     await vs.quickInputAnswer('from the UI'); // `note`: an input box (its default was e2e)
-    const row = await vs.waitForTreeRow('Sessions', /^Review, succeeded · 3\/3 · .* · \d{8}-\d{6}-\w+$/, 90_000);
+    const row = await vs.waitForTreeRow('Sessions', /^Review, succeeded · 3\/3 done · .* · \d{8}-\d{6}-\w+$/, 90_000);
     const id = / · (\d{8}-\d{6}-\w+)$/.exec(row)![1];
     assert.deepEqual(sessionIds(ws), [id], 'one session on disk, the one the view shows');
     await vs.expandTreeRow(/^Review, /, 'Sessions');
@@ -118,7 +118,7 @@ describe('the editor experience in a real VS Code', () => {
     await vs.screenshot('07-approval.png');
     await vs.clickNotificationButton('Approve', /Ship the build/);
     await vs.quickInputAnswer('looks good');
-    await vs.waitForTreeRow('Sessions', /^Gate, succeeded · 3\/3 · /);
+    await vs.waitForTreeRow('Sessions', /^Gate, succeeded · 3\/3 done · /);
     await vs.expandTreeRow(/^Gate, /, 'Sessions');
     await vs.waitForTreeRow('Sessions', /^ship-it, succeeded/);
   });
@@ -127,7 +127,7 @@ describe('the editor experience in a real VS Code', () => {
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'server', 'out', 'cli.js'), 'run', '.orchestrator/workflows/hello.yaml', '--input', 'name=terminal'], { cwd: ws, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     await vs.openActivityBarView('Orchestrator');
-    await vs.waitForTreeRow('Sessions', /^Hello, succeeded · 2\/2 · /);
+    await vs.waitForTreeRow('Sessions', /^Hello, succeeded · 2\/2 done · /);
   });
 
   it('a silent step shows in Stuck; after a window reload the running session is still live in the views and finishes there', async () => {
@@ -150,8 +150,9 @@ describe('the editor experience in a real VS Code', () => {
     await vs.contextMenu(/^Slow, /, 'Show Graph', 'Sessions');
     await waitForGraph(vs, ['finish=pending', 'quiet=running+stuck', 'warmup=succeeded']);
     await vs.screenshot('09-after-reload.png');
-    // The runner never stopped: the session finishes, and the views and the graph hear of it.
-    await vs.waitForTreeRow('Sessions', /^Slow, succeeded · 3\/3 · /, 60_000);
+    // The runner never stopped: released, the session finishes, and the views and the graph hear of it.
+    fs.writeFileSync(path.join(ws, 'release-slow'), '');
+    await vs.waitForTreeRow('Sessions', /^Slow, succeeded · 3\/3 done · /, 60_000);
     await vs.waitForNoTreeRow('Stuck', /^quiet/);
     await waitForGraph(vs, ['finish=succeeded', 'quiet=succeeded', 'warmup=succeeded']);
     assert.deepEqual(sessionIds(ws), before, 'the same session, not a new one');

@@ -20,6 +20,14 @@ describe('the starter workflow', () => {
     assert.deepEqual(v.problems.map((p) => `${p.severity} ${p.code}: ${p.message}`), []);
   });
 
+  it("points only to help the user has: the editor's hover and completion, not this repository's docs/", () => {
+    // The file lands in the user's repository; neither it nor the .vsix has our docs/ folder.
+    const comments = STARTER_WORKFLOW.split('\n').filter((l) => l.trimStart().startsWith('#')).join('\n');
+    assert.doesNotMatch(comments, /docs\/|\.md\b/);
+    assert.match(comments, /hover over any key/);
+    assert.match(comments, /Ctrl\+Space/);
+  });
+
   it('plans as two parallel steps, then the summary', () => {
     const plan = planWorkflow(compileWorkflow(validateWorkflow(STARTER_WORKFLOW)));
     assert.equal(plan.workflow, 'Starter');

@@ -20,7 +20,7 @@ import {
   stepTokens,
   stuckRow,
 } from '../../client/src/views/nodes';
-import type { SessionDetail } from '../../client/src/protocol';
+import { emptyCounts, type SessionDetail, type StepCounts } from '../../client/src/protocol';
 import type { StuckItem } from '../../server/src/engine/stuck';
 import { SESSION_STATUSES, type Finding, type FindingSeverity, type SessionStatus, type StepState } from '../../server/src/engine/types';
 import type { SessionSummary } from '../../server/src/store/sessionWatcher';
@@ -43,6 +43,7 @@ function summary(over: Partial<SessionSummary> = {}): SessionSummary {
     updatedAt: ago(2_000),
     done: 2,
     total: 5,
+    counts: counts({ succeeded: 2, running: 1, pending: 2 }),
     findings: 0,
     stuck: 0,
     ...over,
@@ -58,9 +59,36 @@ function ended(status: SessionStatus, over: Partial<SessionSummary> = {}): Sessi
     updatedAt: ago(600_000 - 185_000),
     ...(status === 'paused' ? {} : { finishedAt: ago(600_000 - 185_000) }),
     ...(status === 'succeeded' ? { done: 5 } : { reason: `session ${status}` }),
+    counts: ENDED_COUNTS[status],
     ...over,
   });
 }
+
+function counts(over: Partial<StepCounts>): StepCounts {
+  return { ...emptyCounts(), ...over };
+}
+
+/** What the steps of a session that ended so came to (5 steps), and how the row says it. */
+const ENDED_COUNTS: Record<SessionStatus, StepCounts> = {
+  running: counts({ succeeded: 2, running: 1, pending: 2 }),
+  waiting: counts({ succeeded: 2, waiting: 1, pending: 2 }),
+  succeeded: counts({ succeeded: 5 }),
+  failed: counts({ succeeded: 1, failed: 1, cancelled: 3 }),
+  cancelled: counts({ succeeded: 1, cancelled: 4 }),
+  timed_out: counts({ succeeded: 2, timed_out: 1, cancelled: 2 }),
+  interrupted: counts({ succeeded: 2, running: 1, pending: 2 }),
+  paused: counts({ succeeded: 2, pending: 3 }),
+};
+const ENDED_TEXT: Record<SessionStatus, string> = {
+  running: '2/5 done · 1 running',
+  waiting: '2/5 done · 1 waiting',
+  succeeded: '5/5 done',
+  failed: '1/5 done · 1 failed · 3 cancelled',
+  cancelled: '1/5 done · 4 cancelled',
+  timed_out: '2/5 done · 1 timed out · 2 cancelled',
+  interrupted: '2/5 done · 1 interrupted · 2 pending',
+  paused: '2/5 done · 3 pending',
+};
 
 function step(id: string, over: Partial<StepState> = {}): StepState {
   return { id, stepId: id.replace(/\[.*$/, ''), status: 'pending', attempt: 0, outputs: {}, findings: 0, ...over };
@@ -184,11 +212,11 @@ describe('sessionRow', () => {
     assert.equal(r.kind, 'session');
     assert.equal(r.key, `session:${SESSION_ID}`);
     assert.equal(r.label, 'Review');
-    assert.equal(r.description, `running · 2/5 · 3m 05s · ${SESSION_ID}`);
+    assert.equal(r.description, `running · 2/5 done · 1 running · 3m 05s · ${SESSION_ID}`);
     assert.deepEqual(r.icon, { id: 'sync~spin', color: 'charts.blue' });
     assert.equal(r.collapsible, 'collapsed');
     assert.match(r.tooltip!, /^Review \(\.orchestrator\/workflows\/review\.yaml\)\nsession 20260302-095655-k3fq: running\n/);
-    assert.match(r.tooltip!, /2 of 5 steps done$/);
+    assert.match(r.tooltip!, /\nsteps: 2\/5 done · 1 running$/);
     const t = tokens(r.contextValue);
     for (const k of ['session', 'status-running', 'live', 'pausable', 'cancellable']) assert.ok(t.includes(k), `running has ${k}: ${r.contextValue}`);
     for (const k of ['resumable', 'resumableFrom', 'deletable', 'hasFindings']) assert.ok(!t.includes(k), `running lacks ${k}: ${r.contextValue}`);
@@ -196,16 +224,16 @@ describe('sessionRow', () => {
 
   it('a running session with stuck steps and findings: a warning icon, both counts', () => {
     const r = sessionRow(summary({ stuck: 2, findings: 1 }), NOW);
-    assert.equal(r.description, `running · 2/5 · 3m 05s · 2 stuck · 1 finding · ${SESSION_ID}`);
+    assert.equal(r.description, `running · 2/5 done · 1 running · 3m 05s · 2 stuck · 1 finding · ${SESSION_ID}`);
     assert.deepEqual(r.icon, { id: 'warning', color: 'charts.yellow' });
     assert.ok(tokens(r.contextValue).includes('hasFindings'));
-    assert.equal(sessionRow(summary({ findings: 3 }), NOW).description, `running · 2/5 · 3m 05s · 3 findings · ${SESSION_ID}`);
+    assert.equal(sessionRow(summary({ findings: 3 }), NOW).description, `running · 2/5 done · 1 running · 3m 05s · 3 findings · ${SESSION_ID}`);
   });
 
   it('a waiting session (an approval is open): live and cancellable, not pausable', () => {
-    const r = sessionRow(summary({ status: 'waiting' }), NOW);
+    const r = sessionRow(summary({ status: 'waiting', counts: ENDED_COUNTS.waiting }), NOW);
     assert.deepEqual(r.icon, { id: 'question', color: 'charts.yellow' });
-    assert.equal(r.description, `waiting · 2/5 · 3m 05s · ${SESSION_ID}`);
+    assert.equal(r.description, `waiting · 2/5 done · 1 waiting · 3m 05s · ${SESSION_ID}`);
     const t = tokens(r.contextValue);
     for (const k of ['live', 'cancellable']) assert.ok(t.includes(k), k);
     for (const k of ['pausable', 'resumable', 'resumableFrom', 'deletable']) assert.ok(!t.includes(k), k);
@@ -222,7 +250,7 @@ describe('sessionRow', () => {
     it(`a ${status} session: its icon, the time it ran, resumable (also from a step) and deletable`, () => {
       const r = sessionRow(ended(status), NOW);
       assert.deepEqual(r.icon, { id: icon, color });
-      assert.equal(r.description, `${status.replace('_', ' ')} · 2/5 · 3m 05s · ${SESSION_ID}`);
+      assert.equal(r.description, `${status.replace('_', ' ')} · ${ENDED_TEXT[status]} · 3m 05s · ${SESSION_ID}`);
       assert.match(r.tooltip!, new RegExp(`: ${status.replace('_', ' ')} — session ${status}\\nstarted [^\\n]*${status === 'paused' ? '' : ', finished '}`));
       const t = tokens(r.contextValue);
       for (const k of ['session', `status-${status}`, 'resumable', 'resumableFrom', 'deletable']) assert.ok(t.includes(k), `${status} has ${k}: ${r.contextValue}`);
@@ -239,7 +267,7 @@ describe('sessionRow', () => {
   it('a succeeded session: not resumable, but it can run again from a step, and be deleted', () => {
     const r = sessionRow(ended('succeeded', { findings: 4 }), NOW);
     assert.deepEqual(r.icon, { id: 'pass', color: 'testing.iconPassed' });
-    assert.equal(r.description, `succeeded · 5/5 · 3m 05s · 4 findings · ${SESSION_ID}`);
+    assert.equal(r.description, `succeeded · 5/5 done · 3m 05s · 4 findings · ${SESSION_ID}`);
     const t = tokens(r.contextValue);
     assert.ok(!t.includes('resumable'));
     for (const k of ['resumableFrom', 'deletable', 'hasFindings']) assert.ok(t.includes(k), k);
@@ -247,7 +275,7 @@ describe('sessionRow', () => {
 
   it('a session at rest without finishedAt is timed to its last update', () => {
     const s = summary({ status: 'interrupted', startedAt: ago(90_000), updatedAt: ago(60_000) });
-    assert.equal(sessionRow(s, NOW).description, `interrupted · 2/5 · 30s · ${SESSION_ID}`);
+    assert.equal(sessionRow(s, NOW).description, `interrupted · 2/5 done · 1 interrupted · 2 pending · 30s · ${SESSION_ID}`);
   });
 
   it('hasFindings only with findings, for every status', () => {

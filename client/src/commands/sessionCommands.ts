@@ -9,6 +9,7 @@ import { pickSession, pickStep, targetOf } from '../pick';
 import {
   ApproveStepRequest,
   CancelSessionRequest,
+  CheckDefinitionRequest,
   DeleteSessionRequest,
   ExportSessionRequest,
   ImportSessionRequest,
@@ -16,8 +17,11 @@ import {
   RejectStepRequest,
   ResumeSessionRequest,
   RetryStepRequest,
+  RUN_WORKFLOW_COMMAND,
+  type DefinitionFlags,
   type SessionSummary,
 } from '../protocol';
+import { resumeQuestion } from '../resumeQuestion';
 import type { TreeRow } from '../views/nodes';
 import { workspaceRoot } from '../views/providers';
 
@@ -64,9 +68,12 @@ export function registerSessionCommands(d: SessionCommandDeps): vscode.Disposabl
       if (!(await requireTrust('resume'))) return;
       const id = await session(arg, 'Resume Session', (s) => !LIVE(s) && s.status !== 'succeeded');
       if (!id) return;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${id}…` }, () => ctx.send(ResumeSessionRequest, { id }));
-      void vscode.window.setStatusBarMessage(`Orchestrator: session ${id} resumed`, 4000);
-      return { id };
+      if (isLive(id)) return revealLive(id);
+      const how = await askDefinition(id);
+      if (!how) return;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Resuming ${id}…` }, () => ctx.send(ResumeSessionRequest, { id, ...how }));
+      void vscode.window.setStatusBarMessage(`Orchestrator: session ${id} resumed${how.reload ? ' with the changed workflow file' : ''}`, 5000);
+      return { id, ...how };
     }),
     reg('orchestrator.resumeFromStep', async (arg) => {
       if (!(await requireTrust('resume'))) return;
@@ -75,8 +82,12 @@ export function registerSessionCommands(d: SessionCommandDeps): vscode.Disposabl
       if (!id) return;
       const step = t.step ?? (await pickStep(model, id, `Resume ${id} from step… (it and everything after it run again)`));
       if (!step) return;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Resuming ${id} from ${step}…` }, () => ctx.send(ResumeSessionRequest, { id, from: step }));
-      return { id, step };
+      if (isLive(id)) return revealLive(id);
+      const how = await askDefinition(id);
+      if (!how) return;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Resuming ${id} from ${step}…` }, () => ctx.send(ResumeSessionRequest, { id, from: step, ...how }));
+      void vscode.window.setStatusBarMessage(`Orchestrator: session ${id} resumed from ${step}${how.reload ? ' with the changed workflow file' : ''}`, 5000);
+      return { id, step, ...how };
     }),
     reg('orchestrator.pauseSession', async (arg) => {
       const id = await session(arg, 'Pause Session', (s) => s.status === 'running');
@@ -99,7 +110,10 @@ export function registerSessionCommands(d: SessionCommandDeps): vscode.Disposabl
       if (!id) return;
       const step = t.step ?? (await pickStep(model, id, 'Retry which step?'));
       if (!step) return;
-      await ctx.send(RetryStepRequest, { id, step });
+      // At rest, a retry resumes the session from the step: the same question about a changed file.
+      const how = isLive(id) ? {} : await askDefinition(id);
+      if (!how) return;
+      await ctx.send(RetryStepRequest, { id, step, ...how });
       void vscode.window.setStatusBarMessage(`Orchestrator: ${step} runs again`, 4000);
       return { id, step };
     }),
@@ -166,6 +180,46 @@ export function registerSessionCommands(d: SessionCommandDeps): vscode.Disposabl
       await vscode.window.showTextDocument(uri, { selection: new vscode.Range(line, col, line, col), preview: true });
     }),
   ];
+
+  function isLive(id: string): boolean {
+    const s = model.summary(id);
+    return !!s && LIVE(s);
+  }
+
+  /** A stale button (a toast's Resume on a session that runs again): show the session instead. */
+  async function revealLive(id: string): Promise<undefined> {
+    void vscode.window.setStatusBarMessage(`Orchestrator: session ${id} is running already`, 5000);
+    await vscode.commands.executeCommand('orchestrator.sessions.focus');
+    return undefined;
+  }
+
+  /**
+   * Before a resume: when the workflow file changed since the session started, asks whether to
+   * take the changed file or the stored definition (or, when the steps differ, to start afresh).
+   * Undefined: the user chose something else than resuming.
+   */
+  async function askDefinition(id: string): Promise<DefinitionFlags | undefined> {
+    const check = await ctx.send(CheckDefinitionRequest, { id });
+    const q = resumeQuestion(check, id);
+    if (!q) return check.status === 'missing' ? { stored: true } : {};
+    const pick = await vscode.window.showWarningMessage(q.message, { modal: true, detail: q.detail }, ...q.buttons.map((b) => b.label));
+    const file = vscode.Uri.file(path.resolve(workspaceRoot() ?? '', check.file));
+    switch (q.buttons.find((b) => b.label === pick)?.answer) {
+      case 'reload':
+        return { reload: true };
+      case 'stored':
+        return { stored: true };
+      case 'fresh':
+        await vscode.commands.executeCommand(RUN_WORKFLOW_COMMAND, file);
+        return undefined;
+      case 'problems':
+        await vscode.window.showTextDocument(file);
+        await vscode.commands.executeCommand('workbench.actions.view.problems');
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
 
   async function answer(arg: unknown, how: 'approve' | 'reject'): Promise<unknown> {
     const t = targetOf(arg);

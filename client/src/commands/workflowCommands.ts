@@ -80,11 +80,10 @@ export function registerWorkflowCommands(ctx: Ctx, graphs: GraphPanels): vscode.
     }
     const inputs = await askInputs(plan.inputs);
     if (!inputs) return undefined;
-    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Orchestrator: starting ${plan.workflow}…` }, () => ctx.send(StartSessionRequest, { uri: uri.toString(), inputs }));
-    void vscode.window.showInformationMessage(`Orchestrator: session ${res.id} of ${plan.workflow} started.`, 'Show Graph', 'Show Sessions').then(async (pick) => {
-      if (pick === 'Show Graph') await graphs.showSession(res.id);
-      if (pick === 'Show Sessions') await vscode.commands.executeCommand('orchestrator.sessions.focus');
-    });
+    // A start is announced in the status bar only (the Sessions view and the status bar item show
+    // the session from now on); toasts are kept for what needs the user (docs/editor.md).
+    const res = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Orchestrator: starting ${plan.workflow}…` }, () => ctx.send(StartSessionRequest, { uri: uri.toString(), inputs }));
+    void vscode.window.setStatusBarMessage(`$(play) Orchestrator: session ${res.id} of ${plan.workflow} started`, 5000);
     return res;
   };
   const reg = (id: string, f: (arg?: unknown) => Promise<unknown>): vscode.Disposable => vscode.commands.registerCommand(id, guarded(ctx, f));

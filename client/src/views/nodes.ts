@@ -3,7 +3,7 @@
  * the `contextValue` tokens that decide which actions its menu offers. Rendering to TreeItems
  * happens in one place (render.ts); this module is tested without an editor.
  */
-import type { Finding, SessionDetail, SessionSummary, StepState, StuckItem } from '../protocol';
+import { statusText, stepsText, type Finding, type SessionDetail, type SessionSummary, type StepState, type StuckItem } from '../protocol';
 
 export interface Icon {
   /** A codicon id (`pass`, `sync~spin`...). */
@@ -108,7 +108,9 @@ export function sessionTokens(s: SessionSummary): string[] {
   const t = ['session', `status-${s.status}`];
   const live = LIVE.has(s.status);
   if (live) t.push('live', 'cancellable');
-  if (s.status === 'running') t.push('pausable');
+  // A pause on its way: Pause again would do nothing.
+  if (s.status === 'running' && s.pausing) t.push('pausing');
+  else if (s.status === 'running') t.push('pausable');
   if (s.status === 'paused') t.push('cancellable');
   if (!live && s.status !== 'succeeded') t.push('resumable');
   if (!live) t.push('resumableFrom', 'deletable');
@@ -116,23 +118,58 @@ export function sessionTokens(s: SessionSummary): string[] {
   return t;
 }
 
+/** `1/3 done · 1 failed · 1 cancelled` (protocol/summary.ts: the CLI's `list` says the same). */
+export function sessionSteps(s: SessionSummary): string {
+  return stepsText(s.counts, s.total, { atRest: !LIVE.has(s.status) });
+}
+
 export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
   const ms = elapsed(s.startedAt, LIVE.has(s.status) ? undefined : (s.finishedAt ?? s.updatedAt), now);
-  const parts = [s.status.replace('_', ' '), `${s.done}/${s.total}`];
+  const status = statusText(s);
+  const parts = [status, sessionSteps(s)];
   if (ms !== undefined) parts.push(formatDuration(ms));
   if (s.stuck) parts.push(`${s.stuck} stuck`);
   if (s.findings) parts.push(`${s.findings} finding${s.findings === 1 ? '' : 's'}`);
+  const pausing = status === 'pausing';
   return {
     kind: 'session',
     key: `session:${s.id}`,
     label: s.workflow,
     description: `${parts.join(' · ')} · ${s.id}`,
-    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${s.status.replace('_', ' ')}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\n${s.done} of ${s.total} steps done`,
-    icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : statusIcon(s.status),
+    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}`,
+    icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : pausing ? PAUSING_ICON : statusIcon(s.status),
     contextValue: sessionTokens(s).join(' '),
     collapsible: 'collapsed',
     session: s,
   };
+}
+
+const PAUSING_ICON: Icon = { id: 'debug-pause', color: 'charts.blue' };
+
+/**
+ * Rows whose text runs with the clock: a live session's duration, a running (or waiting) step's.
+ * The Sessions view redraws only these, once a second, and only while one exists.
+ */
+export function isTicking(row: TreeRow): boolean {
+  if (row.kind === 'session') return LIVE.has(row.session.status);
+  if (row.kind === 'step') return (row.step.status === 'running' || row.step.status === 'waiting') && !!row.step.startedAt;
+  return false;
+}
+
+/**
+ * One tick: recomputes each ticking row (`recompute` builds it afresh for `now`) and updates it in
+ * place when its text changed. Returns the rows that changed (to refresh just those).
+ */
+export function tickRows<T extends TreeRow>(rows: Iterable<T>, recompute: (row: T) => T | undefined): T[] {
+  const changed: T[] = [];
+  for (const r of rows) {
+    if (!isTicking(r)) continue;
+    const fresh = recompute(r);
+    if (!fresh || (fresh.description === r.description && fresh.tooltip === r.tooltip)) continue;
+    Object.assign(r, fresh);
+    changed.push(r);
+  }
+  return changed;
 }
 
 export function stepTokens(st: StepState, session: SessionSummary | SessionDetail): string[] {

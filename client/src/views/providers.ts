@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { SessionModel } from '../model';
-import { fileRows, findingRow, sessionRow, severityRows, stepRow, stepRows, stuckRow, type SessionRow, type StepRow, type TreeRow } from './nodes';
+import { fileRows, findingRow, sessionRow, severityRows, stepRow, stepRows, stuckRow, tickRows, type SessionRow, type StepRow, type TreeRow } from './nodes';
 import { render } from './render';
 
 export function workspaceRoot(): string | undefined {
@@ -32,10 +32,14 @@ export class SessionsProvider extends RowProvider {
   private readonly rows = new Map<string, SessionRow>();
   private readonly steps = new Map<string, Map<string, StepRow>>();
 
+  /** Redraws running durations each second while a session is live (tickRows: only rows that changed). */
+  private ticker: NodeJS.Timeout | undefined;
+
   constructor(private readonly model: SessionModel) {
     super();
     this.subs.push(
       model.onDidChangeSession((c) => {
+        this.updateTicker();
         if (!c) return this.changed.fire(undefined);
         const row = this.rows.get(c.summary.id);
         if (!row || !c.previous) return this.changed.fire(undefined); // a new session: the list changes
@@ -101,6 +105,38 @@ export class SessionsProvider extends RowProvider {
   /** The row of a session (for reveal). */
   sessionRow(id: string): SessionRow | undefined {
     return this.rows.get(id);
+  }
+
+  private updateTicker(): void {
+    const live = this.model.sessions().some((s) => s.status === 'running' || s.status === 'waiting');
+    if (live && !this.ticker) this.ticker = setInterval(() => this.tick(), 1000);
+    else if (!live && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const sessions = tickRows(this.rows.values(), (r) => {
+      const s = this.model.summary(r.session.id);
+      return s ? sessionRow(s, now) : undefined;
+    });
+    for (const r of sessions) this.changed.fire(r);
+    for (const [id, shown] of this.steps) {
+      const d = this.model.cachedDetail(id);
+      if (!d) continue;
+      const steps = tickRows(shown.values(), (r) => {
+        const st = d.steps[r.step.id];
+        return st ? stepRow(id, st, d, now) : undefined;
+      });
+      for (const r of steps) this.changed.fire(r);
+    }
+  }
+
+  override dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    super.dispose();
   }
 
 }

@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../workflow/durations';
 import { progress } from '../engine/state';
+import { countSteps, stepsText } from '../protocol/summary';
 import { text, type SessionEvent, type SessionState } from '../engine/types';
 import { painter, type Out } from './output';
 
@@ -60,10 +61,10 @@ export class ProgressReporter {
       case 'session.paused':
         return `${this.paint('yellow', 'Paused')}: resume with orchestrator resume ${state.id}`;
       case 'session.finished': {
-        const p = progress(state);
         const color = state.status === 'succeeded' ? 'green' : 'red';
         const dur = formatDuration(Date.parse(state.finishedAt ?? e.time) - Date.parse(state.startedAt));
-        return `${this.paint(color, `Session ${state.status}`)} in ${dur}: ${p.done}/${p.total} steps done${state.reason ? ` — ${state.reason}` : ''}`;
+        const steps = stepsText(countSteps(Object.values(state.steps)), state.order.length, { atRest: true, steps: true });
+        return `${this.paint(color, `Session ${state.status}`)} in ${dur}: ${steps}${state.reason ? ` — ${state.reason}` : ''}`;
       }
       default:
         return undefined;

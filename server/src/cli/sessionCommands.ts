@@ -4,14 +4,16 @@ import * as path from 'node:path';
 import { formatDuration } from '../workflow/durations';
 import { findingsToSarif } from '../engine/sarif';
 import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, spawnRunner, startSession, type Started } from '../engine/sessions';
-import { progress } from '../engine/state';
 import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { summarize } from '../store/sessionWatcher';
 import { baselineOf } from '../engine/baseline';
+import { withPausing } from '../engine/pausing';
+import { statusText, stepsText } from '../protocol/summary';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
+import { chooseDefinition } from './resumeChoice';
 
 export interface CommonOptions {
   json?: boolean;
@@ -86,16 +88,21 @@ export async function runCommand(file: string, opts: CommonOptions & { input?: s
   return follow(started, out, opts);
 }
 
-export async function resumeCommand(given: string, opts: CommonOptions & { from?: string; reload?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
+export async function resumeCommand(given: string, opts: CommonOptions & { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
   const root = repoRoot();
   const id = resolveId(given, root);
+  // The file changed since the session started: the user chooses (engine/definition.ts compares).
+  const choice = await chooseDefinition(root, id, opts, out);
+  if (choice.kind === 'refused') return choice.code;
+  if (choice.kind === 'fresh') return runCommand(path.resolve(root, choice.file), { ...opts, input: choice.inputs }, out);
+  const flags = [...(opts.from ? ['--from', opts.from] : []), ...(choice.reload ? ['--reload'] : []), ...(choice.stored ? ['--stored'] : [])];
   if (opts.detach) {
     const st = loadSession(root, id);
     if (st.owner) throw new InputError(`session ${id} is running: it is owned by process ${st.owner.pid} on ${st.owner.host}`);
-    return detach(['resume', id, ...(opts.from ? ['--from', opts.from] : []), ...(opts.reload ? ['--reload'] : []), '--quiet'], root, id, out, opts);
+    return detach(['resume', id, ...flags, '--quiet'], root, id, out, opts);
   }
   const reporter = attachReporter(out, opts.json, opts.quiet);
-  const started = await resumeSession(id, { repoRoot: root, ...(opts.from ? { from: opts.from } : {}), ...(opts.reload ? { reload: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  const started = await resumeSession(id, { repoRoot: root, ...(opts.from ? { from: opts.from } : {}), ...(choice.reload ? { reload: true } : {}), ...(choice.stored ? { stored: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
   return follow(started, out, opts);
 }
 
@@ -122,11 +129,12 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   if (opts.status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(opts.status)) {
     throw new UsageError(`--status takes one of ${SESSION_STATUSES.join(', ')}, not '${opts.status}'`);
   }
-  const { sessions, warnings } = listSessions(repoRoot());
+  const root = repoRoot();
+  const { sessions, warnings } = listSessions(root);
   for (const w of warnings) out.stderr.write(`orchestrator: warning: ${w}\n`);
   const rows = sessions.map((s) => s.state).filter((s) => !opts.status || s.status === opts.status);
   if (opts.json) {
-    out.stdout.write(JSON.stringify(rows.map(summary), null, 2) + '\n');
+    out.stdout.write(JSON.stringify(rows.map((s) => withPausing(root, summarize(s))), null, 2) + '\n');
     return 0;
   }
   if (!rows.length) {
@@ -135,8 +143,8 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   }
   const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
   for (const s of rows) {
-    const p = progress(s);
-    table.push([s.id, s.status, s.workflow.name, `${p.done}/${p.total}`, since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+    const sum = withPausing(root, summarize(s));
+    table.push([s.id, statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
   }
   out.stdout.write(formatTable(table));
   return 0;

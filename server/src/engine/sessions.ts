@@ -14,6 +14,7 @@ import { acquireLock, type LockHandle } from '../store/lock';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
+import { idChanges, inspectDefinition, type DefinitionCheck } from './definition';
 import { SessionRunner } from './runner';
 import { envDefaults, SettingError } from './settings';
 import { Masker, resolveSecrets } from './secrets';
@@ -226,9 +227,17 @@ export async function loadSettled(repoRoot: string, id: string): Promise<ReturnT
   return l;
 }
 
+/** The session's workflow file now against its stored definition (what resume asks about). */
+export function checkDefinition(repoRoot: string, state: SessionState): DefinitionCheck {
+  return inspectDefinition(repoRoot, state, loadWorkflowFile).check;
+}
+
 export interface ResumeOptions extends RunOptions {
   readonly from?: string;
+  /** Take the workflow file as it is now (its step ids must match the stored definition). */
   readonly reload?: boolean;
+  /** Keep the definition stored in the session, knowingly (no warning when the file changed). */
+  readonly stored?: boolean;
 }
 
 export interface ResumePlan {
@@ -248,26 +257,16 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     let state = fresh.state;
     const warnings = [...fresh.warnings];
     if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
-    const file = path.resolve(opts.repoRoot, state.workflow.file);
+    const { check, current, error } = inspectDefinition(opts.repoRoot, state, loadWorkflowFile);
     let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;
-    let current: CompiledWorkflow | undefined;
-    try {
-      current = fs.existsSync(file) ? loadWorkflowFile(file) : undefined;
-    } catch (e) {
-      if (opts.reload) throw e;
-      warnings.push(`the workflow file no longer validates; resuming with the definition stored in the session`);
-    }
-    if (current && current.hash !== state.workflow.hash) {
-      if (!opts.reload) warnings.push(`the workflow file changed since the session started; resuming with the stored definition (pass --reload to take the new one)`);
-      else {
-        const oldIds = new Set(state.workflow.compiled.steps.map((s) => s.id));
-        const newIds = new Set(current.steps.map((s) => s.id));
-        const added = [...newIds].filter((x) => !oldIds.has(x));
-        const removed = [...oldIds].filter((x) => !newIds.has(x));
-        if (added.length || removed.length) throw new InputError(`--reload needs the same step ids: the file ${added.length ? `adds ${added.join(', ')}` : ''}${added.length && removed.length ? ' and ' : ''}${removed.length ? `removes ${removed.join(', ')}` : ''}; start a new session instead`);
-        workflowUpdate = { workflow: { ...state.workflow, hash: current.hash, name: current.name, compiled: current }, instances: instancesOf(current) };
-      }
-    } else if (opts.reload && !current) throw new InputError(`--reload: the workflow file ${state.workflow.file} does not exist any more`);
+    if (opts.reload) {
+      if (check.status === 'missing') throw new InputError(`--reload: the workflow file ${state.workflow.file} does not exist any more`);
+      if (error) throw error;
+      if (check.status === 'changed' && !check.reloadable) throw new InputError(`--reload needs the same step ids: the file ${idChanges(check)}; start a new session instead`);
+      if (check.status === 'changed' && current) workflowUpdate = { workflow: { ...state.workflow, hash: current.hash, name: current.name, compiled: current }, instances: instancesOf(current) };
+    } else if (check.status === 'missing') warnings.push(`the workflow file ${state.workflow.file} no longer exists; resuming with the definition stored in the session`);
+    else if (!opts.stored && check.status === 'invalid') warnings.push(`the workflow file no longer validates; resuming with the definition stored in the session`);
+    else if (!opts.stored && check.status === 'changed') warnings.push(`the workflow file changed since the session started; resuming with the stored definition (pass --reload to take the new one)`);
 
     const compiled = workflowUpdate?.workflow.compiled ?? state.workflow.compiled;
     const instances = workflowUpdate?.instances ?? state.order.map((i) => ({ id: i, stepId: state.steps[i].stepId }));

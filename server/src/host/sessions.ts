@@ -10,6 +10,7 @@ import type { Connection } from 'vscode-languageserver/node';
 import {
   ApproveStepRequest,
   CancelSessionRequest,
+  CheckDefinitionRequest,
   DeleteSessionRequest,
   ExportSessionRequest,
   FindingsRequest,
@@ -30,11 +31,13 @@ import {
   StepsChangedNotification,
   StepStuckNotification,
   StuckRequest,
+  type DefinitionFlags,
   type NotificationDescriptor,
   type RequestDescriptor,
   type SessionDetail,
 } from '../protocol';
-import { controlSession, InputError, loadSettled, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
+import { describeChoice, needsChoice } from '../engine/definition';
+import { checkDefinition, controlSession, InputError, loadSettled, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
 import { LockHeldError } from '../store/lock';
 import { stuckInSession } from '../engine/stuck';
 import { isAtRest, type SessionState } from '../engine/types';
@@ -44,6 +47,7 @@ import { deleteSession, exportSnapshot, importSnapshot, SnapshotError } from '..
 import { graphOfSession } from '../workflow/graph';
 import type { Logger } from './documents';
 import { LogFollowers } from './logs';
+import { PauseWatch } from './pauseWatch';
 
 export interface SessionHostOptions {
   readonly repoRoot: string;
@@ -64,6 +68,7 @@ export class SessionHost {
   readonly watcher: SessionWatcher;
   private readonly cli: string;
   private logs?: LogFollowers;
+  private pauses?: PauseWatch;
 
   constructor(private readonly connection: Connection, private readonly opts: SessionHostOptions) {
     this.watcher = new SessionWatcher(opts.repoRoot);
@@ -88,8 +93,11 @@ export class SessionHost {
     };
     const logs = new LogFollowers(this.opts.repoRoot, (id) => this.watcher.get(id), (t) => notify(LogAppendedNotification, t));
     this.logs = logs;
-    this.watcher.on('session', (s) => notify(SessionChangedNotification, s));
+    const pauses = new PauseWatch(this.opts.repoRoot, (id) => this.watcher.list().find((s) => s.id === id), (s) => notify(SessionChangedNotification, s));
+    this.pauses = pauses;
+    this.watcher.on('session', (s) => notify(SessionChangedNotification, pauses.decorate(s)));
     this.watcher.on('removed', (id) => {
+      pauses.unwatch(id);
       logs.forget(id);
       notify(SessionRemovedNotification, { id });
     });
@@ -108,7 +116,7 @@ export class SessionHost {
       if (!this.opts.trusted()) throw new InputError(`this workspace is not trusted, so nothing runs here (${what}): trust the workspace to run workflows`);
     };
 
-    handle(ListSessionsRequest, () => this.watcher.list());
+    handle(ListSessionsRequest, () => this.watcher.list().map((s) => pauses.decorate(s)));
     handle(GetSessionRequest, (p) => {
       const l = loadSession(this.opts.repoRoot, p.id);
       return detail(l.state, l.owner);
@@ -122,18 +130,35 @@ export class SessionHost {
       this.watcher.refresh(id);
       return { id };
     });
+    /**
+     * The runner's flags for how to treat a changed workflow file; without a choice, a changed
+     * file is refused here (the editor asks first, with CheckDefinitionRequest).
+     */
+    const definitionFlags = (id: string, state: SessionState, p: DefinitionFlags): string[] => {
+      if (p.reload && p.stored) throw new InputError('reload and stored exclude each other: choose one');
+      if (p.reload) return ['--reload'];
+      if (p.stored) return ['--stored'];
+      const check = checkDefinition(this.opts.repoRoot, state);
+      if (needsChoice(check)) throw new InputError(describeChoice(check, id));
+      return [];
+    };
+    handle(CheckDefinitionRequest, (p) => checkDefinition(this.opts.repoRoot, loadSession(this.opts.repoRoot, p.id).state));
     handle(ResumeSessionRequest, async (p) => {
       mustTrust('resume');
       const l = await loadSettled(this.opts.repoRoot, p.id);
       if (l.owner) throw new InputError(`session ${p.id} is running: it is owned by process ${l.owner.pid} on ${l.owner.host}`);
-      await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...(p.reload ? ['--reload'] : []), '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
+      const flags = definitionFlags(p.id, l.state, p);
+      await spawnRunner(this.cli, ['resume', p.id, ...(p.from ? ['--from', p.from] : []), ...flags, '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
       this.watcher.refresh(p.id);
       return { id: p.id };
     });
     const control = async (id: string, command: Parameters<typeof controlSession>[2]) => {
       const res = await controlSession(this.opts.repoRoot, id, command);
       if (res.applied === 'done') this.watcher.refresh(id);
-      return summarize(res.state);
+      const s = pauses.decorate(summarize(res.state));
+      // A pause on its way: say `pausing` now (the log changes only when the running steps end).
+      if (s.pausing) notify(SessionChangedNotification, s);
+      return s;
     };
     handle(PauseSessionRequest, (p) => control(p.id, { type: 'pause', by: 'editor' }));
     handle(CancelSessionRequest, (p) => control(p.id, { type: 'cancel', by: 'editor' }));
@@ -146,7 +171,8 @@ export class SessionHost {
         await controlSession(this.opts.repoRoot, p.id, { type: 'retry', step: p.step, by: 'editor' });
         return { id: p.id };
       }
-      await spawnRunner(this.cli, ['resume', p.id, '--from', p.step, '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
+      const flags = definitionFlags(p.id, l.state, p);
+      await spawnRunner(this.cli, ['resume', p.id, '--from', p.step, ...flags, '--quiet'], this.opts.repoRoot, p.id, this.opts.runnerEnv);
       this.watcher.refresh(p.id);
       return { id: p.id };
     });
@@ -185,6 +211,7 @@ export class SessionHost {
 
   stop(): void {
     this.logs?.dispose();
+    this.pauses?.dispose();
     this.watcher.stop();
   }
 }

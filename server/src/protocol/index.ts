@@ -4,6 +4,7 @@
  * Each message says which way it flows. Positions in these messages are LSP's (0-based line and
  * UTF-16 character). Documented in docs/protocol.md (a test keeps the two in sync).
  */
+import type { DefinitionCheck } from '../engine/definition';
 import type { Finding, SessionState, StepState } from '../engine/types';
 import type { StuckItem } from '../engine/stuck';
 import type { SessionSummary } from '../store/sessionWatcher';
@@ -84,7 +85,9 @@ export const PlanRequest = request<PlanParams, PlanResult>('orchestrator/plan');
 
 // ---- sessions ---------------------------------------------------------------------------------
 // The types below are plain data shared with the engine (server/src/engine/types.ts).
-export type { Finding, GraphDto, SessionState, SessionSummary, StepState, StuckItem };
+export type { DefinitionCheck, Finding, GraphDto, SessionState, SessionSummary, StepState, StuckItem };
+/** What a session's steps came to, in words (shared by the editor and the CLI). */
+export { addCounts, countSteps, emptyCounts, statusText, stepsText, type StepCounts } from './summary';
 
 /** A session as the editor shows it: the state without the compiled workflow and raw findings. */
 export type SessionDetail = Omit<SessionState, 'workflow' | 'rawFindings'> & {
@@ -106,14 +109,26 @@ export const ListSessionsRequest = request<Record<string, never>, SessionSummary
 export const GetSessionRequest = request<SessionRef, SessionDetail>('orchestrator/sessions/get');
 /** client → host: start a session of a workflow file in a detached runner (it survives window reloads). */
 export const StartSessionRequest = request<{ uri: string; inputs: Record<string, string> }, SessionRef>('orchestrator/sessions/start');
-/** client → host: resume a session at rest (optionally from a step, optionally with the file as it is now). */
-export const ResumeSessionRequest = request<{ id: string; from?: string; reload?: boolean }, SessionRef>('orchestrator/sessions/resume');
+/**
+ * How a resume treats a workflow file that changed since the session started: `reload` takes the
+ * file as it is now (same step ids needed), `stored` keeps the session's definition. Without
+ * either, a resume of a changed file is refused with a message saying so (ask first with
+ * CheckDefinitionRequest).
+ */
+export interface DefinitionFlags {
+  reload?: boolean;
+  stored?: boolean;
+}
+/** client → host: has the session's workflow file changed since it started? (asked before a resume) */
+export const CheckDefinitionRequest = request<SessionRef, DefinitionCheck>('orchestrator/sessions/checkDefinition');
+/** client → host: resume a session at rest (optionally from a step; `reload`/`stored`: see DefinitionFlags). */
+export const ResumeSessionRequest = request<{ id: string; from?: string } & DefinitionFlags, SessionRef>('orchestrator/sessions/resume');
 /** client → host: let running steps finish and start nothing new. */
 export const PauseSessionRequest = request<SessionRef, SessionSummary>('orchestrator/sessions/pause');
 /** client → host: terminate running steps and stop the session. */
 export const CancelSessionRequest = request<SessionRef, SessionSummary>('orchestrator/sessions/cancel');
 /** client → host: run a step again (kill the running attempt; or resume the session from it). */
-export const RetryStepRequest = request<StepRef, SessionRef>('orchestrator/sessions/retryStep');
+export const RetryStepRequest = request<StepRef & DefinitionFlags, SessionRef>('orchestrator/sessions/retryStep');
 /** client → host: answer an approval. */
 export const ApproveStepRequest = request<StepRef & { reason?: string }, SessionSummary>('orchestrator/sessions/approve');
 export const RejectStepRequest = request<StepRef & { reason?: string }, SessionSummary>('orchestrator/sessions/reject');
@@ -170,6 +185,7 @@ export const ALL_MESSAGES = {
   ListSessionsRequest,
   GetSessionRequest,
   StartSessionRequest,
+  CheckDefinitionRequest,
   ResumeSessionRequest,
   PauseSessionRequest,
   CancelSessionRequest,

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyEvent, finalize } from '../engine/state';
 import { isAtRest, type SessionEvent, type SessionState } from '../engine/types';
+import { countSteps, type StepCounts } from '../protocol/summary';
 import { readEvents } from './eventLog';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
@@ -28,8 +29,13 @@ export interface SessionSummary {
   startedAt: string;
   updatedAt: string;
   finishedAt?: string;
+  /** Steps finished in any way (succeeded, failed, skipped, cancelled, timed out). */
   done: number;
   total: number;
+  /** Steps by status (what `1/3 done · 1 failed · 1 cancelled` is made of: protocol/summary.ts). */
+  counts: StepCounts;
+  /** A pause was asked for and running steps are finishing (set by the host and `list`: engine/pausing.ts). */
+  pausing?: boolean;
   findings: number;
   stuck: number;
 }
@@ -52,6 +58,7 @@ export function summarize(s: SessionState): SessionSummary {
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     done,
     total: s.order.length,
+    counts: countSteps(Object.values(s.steps)),
     findings: s.findings.length,
     stuck,
   };
