@@ -17,6 +17,7 @@ import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
 import { parseOutputs } from './outputs';
 import type { Masker } from './secrets';
 import { runShellStep } from './shell';
+import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 import { agentStep, type AgentRecord } from './agentStep';
 import type { RawFinding, SessionState, StepState, StepStatus } from './types';
 
@@ -144,12 +145,14 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
       ORCHESTRATOR_ATTEMPT: String(x.attempt),
       ORCHESTRATOR_OUTPUT: outputFile,
       ORCHESTRATOR_FINDINGS: findingsFile,
+      [STEP_TOKEN_ENV]: stepToken(x.session.id, x.step.id, x.attempt),
     };
   } catch (e) {
     return { status: 'failed', reason: `an expression could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }
   const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
   const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  let record: string | undefined;
   const result = await runShellStep({
     script,
     shell: x.def.shell ?? x.defaults.shell ?? 'bash',
@@ -160,6 +163,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     logFile: x.paths.stepLog(x.step.id, x.attempt),
     mask: (line) => x.masker.mask(line),
     maskPrefix: (text) => x.masker.maskPrefix(text),
+    // Recorded so that, if this runner dies, the next one can stop what it leaves running (stepProcesses.ts).
+    onSpawn: (pid) => (record = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), env[STEP_TOKEN_ENV], pid)),
     onLine: (line, stream) => {
       x.heard();
       if (stream !== 'stdout' || !line.startsWith('::')) return;
@@ -171,6 +176,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
       } else if (a.kind === 'warning') warnings.push(a.message);
     },
   });
+  // The shell exited and its group was killed with it: nothing of this attempt is left to stop.
+  forgetStepProcess(record);
 
   const outputs: Record<string, string> = {};
   // Which of the two files the step wrote (most write neither): a stat each, no exception when missing.

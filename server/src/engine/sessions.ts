@@ -15,6 +15,7 @@ import { createSessionDir, loadSession, newSessionId, sessionPaths, type Session
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { SessionRunner } from './runner';
+import { describeStopped, stopLeftovers } from './stepProcesses';
 import { envDefaults, SettingError } from './settings';
 import { Masker, resolveSecrets } from './secrets';
 import { applyEvent, finalize, initialState, type StartedData } from './state';
@@ -233,6 +234,9 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     const fresh = loadSession(opts.repoRoot, id);
     let state = fresh.state;
     const warnings = [...fresh.warnings];
+    // What the dead runner left running would run beside the steps resumed here: stop it first.
+    const stopped = await stopLeftovers(fresh.paths, state);
+    if (stopped.length) warnings.push(describeStopped(stopped));
     if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
     const file = path.resolve(opts.repoRoot, state.workflow.file);
     let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;
@@ -320,6 +324,7 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
       const lock = await acquireLock(loaded.paths.lock);
       try {
         const now = loadSession(repoRoot, id);
+        await stopLeftovers(loaded.paths, now.state);
         // Cut a torn last line before appending (as resume does), or the first event appended
         // would share its line and be lost with it.
         const read = readEvents(loaded.paths.log);
