@@ -38,10 +38,14 @@ interface Repo {
   lines(): string[][];
 }
 
-function repo(wf: string): Repo {
+function repo(wf: string, files: Record<string, string> = {}): Repo {
   const { root, home } = makeRepo('orch-leftover');
   made.push(root);
   fs.writeFileSync(path.join(root, 'wf.yaml'), wf);
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text, { mode: 0o755 });
+  }
   fs.writeFileSync(path.join(root, 'exec.log'), '');
   return {
     root,
@@ -104,6 +108,25 @@ describe('resume after the runner was killed while a step ran', { timeout: 120_0
     const r = repo(workflow(true));
     const { id, stepPid } = await killedWhileRunning(r);
     await resumeAndRelease(r, id, stepPid, 'detached');
+  });
+
+  it('stops an agent step\'s program (a command provider) the same way', async () => {
+    // The agent program reads its prompt, then behaves as the shell step above (its cwd is the repository).
+    const agent = `#!/usr/bin/env bash\ncat > /dev/null\necho "start $$" >> exec.log\n${WAIT}\necho "end $$" >> exec.log\necho answer\n`;
+    const wf = ['name: leftover-agent', 'agents:', '  a: { provider: waiter }', 'steps:', '  - id: slow', '    agent: a', '    prompt: wait', '  - id: then', '    needs: slow', '    run: echo then >> exec.log', ''].join('\n');
+    const r = repo(wf, { 'agent.sh': agent, '.orchestrator/config.yaml': 'providers:\n  waiter:\n    type: command\n    command: [./agent.sh]\n    prompt: stdin\n' });
+    const { id, stepPid } = await killedWhileRunning(r);
+    await resumeAndRelease(r, id, stepPid, 'foreground');
+  });
+
+  it('cancel of the session stops what its dead runner left running', async () => {
+    const r = repo(workflow());
+    const { id, stepPid } = await killedWhileRunning(r);
+    const res = await r.cli(['cancel', id]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(groupMembers(stepPid), [], 'the old step was stopped');
+    fs.writeFileSync(path.join(r.root, 'release'), '');
+    assert.deepEqual(ends(r), []);
   });
 
   it('a resume while the runner lives is refused and leaves the running step alone', async () => {
