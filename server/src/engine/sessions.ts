@@ -15,6 +15,7 @@ import { createSessionDir, loadSession, newSessionId, sessionPaths, type Session
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { SessionRunner } from './runner';
+import { releaseScratch } from './scratch';
 import { describeStopped, stopLeftovers } from './stepProcesses';
 import { envDefaults, SettingError } from './settings';
 import { Masker, resolveSecrets } from './secrets';
@@ -159,6 +160,7 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
   });
   const done = runner.run().finally(() => {
     log.close();
+    releaseScratch(paths.dir);
     lock.release();
   });
   return { id: state.id, paths, runner, done };

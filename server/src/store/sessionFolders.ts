@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
+import { removeDeadScratch } from '../engine/scratch';
 import { fsyncDir } from './durableFile';
 import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
 import { processAlive } from './liveness';
@@ -39,6 +40,7 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
   if (!fs.existsSync(paths.dir)) throw missing();
   const lock = await lockForDelete(repoRoot, id);
+  removeDeadScratch(paths.dir); // the pointers go with the folder: remove what they point to first
   const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
   try {
     fs.renameSync(paths.dir, tmp);
