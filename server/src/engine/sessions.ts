@@ -12,6 +12,7 @@ import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
+import { collectEmptySessions } from '../store/sessionFolders';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { SessionRunner } from './runner';
@@ -178,6 +179,7 @@ export async function startSession(file: string, given: Record<string, string>, 
   const inputs = resolveInputs(compiled, given);
   const secrets = loadSecrets(opts);
   const id = opts.id ?? newSessionId();
+  await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
   const paths = createSessionDir(opts.repoRoot, id);
   let lock: LockHandle | undefined;
   let log: EventLog | undefined;
