@@ -24,11 +24,15 @@ after(() => {
 
 const WAIT = 'while [ ! -e release ]; do sleep 0.02; done';
 
-/** `slow` waits for `release`; `then` runs after it. `scrub`: the step's shell replaces itself with a process with an empty environment. */
-function workflow(scrub = false): string {
-  const body = scrub
-    ? [`echo "start $$" >> exec.log`, `exec env -i /bin/sh -c '${WAIT}; echo "end $$" >> exec.log'`]
-    : [`echo "start $$" >> exec.log`, WAIT, `echo "end $$" >> exec.log`];
+/**
+ * `slow` waits for `release`; `then` runs after it. `scrub`: the step's shell replaces itself with a
+ * process with an empty environment. `deaf`: the step and its children ignore SIGTERM.
+ */
+function workflow(how: 'plain' | 'scrub' | 'deaf' = 'plain'): string {
+  const body =
+    how === 'scrub'
+      ? [`echo "start $$" >> exec.log`, `exec env -i /bin/sh -c '${WAIT}; echo "end $$" >> exec.log'`]
+      : [...(how === 'deaf' ? [`trap '' TERM`] : []), `echo "start $$" >> exec.log`, WAIT, `echo "end $$" >> exec.log`];
   return ['name: leftover', 'steps:', '  - id: slow', '    run: |', ...body.map((l) => `      ${l}`), '  - id: then', '    needs: slow', '    run: echo then >> exec.log', ''].join('\n');
 }
 
@@ -105,9 +109,15 @@ describe('resume after the runner was killed while a step ran', { timeout: 120_0
   });
 
   it('finds the old execution by its record when it cleared its environment; the detached resume (the editor\'s) does it too', async () => {
-    const r = repo(workflow(true));
+    const r = repo(workflow('scrub'));
     const { id, stepPid } = await killedWhileRunning(r);
     await resumeAndRelease(r, id, stepPid, 'detached');
+  });
+
+  it('a leftover that ignores SIGTERM gets SIGKILL after the grace', async () => {
+    const r = repo(workflow('deaf'));
+    const { id, stepPid } = await killedWhileRunning(r);
+    await resumeAndRelease(r, id, stepPid, 'foreground');
   });
 
   it('stops an agent step\'s program (a command provider) the same way', async () => {

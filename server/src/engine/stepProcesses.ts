@@ -175,9 +175,9 @@ export async function stopLeftovers(paths: SessionPaths, state: SessionState, op
   }
 
   for (const p of procs) targets.get(p.pgid)?.members.push({ pid: p.pid, start: p.start });
-  if (targets.size > 0) await terminate(targets, opts.graceMs ?? DEFAULT_KILL_GRACE_MS);
+  const signalled = targets.size > 0 ? await terminate(targets, opts.graceMs ?? DEFAULT_KILL_GRACE_MS) : new Set<number>();
   for (const r of records) forgetStepProcess(r.file);
-  return [...targets.values()].map(({ members: _m, ...g }) => g);
+  return [...targets.values()].filter((t) => signalled.has(t.pgid)).map(({ members: _m, ...g }) => g);
 }
 
 function gone(p: ProcInfo): boolean {
@@ -196,8 +196,8 @@ function ownGroups(byPid: Map<number, ProcInfo>): Set<number> {
   return out;
 }
 
-/** SIGTERM to every group, SIGKILL to those still there after the grace; resolves when all are empty. */
-async function terminate(targets: Map<number, Target>, graceMs: number): Promise<void> {
+/** SIGTERM to every group, SIGKILL to those still there after the grace; resolves with the groups signalled once they are empty. */
+async function terminate(targets: Map<number, Target>, graceMs: number): Promise<Set<number>> {
   const signalled = new Set<number>();
   for (const t of targets.values()) {
     // A process seen in the group a moment ago is still there (same pid, start time and group):
@@ -210,11 +210,13 @@ async function terminate(targets: Map<number, Target>, graceMs: number): Promise
   }
   // A group still there at every look since then was never empty, so its id cannot have been
   // given to another group (an id is free again only once no process uses it).
-  let left = await waitEmpty(signalled, graceMs);
-  if (left.size === 0) return;
-  for (const pgid of left) signalGroup(pgid, 'SIGKILL');
-  left = await waitEmpty(left, 10_000);
-  void left; // what SIGKILL cannot end at once (a process in uninterruptible sleep) ends when its I/O does
+  const left = await waitEmpty(signalled, graceMs);
+  if (left.size > 0) {
+    for (const pgid of left) signalGroup(pgid, 'SIGKILL');
+    // What SIGKILL cannot end at once (a process in uninterruptible sleep) ends when its I/O does.
+    await waitEmpty(left, 10_000);
+  }
+  return signalled;
 }
 
 /** Polls /proc until none of the groups has a living process; returns those that still have one. */
