@@ -135,13 +135,20 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
         } catch (e) {
           return reject(e instanceof Error ? e : new Error(String(e)));
         }
-        const env: NodeJS.ProcessEnv = { ...process.env };
+        const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
         for (const [k, v] of Object.entries(opts.env ?? {})) {
           if (v === undefined) delete env[k];
           else env[k] = v;
         }
         const groupKill = process.platform !== 'win32';
         const child = spawn(inv.file, inv.args, { cwd: opts.cwd, env, detached: groupKill, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+        if (child.pid !== undefined && groupKill) {
+          try {
+            req.onSpawn?.(child.pid);
+          } catch {
+            // a record that cannot be written does not stop the agent
+          }
+        }
 
         const decoder = new StringDecoder('utf8');
         const stderr = new Tail(STDERR_TAIL_BYTES);

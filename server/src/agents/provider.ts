@@ -18,6 +18,10 @@ export interface AgentRequest {
   options?: Record<string, unknown>;
   /** Aborting it cancels the request, also mid-stream. */
   signal: AbortSignal;
+  /** Providers that run a program: extra environment variables for it (the step's mark). */
+  env?: Record<string, string>;
+  /** Providers that run a program: called with its pid (it leads its process group) right after it started. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface AgentUsage {

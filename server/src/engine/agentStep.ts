@@ -20,6 +20,7 @@ import type { ExecuteInput, StepOutcome } from './executeStep';
 import { z } from 'zod';
 import { parseFindingsText } from './findingsFile';
 import type { Masker } from './secrets';
+import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 import { SEVERITIES, type Decision, type Finding, type SessionState } from './types';
 
 export interface AgentRecord {
@@ -117,6 +118,7 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   if (open.open) return { status: 'failed', reason: open.message, retryable: true, outputs: {} };
 
   const t0 = Date.now();
+  let procRecord: string | undefined;
   let fd: number | undefined;
   let pending = '';
   const writeLines = (text: string, end = false): void => {
@@ -134,7 +136,10 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   };
   try {
     const provider = resolveProvider(agent.provider, configs, x.secrets);
-    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: x.signal }, (c) => {
+    // Marked and recorded as a shell step is, so that a resume after this runner died can stop it (stepProcesses.ts).
+    const token = stepToken(x.session.id, x.step.id, x.attempt);
+    const spawned = { env: { [STEP_TOKEN_ENV]: token }, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
+    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: x.signal, ...spawned }, (c) => {
       x.heard();
       writeLines(c.text);
     });
@@ -161,6 +166,7 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+    forgetStepProcess(procRecord);
   }
 }
 

@@ -4,19 +4,19 @@
  * $ORCHESTRATOR_FINDINGS, the `findings:` file). Every value that reaches the disk is masked.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { interpolate, prepareScript, type EvalContext } from '../workflow/expressions';
 import { parseDuration } from '../workflow/durations';
 import type { CompiledStep } from '../workflow/plan';
 import type { WorkflowFile } from '../workflow/schema';
-import { processAlive } from '../store/liveness';
 import type { SessionPaths } from '../store/sessionStore';
 import { parseAnnotation } from './annotations';
 import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
 import { parseOutputs } from './outputs';
 import type { Masker } from './secrets';
+import { scratchPrefix } from './scratch';
 import { runShellStep } from './shell';
+import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 import { agentStep, type AgentRecord } from './agentStep';
 import { usesStep } from './actions';
 import type { RawFinding, SessionState, StepState, StepStatus } from './types';
@@ -75,44 +75,10 @@ function envText(vars: Record<string, string | number | boolean>, ctx: EvalConte
   return out;
 }
 
-/**
- * $ORCHESTRATOR_OUTPUT and $ORCHESTRATOR_FINDINGS are files the step writes unmasked (secrets
- * included), so they live in a private temp folder outside the session (sessions.md: secrets never
- * reach the session's files) and are removed once they are read. One folder per runner process
- * (mode 0700, removed at exit), two files per attempt: cheap enough for thousands of steps.
- */
-let scratchDir: string | undefined;
-let scratchSeq = 0;
-
-/** Scratch folders of runners that died without cleaning up (kill -9) may hold raw outputs: remove them. */
-function sweepDeadScratch(): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^orch-steps-(\d+)-/.exec(name);
-    if (!m || Number(m[1]) === process.pid) continue;
-    if (!processAlive(Number(m[1]), undefined)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function scratch(): string {
-  if (!scratchDir || !fs.existsSync(scratchDir)) {
-    sweepDeadScratch();
-    scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), `orch-steps-${process.pid}-`));
-    const dir = scratchDir;
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  }
-  return scratchDir;
-}
-
 async function runStep(x: ExecuteInput): Promise<StepOutcome> {
   let prefix: string;
   try {
-    prefix = path.join(scratch(), `${++scratchSeq}-`);
+    prefix = scratchPrefix(x.paths.dir);
   } catch (e) {
     return { status: 'failed', reason: `cannot create a temporary folder for the step's outputs: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }
@@ -145,12 +111,14 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
       ORCHESTRATOR_ATTEMPT: String(x.attempt),
       ORCHESTRATOR_OUTPUT: outputFile,
       ORCHESTRATOR_FINDINGS: findingsFile,
+      [STEP_TOKEN_ENV]: stepToken(x.session.id, x.step.id, x.attempt),
     };
   } catch (e) {
     return { status: 'failed', reason: `an expression could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }
   const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
   const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  let record: string | undefined;
   const result = await runShellStep({
     script,
     shell: x.def.shell ?? x.defaults.shell ?? 'bash',
@@ -161,6 +129,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     logFile: x.paths.stepLog(x.step.id, x.attempt),
     mask: (line) => x.masker.mask(line),
     maskPrefix: (text) => x.masker.maskPrefix(text),
+    // Recorded so that, if this runner dies, the next one can stop what it leaves running (stepProcesses.ts).
+    onSpawn: (pid) => (record = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), env[STEP_TOKEN_ENV], pid)),
     onLine: (line, stream) => {
       x.heard();
       if (stream !== 'stdout' || !line.startsWith('::')) return;
@@ -172,6 +142,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
       } else if (a.kind === 'warning') warnings.push(a.message);
     },
   });
+  // The shell exited and its group was killed with it: nothing of this attempt is left to stop.
+  forgetStepProcess(record);
 
   const outputs: Record<string, string> = {};
   // Which of the two files the step wrote (most write neither): a stat each, no exception when missing.

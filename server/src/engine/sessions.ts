@@ -12,10 +12,13 @@ import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
+import { collectEmptySessions } from '../store/sessionFolders';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { idChanges, inspectDefinition, type DefinitionCheck } from './definition';
 import { SessionRunner } from './runner';
+import { releaseScratch } from './scratch';
+import { describeStopped, stopLeftovers } from './stepProcesses';
 import { envDefaults, SettingError } from './settings';
 import { Masker, resolveSecrets } from './secrets';
 import { applyEvent, finalize, initialState, type StartedData } from './state';
@@ -173,6 +176,7 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
   });
   const done = runner.run().finally(() => {
     log.close();
+    releaseScratch(paths.dir);
     lock.release();
   });
   return { id: state.id, paths, runner, done };
@@ -190,6 +194,7 @@ export async function startSession(file: string, given: Record<string, string>, 
   const inputs = resolveInputs(compiled, given);
   const secrets = loadSecrets(opts);
   const id = opts.id ?? newSessionId();
+  await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
   const paths = createSessionDir(opts.repoRoot, id);
   let lock: LockHandle | undefined;
   let log: EventLog | undefined;
@@ -256,6 +261,9 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     const fresh = loadSession(opts.repoRoot, id);
     let state = fresh.state;
     const warnings = [...fresh.warnings];
+    // What the dead runner left running would run beside the steps resumed here: stop it first.
+    const stopped = await stopLeftovers(fresh.paths, state);
+    if (stopped.length) warnings.push(describeStopped(stopped));
     if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
     const { check, current, error } = inspectDefinition(opts.repoRoot, state, loadWorkflowFile);
     let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;
@@ -333,6 +341,7 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
       const lock = await acquireLock(loaded.paths.lock);
       try {
         const now = loadSession(repoRoot, id);
+        await stopLeftovers(loaded.paths, now.state);
         // Cut a torn last line before appending (as resume does), or the first event appended
         // would share its line and be lost with it.
         const read = readEvents(loaded.paths.log);

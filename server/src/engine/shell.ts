@@ -55,6 +55,8 @@ export interface ShellStepOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** A longer line is split into pieces of this many characters (default 64 KiB). */
   maxLineLength?: number;
+  /** Called right after the shell started, with its pid (the id of its process group). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ShellStepResult {
@@ -145,6 +147,13 @@ function runProcess(opts: ShellStepOptions, shell: string, args: string[]): Prom
   } catch (e) {
     // Thrown synchronously: ENOTDIR (cwd is a file), invalid arguments (NUL bytes), ...
     return describeSpawnError(e, shell, opts).then((error) => failed(started, error));
+  }
+  if (child.pid !== undefined) {
+    try {
+      opts.onSpawn?.(child.pid);
+    } catch {
+      // a record that cannot be written does not stop the step
+    }
   }
   return new Promise<ShellStepResult>((resolve) => {
     const { mask, onLine, logFile } = opts;

@@ -23,14 +23,75 @@ export function processAlive(pid: number, procStart: number | undefined): boolea
 
 /** State and start time (clock ticks since boot) from /proc/<pid>/stat; undefined without /proc. */
 export function procStat(pid: number): { state: string; start: number } | undefined {
+  const p = procInfo(pid);
+  return p ? { state: p.state, start: p.start } : undefined;
+}
+
+/** What /proc/<pid>/stat says about a process. */
+export interface ProcInfo {
+  readonly pid: number;
+  /** R, S, D, Z (zombie: exited, not yet reaped), T, ... */
+  readonly state: string;
+  readonly ppid: number;
+  /** Its process group. */
+  readonly pgid: number;
+  /** Start time in clock ticks since boot: with the pid, it names one process (pids are reused). */
+  readonly start: number;
+}
+
+/** /proc/<pid>/stat parsed; undefined when the process is gone or there is no /proc. */
+export function procInfo(pid: number): ProcInfo | undefined {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+  // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const start = Number(fields[19]); // field 22 overall; fields[0] is field 3
-  return Number.isSafeInteger(start) ? { state: fields[0], start } : undefined;
+  const ppid = Number(fields[1]);
+  const pgid = Number(fields[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(ppid) || !Number.isSafeInteger(pgid)) return undefined;
+  return { pid, state: fields[0], ppid, pgid, start };
+}
+
+/** Whether this machine has a /proc to scan (Linux). */
+export function hasProc(): boolean {
+  return fs.existsSync('/proc/self/stat');
+}
+
+/** Every process visible in /proc (the living and the zombies), read one by one: a snapshot that may be slightly torn. */
+export function listProcesses(): ProcInfo[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: ProcInfo[] = [];
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const p = procInfo(Number(n));
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** The value of `name` in a process's environment (as it was at exec), when readable (our own processes only). */
+export function procEnvValue(pid: number, name: string): string | undefined {
+  let env: Buffer;
+  try {
+    env = fs.readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return undefined;
+  }
+  const key = Buffer.from(`${name}=`);
+  for (let at = 0; at < env.length; ) {
+    let end = env.indexOf(0, at);
+    if (end === -1) end = env.length;
+    if (end - at >= key.length && env.compare(key, 0, key.length, at, at + key.length) === 0) return env.toString('utf8', at + key.length, end);
+    at = end + 1;
+  }
+  return undefined;
 }

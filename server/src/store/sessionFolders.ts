@@ -7,8 +7,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
+import { removeDeadScratch } from '../engine/scratch';
 import { fsyncDir } from './durableFile';
-import { acquireLock, describeOwner, LockHeldError, type LockHandle } from './lock';
+import { acquireLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
 import { processAlive } from './liveness';
 import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
@@ -39,6 +40,7 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
   if (!fs.existsSync(paths.dir)) throw missing();
   const lock = await lockForDelete(repoRoot, id);
+  removeDeadScratch(paths.dir); // the pointers go with the folder: remove what they point to first
   const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
   try {
     fs.renameSync(paths.dir, tmp);
@@ -52,6 +54,7 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   fsyncDir(sessionsDir(repoRoot));
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.rmSync(sessionPaths(repoRoot, id).runnerLog, { force: true });
+  await collectEmptySessions(repoRoot);
 }
 
 /** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */
@@ -105,5 +108,76 @@ export function collectLeftovers(repoRoot: string): void {
     } catch {
       // gone already, or not ours to remove
     }
+  }
+}
+
+/** A folder without a lock and without events is left alone this long: its runner may be between mkdir and taking the lock. */
+const UNLOCKED_GRACE_MS = 60_000;
+
+/**
+ * Removes the folders of sessions whose runner died before the session's first event (killed in
+ * its first instant): no complete line in log.jsonl, and no live runner. A folder whose lock is held
+ * is left alone (its runner has the lock and is about to write its first event); so is one without
+ * a lock younger than a minute (its runner may not have taken the lock yet). The removal happens
+ * under the session's lock, after looking again. Returns the ids removed. Never throws.
+ */
+export async function collectEmptySessions(repoRoot: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(sessionsDir(repoRoot));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const id of names) {
+    if (!SESSION_ID.test(id)) continue;
+    const paths = sessionPaths(repoRoot, id);
+    try {
+      if (hasEvent(paths.log)) continue;
+      const lock = lockStatus(paths.lock);
+      if (lock.state === 'held') continue;
+      if (lock.state === 'free' && Date.now() - fs.statSync(paths.dir).mtimeMs < UNLOCKED_GRACE_MS) continue;
+      let handle: LockHandle;
+      try {
+        handle = await acquireLock(paths.lock, { heartbeatMs: 0, settleMs: 0 });
+      } catch {
+        continue; // someone owns it or is taking it right now
+      }
+      if (hasEvent(paths.log)) {
+        handle.release();
+        continue;
+      }
+      const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
+      fs.renameSync(paths.dir, tmp); // the lock goes with the folder
+      handle.stopHeartbeat();
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync(paths.runnerLog, { force: true });
+      removed.push(id);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+/** Whether log.jsonl holds at least one complete line (read up to the first newline). */
+function hasEvent(log: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(log, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) return false;
+      if (buf.subarray(0, n).includes(10)) return true;
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -11,6 +11,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { removeDeadScratch } from '../engine/scratch';
 import { applyEvent, finalize, rebuild } from '../engine/state';
 import type { SessionState } from '../engine/types';
 import { isAtRest } from '../engine/types';
@@ -94,6 +95,7 @@ export class SessionNotFoundError extends Error {}
 export function loadSession(repoRoot: string, id: string): LoadedSession {
   const paths = sessionPaths(repoRoot, id);
   if (!fs.existsSync(paths.dir)) throw new SessionNotFoundError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  removeDeadScratch(paths.dir); // raw step outputs a killed runner left in its temp folder (engine/scratch.ts)
   const warnings: string[] = [];
   let state: SessionState | undefined;
   let snapshot: Snapshot | null = null;
