@@ -9,6 +9,7 @@ import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { summarize } from '../store/sessionWatcher';
+import { damageText } from '../store/logDamage';
 import { baselineOf } from '../engine/baseline';
 import { painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
@@ -136,7 +137,7 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
   for (const s of rows) {
     const p = progress(s);
-    table.push([s.id, s.status, s.workflow.name, `${p.done}/${p.total}`, since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+    table.push([s.id, s.damaged?.length ? `${s.status} (damaged log)` : s.status, s.workflow.name, `${p.done}/${p.total}`, since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
   }
   out.stdout.write(formatTable(table));
   return 0;
@@ -169,6 +170,7 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
   const lines = [
     `${paint('bold', s.id)}  ${s.workflow.name} (${s.workflow.file})`,
     `status: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`,
+    ...(s.damaged?.length ? [`log: damaged — ${damageText(s.damaged)}`] : []),
     `started: ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt} (${since(s.startedAt, s.finishedAt)})` : ''}`,
     ...(l.owner ? [`runner: process ${l.owner.pid} on ${l.owner.host}`] : []),
     ...(Object.keys(s.inputs).length ? [`inputs: ${Object.entries(s.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),

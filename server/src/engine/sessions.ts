@@ -12,6 +12,7 @@ import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
+import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { SessionRunner } from './runner';
@@ -233,6 +234,8 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     const fresh = loadSession(opts.repoRoot, id);
     let state = fresh.state;
     const warnings = [...fresh.warnings];
+    const lost = unresumable(state); // its session.started event is damaged: no workflow to run
+    if (lost) throw new InputError(lost);
     if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
     const file = path.resolve(opts.repoRoot, state.workflow.file);
     let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;

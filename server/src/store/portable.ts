@@ -22,8 +22,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { rebuild } from '../engine/state';
-import { SESSION_STATUSES, type SessionEvent } from '../engine/types';
+import { SESSION_STATUSES, type LogDamage, type SessionEvent } from '../engine/types';
 import { CorruptFileError, fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
+import { parseEvents } from './eventLog';
+import { damageText, describeDamage } from './logDamage';
 import { checkId, collectLeftovers, SESSION_ID, SnapshotError, tempName } from './sessionFolders';
 import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, type Snapshot } from './sessionStore';
 
@@ -219,28 +221,10 @@ function exportNow(repoRoot: string, id: string, outFile: string): { file: strin
 // ---------------------------------------------------------------------------------------------
 // Import
 
-/** Events of a log with the byte offset after each one's line (torn last line and bad lines left out). */
-function parseLog(buf: Buffer): { events: { event: SessionEvent; end: number }[]; end: number } {
-  const events: { event: SessionEvent; end: number }[] = [];
-  let pos = 0;
-  let end = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(10, pos);
-    if (nl === -1) break;
-    const line = buf.toString('utf8', pos, nl);
-    pos = nl + 1;
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as SessionEvent;
-      if (e && typeof e.seq === 'number' && typeof e.type === 'string') {
-        events.push({ event: e, end: pos });
-        end = pos;
-      }
-    } catch {
-      // a damaged line: readers skip it too
-    }
-  }
-  return { events, end };
+/** Events of a log with the byte offset after each one's line (a torn last line left out; damaged lines reported). */
+function parseLog(buf: Buffer): { events: { event: SessionEvent; end: number }[]; end: number; damaged: LogDamage[] } {
+  const r = parseEvents(buf);
+  return { events: r.events.map((event, i) => ({ event, end: r.ends[i] })), end: r.ends.at(-1) ?? 0, damaged: r.damaged.map((d) => describeDamage(d)) };
 }
 
 /** Whether state.json reflects exactly a prefix of the log (else it is rebuilt from the log). */
@@ -293,17 +277,22 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   const bad = parsed.events.find((e) => e.event.session !== id);
   if (bad) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log holds an event of session ${JSON.stringify(bad.event.session)}, not ${id}`);
   const rebuilt = rebuild(parsed.events.map((e) => e.event));
-  if (!rebuilt) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log has no session.started event, so there is no session to import`);
+  if (!rebuilt) {
+    const lost = parsed.damaged.length ? ` (line ${parsed.damaged[0].line} of the log is damaged: ${parsed.damaged[0].lost})` : '';
+    throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log has no session.started event${lost}, so there is no session to import`);
+  }
 
   const target = sessionPaths(repoRoot, id);
   const exists = (): SnapshotError => new SnapshotError(`a session with id ${id} already exists here: delete it first (orchestrator delete ${id}) or keep the one you have`);
   if (fs.existsSync(target.dir)) throw exists();
 
   const warnings: string[] = [];
-  let state: Snapshot;
+  if (parsed.damaged.length) warnings.push(`the log in ${file} is damaged: ${damageText(parsed.damaged)}`);
+  /** null: no state.json, so that every reader rebuilds the state from the damaged log and reports the damage. */
+  let state: Snapshot | null;
   if (doc.session.state && stateMatchesLog(doc.session.state, log, parsed)) state = doc.session.state;
   else {
-    state = { ...rebuilt, logOffset: parsed.end };
+    state = parsed.damaged.length ? null : { ...rebuilt, logOffset: parsed.end };
     warnings.push(`the state in ${file} ${doc.session.state ? 'does not match its log' : 'is missing'}; rebuilt it from the log`);
   }
 
@@ -319,7 +308,7 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
       writeFileDurably(dest, decode(content));
     }
     if (fs.existsSync(path.join(tmp.dir, 'steps'))) fsyncDir(path.join(tmp.dir, 'steps'));
-    writeFileDurably(tmp.state, JSON.stringify(state));
+    if (state) writeFileDurably(tmp.state, JSON.stringify(state));
     // Read it back the way every reader will, before anyone can see it.
     try {
       loadSession(repoRoot, tmpName);

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyEvent, finalize } from '../engine/state';
-import { isAtRest, type SessionEvent, type SessionState } from '../engine/types';
+import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
 import { readEvents } from './eventLog';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
@@ -32,6 +32,8 @@ export interface SessionSummary {
   total: number;
   findings: number;
   stuck: number;
+  /** Lines of log.jsonl that could not be read (see logDamage.ts); absent when the log is whole. */
+  damaged?: LogDamage[];
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -54,6 +56,7 @@ export function summarize(s: SessionState): SessionSummary {
     total: s.order.length,
     findings: s.findings.length,
     stuck,
+    ...(s.damaged?.length ? { damaged: s.damaged } : {}),
   };
 }
 
