@@ -40,8 +40,9 @@
  * They (and their base64 forms) are still masked when they are a whole string on their own: a
  * complete line or a string value in maskDeep whose trimmed content equals one is `***`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ensureGitignore } from '../store/gitignore';
 import { SubstringIndex } from './substrings';
 
 export const SECRET_ENV_PREFIX = 'ORCHESTRATOR_SECRET_';
@@ -93,7 +94,11 @@ export function resolveSecrets({ env, repoRoot, homeDir }: SecretSources): Map<s
     const name = key.slice(SECRET_ENV_PREFIX.length);
     if (SECRET_NAME_PATTERN.test(name)) secrets.set(name, value);
   }
-  if (repoRoot) readSecretDir(path.join(repoRoot, '.orchestrator', 'secrets'), secrets);
+  if (repoRoot) {
+    const dir = path.join(repoRoot, '.orchestrator', 'secrets');
+    if (existsSync(dir)) ensureGitignore(repoRoot); // secret files must not be committed by accident
+    readSecretDir(dir, secrets);
+  }
   if (homeDir) readSecretDir(path.join(homeDir, '.orchestrator', 'secrets'), secrets);
   return secrets;
 }

@@ -17,6 +17,7 @@ import type { LogDamage, SessionState } from '../engine/types';
 import { isAtRest } from '../engine/types';
 import { CorruptFileError, readJsonFile, writeFileDurably } from './durableFile';
 import { readEvents } from './eventLog';
+import { ensureGitignore } from './gitignore';
 import { lockStatus, type LockInfo } from './lock';
 import { applyDamage, describeDamage, stateWithoutStart } from './logDamage';
 
@@ -66,13 +67,8 @@ export function newSessionId(now = new Date()): string {
 
 /** Creates .orchestrator/ (with a .gitignore for the machine-local parts) and the session folder. */
 export function createSessionDir(repoRoot: string, id: string): SessionPaths {
-  const root = path.join(repoRoot, '.orchestrator');
-  fs.mkdirSync(path.join(root, 'sessions'), { recursive: true });
-  const gi = path.join(root, '.gitignore');
-  if (!fs.existsSync(gi)) {
-    // Not "*" as sessions.md sketches: workflows and config.yaml live here and belong in git.
-    fs.writeFileSync(gi, '# Machine-local orchestrator state (see docs/sessions.md)\nsessions/\nsecrets/\n');
-  }
+  fs.mkdirSync(sessionsDir(repoRoot), { recursive: true });
+  ensureGitignore(repoRoot);
   const p = sessionPaths(repoRoot, id);
   fs.mkdirSync(p.dir);
   return p;

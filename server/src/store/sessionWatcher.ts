@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { applyEvent, finalize } from '../engine/state';
 import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
 import { readEvents } from './eventLog';
+import { ensureGitignore } from './gitignore';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
@@ -98,6 +99,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   }
 
   start(): void {
+    ensureGitignore(this.repoRoot);
     for (const id of listSessionIds(this.repoRoot)) this.track(id, false);
     this.watchDir();
     this.liveness = setInterval(() => this.checkOwners(), this.livenessMs);
