@@ -43,7 +43,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureGitignore } from '../store/gitignore';
-import { SubstringIndex } from './substrings';
+import { PieceFinder } from './substrings';
 
 export const SECRET_ENV_PREFIX = 'ORCHESTRATOR_SECRET_';
 export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -139,21 +139,15 @@ export function hexForms(value: string): { contiguous: string[]; spaced: string[
   return { contiguous: [hex, hex.toUpperCase()], spaced: [spaced, spaced.toUpperCase()] };
 }
 
-/** Where pieces of one value are looked for: the value itself and its hex forms, each with its minimum length. */
-interface PieceSource {
-  readonly index: SubstringIndex;
-  readonly min: number;
-}
-
 export class Masker {
   /** Searched anywhere in text, longest first. */
   private readonly needles: string[];
   /** Masked only when a whole (trimmed) string equals one. */
   private readonly wholeOnly: Set<string>;
-  /** Pieces of values (mask() only). */
-  private readonly pieces: PieceSource[] = [];
+  /** Pieces of values and of their hex forms (mask() only). */
+  private readonly pieces = new PieceFinder(MIN_PIECE_LENGTH);
   /** Values long enough for pieces: their starts and ends are masked at a line's edges. */
-  private readonly edgeValues: string[] = [];
+  private readonly edges: { starts: string[]; ends: string[] }[] = [];
   /** The longest text a match (needle or piece) can cover. */
   private readonly longest: number;
 
@@ -173,15 +167,16 @@ export class Masker {
         for (const line of value.split(/\r?\n/)) if (line.trim().length >= MIN_SECRET_LENGTH) needles.add(line.trim());
       }
       if (value.length > MIN_PIECE_LENGTH) {
-        this.pieces.push({ index: new SubstringIndex(value), min: MIN_PIECE_LENGTH });
-        for (const h of hex.contiguous) this.pieces.push({ index: new SubstringIndex(h), min: 2 * MIN_PIECE_LENGTH });
-        for (const h of hex.spaced) this.pieces.push({ index: new SubstringIndex(h), min: 3 * MIN_PIECE_LENGTH - 1 });
-        this.edgeValues.push(value);
+        this.pieces.add(value, MIN_PIECE_LENGTH);
+        for (const h of hex.contiguous) this.pieces.add(h, 2 * MIN_PIECE_LENGTH);
+        for (const h of hex.spaced) this.pieces.add(h, 3 * MIN_PIECE_LENGTH - 1);
+        const lengths = Array.from({ length: MIN_PIECE_LENGTH - MIN_SECRET_LENGTH }, (_, i) => MIN_PIECE_LENGTH - 1 - i); // 5, 4, 3
+        this.edges.push({ starts: lengths.map((k) => value.slice(0, k)), ends: lengths.map((k) => value.slice(value.length - k)) });
       }
     }
     this.needles = [...needles].filter((n) => n.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
     this.wholeOnly = wholeOnly;
-    this.longest = Math.max(this.needles[0]?.length ?? 0, ...this.pieces.map((p) => p.index.source.length));
+    this.longest = Math.max(this.needles[0]?.length ?? 0, this.pieces.longest);
   }
 
   /** True when there is nothing to mask. */
@@ -212,24 +207,17 @@ export class Masker {
     for (const n of this.needles) {
       for (let at = text.indexOf(n); at >= 0; at = text.indexOf(n, at + 1)) spans.push([at, at + n.length]);
     }
-    if (pieces) for (const p of this.pieces) p.index.spans(text, p.min, spans);
+    if (pieces) this.pieces.spans(text, spans);
     if (edges) {
       // A line that ends with the start of a value, or starts with its end (the rest went elsewhere).
       const start = text.length - text.trimStart().length;
       const end = text.trimEnd().length;
-      for (const v of this.edgeValues) {
-        for (let k = Math.min(MIN_PIECE_LENGTH - 1, end - start); k >= MIN_SECRET_LENGTH; k--) {
-          if (text.startsWith(v.slice(v.length - k), start)) {
-            spans.push([start, start + k]);
-            break;
-          }
-        }
-        for (let k = Math.min(MIN_PIECE_LENGTH - 1, end - start); k >= MIN_SECRET_LENGTH; k--) {
-          if (text.endsWith(v.slice(0, k), end)) {
-            spans.push([end - k, end]);
-            break;
-          }
-        }
+      for (const { starts, ends } of this.edges) {
+        // Longest first: 5, 4, then 3 characters.
+        const lineStart = ends.find((e) => e.length <= end - start && text.startsWith(e, start));
+        if (lineStart) spans.push([start, start + lineStart.length]);
+        const lineEnd = starts.find((b) => b.length <= end - start && text.endsWith(b, end));
+        if (lineEnd) spans.push([end - lineEnd.length, end]);
       }
     }
     return spans;
