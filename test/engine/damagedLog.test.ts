@@ -12,7 +12,7 @@ import { rebuild } from '../../server/src/engine/state';
 import { readEvents } from '../../server/src/store/eventLog';
 import { acquireLock } from '../../server/src/store/lock';
 import { listSessions, loadSession, sessionPaths } from '../../server/src/store/sessionStore';
-import { summarize } from '../../server/src/store/sessionWatcher';
+import { SessionWatcher, summarize } from '../../server/src/store/sessionWatcher';
 import { cleanupRepos, count, finish, makeRepo, runOpts, runToRest, statuses, type Repo } from './helpers';
 
 after(cleanupRepos);
@@ -114,6 +114,20 @@ describe('a damaged log.jsonl', () => {
     await assert.rejects(resumeSession(id, runOpts(copy)), (e: Error) => e instanceof InputError && /cannot be resumed: line 1 of its log\.jsonl, the session\.started event, is damaged/.test(e.message) && !e.message.includes('\n'));
     await assert.rejects(resumeSession(id, runOpts(copy, {})), InputError);
     assert.ok(fs.existsSync(sessionPaths(copy.root, id).log), 'the data stays');
+  });
+
+  it("the host's session list carries the damage", () => {
+    const copy = copyOf(repo, id);
+    damage(copy, id, 2, (l) => l.replace('"time":', '"time'));
+    const watcher = new SessionWatcher(copy.root);
+    watcher.start();
+    try {
+      const [summary] = watcher.list();
+      assert.equal(summary.id, id);
+      assert.deepEqual(summary.damaged, [{ line: 2, lost: 'event 2: step.started of step a', seq: 2, type: 'step.started', step: 'a' }]);
+    } finally {
+      watcher.stop();
+    }
   });
 
   it('a line of garbage between two events lost nothing; a damaged line after the snapshot is numbered as in the file', () => {

@@ -17,6 +17,7 @@ import { applyEvent, finalize } from '../engine/state';
 import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
 import { readEvents } from './eventLog';
 import { ensureGitignore } from './gitignore';
+import { damageText, describeDamage } from './logDamage';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
@@ -210,6 +211,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     const l = this.live.get(id);
     if (!l) return;
     const r = readEvents(sessionPaths(this.repoRoot, id).log, l.offset);
+    if (r.damaged.length) this.emit('warning', `log.jsonl of session ${id} is damaged: ${damageText(r.damaged.map((d) => describeDamage(d)))}`);
     if (!r.events.length) return;
     l.offset = r.endOffset;
     for (const e of r.events) applyEvent(l.state, e);
