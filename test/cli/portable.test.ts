@@ -130,6 +130,40 @@ describe('snapshot export and import', () => {
     assert.equal(fs.existsSync(path.join(b.root, '.orchestrator', 'x')), false);
   });
 
+  it('refuses session and step ids too long for the file system (or not ids) in one line, exit 2, before writing anything', async () => {
+    const file = path.join(a.root, 'snap.json'); // exported by the first test
+    const text = fs.readFileSync(file, 'utf8');
+    const id = (JSON.parse(text) as { session: { id: string } }).session.id;
+    const before = sessionFolders(b.root).sort();
+    const variant = (name: string, edit: (t: string) => string): string => {
+      const p = path.join(a.root, name);
+      fs.writeFileSync(p, edit(text));
+      return p;
+    };
+    const longId = `20200101-000000-${'x'.repeat(300)}`;
+    assertUsageError(await cliB('snapshot', 'import', variant('longid.json', (t) => t.split(id).join(longId))), /longid\.json is not a valid orchestrator snapshot: session\.id: is too long \(at most 64 characters/);
+    const longStep = 'h'.repeat(300);
+    const renamed = (t: string) => t.split('hello').join(longStep);
+    assertUsageError(await cliB('snapshot', 'import', variant('longstep.json', renamed)), /longstep\.json is not a valid orchestrator snapshot: step file "h{40}…" is in a folder whose name is too long \(300 bytes, at most 255\)/);
+    const noFiles = (t: string) => {
+      const doc = JSON.parse(t) as { session: { steps: Record<string, unknown> } };
+      doc.session.steps = {};
+      return JSON.stringify(doc);
+    };
+    const withoutFiles = (t: string) => noFiles(renamed(t));
+    assertUsageError(await cliB('snapshot', 'import', variant('longstate.json', withoutFiles)), /longstate\.json is not a valid orchestrator snapshot: step id "h{40}…" is too long \(300 characters; its folder name would be 300 bytes, at most 255\)/);
+    const nullState = (t: string) => {
+      const doc = JSON.parse(withoutFiles(t)) as { session: { state: unknown } };
+      doc.session.state = null;
+      return JSON.stringify(doc);
+    };
+    assertUsageError(await cliB('snapshot', 'import', variant('longlog.json', nullState)), /longlog\.json is not a valid orchestrator snapshot: step id "h{40}…" is too long/);
+    const dots = (t: string) => t.split('"second"').join('"../../x"');
+    assertUsageError(await cliB('snapshot', 'import', variant('dots.json', (t) => noFiles(dots(t)))), /dots\.json is not a valid orchestrator snapshot: step id "\.\.\/\.\.\/x" is not a step id/);
+    assert.deepEqual(sessionFolders(b.root).sort(), before);
+    assert.deepEqual(fs.readdirSync(path.join(b.root, '.orchestrator', 'sessions')).filter((n) => n.startsWith('.import-')), []);
+  });
+
   it('reports bad usage of export with exit 2', async () => {
     const noOutput = await cliA('snapshot', 'export', 'latest');
     assert.equal(noOutput.code, 2);

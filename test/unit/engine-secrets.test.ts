@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { base64Forms, Masker, resolveSecrets } from '../../server/src/engine/secrets';
+import { base64Forms, hexForms, Masker, resolveSecrets } from '../../server/src/engine/secrets';
+import { SubstringIndex } from '../../server/src/engine/substrings';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
@@ -131,5 +132,85 @@ describe('Masker', () => {
     const none = new Masker([]);
     assert.ok(none.empty);
     assert.equal(none.mask('anything'), 'anything');
+  });
+});
+
+describe('Masker: pieces of a secret', () => {
+  const secret = 's3cr3t-value-123';
+
+  it("masks the value's start that JSON.parse quotes in its error message", () => {
+    const m = new Masker([secret]);
+    let message = '';
+    try {
+      JSON.parse(secret);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    assert.ok(message.includes(secret.slice(0, 10)), message);
+    const masked = m.mask(`its 'if' could not be evaluated: ${message}`);
+    assert.ok(!masked.includes(secret.slice(0, 6)) && !masked.includes('s3cr3t'), masked);
+    assert.match(masked, /\*\*\*/);
+  });
+
+  it('masks any 6+ characters of a value anywhere in text, and 3+ at the edges of a line', () => {
+    const m = new Masker([secret]);
+    assert.equal(m.mask('x alue-12 y'), 'x *** y');
+    assert.equal(m.mask('x t-valu y'), 'x *** y');
+    assert.equal(m.mask('x t-val y'), 'x t-val y', 'five characters inside a line are left');
+    assert.equal(m.mask('s3c'), '***', 'a line that is the start of a value');
+    assert.equal(m.mask('token: s3cr'), 'token: ***');
+    assert.equal(m.mask('123 and more'), '*** and more', 'a line that starts with the end of a value');
+    assert.equal(m.mask('12 and more'), '12 and more', 'two characters are not masked');
+    assert.equal(m.mask('plain text'), 'plain text');
+  });
+
+  it('masks hex forms, whole and in pieces (xxd -p, od, hexdump -C)', () => {
+    const m = new Masker([secret]);
+    const { contiguous, spaced } = hexForms(secret);
+    for (const h of [...contiguous, ...spaced]) assert.equal(m.mask(`dump ${h} end`), 'dump *** end', h);
+    // xxd -p wraps at 60 hex digits; od prints 16 bytes a line; hexdump -C splits at 8 bytes.
+    assert.equal(m.mask(contiguous[0].slice(0, 14)), '***');
+    assert.equal(m.mask(`0000 ${spaced[0].slice(0, 23)}  ${spaced[0].slice(24)} |x|`), '0000 *** |x|');
+    assert.equal(m.mask(`0000 ${spaced[1].slice(0, 17)}`), '0000 ***', 'six bytes, upper case');
+  });
+
+  it('maskValue and data keys in maskDeep mask only whole values: ids, statuses and inputs keep working', () => {
+    const m = new Masker(['deploy-key-123456', 'succeeded-token']);
+    assert.equal(m.maskValue('deploy'), 'deploy');
+    assert.equal(m.mask('deploy-key'), '***');
+    const data = { status: 'succeeded', instances: [{ id: 'deploy-key', stepId: 'deploy-key' }], inputs: { env: 'deploy-key-1' }, reason: 'deploy-key-1 failed', step: 'deploy-key-123456' };
+    assert.deepEqual(m.maskDeep(data), { status: 'succeeded', instances: [{ id: 'deploy-key', stepId: 'deploy-key' }], inputs: { env: 'deploy-key-1' }, reason: '*** failed', step: '***' });
+  });
+
+  it('maskPrefix never cuts a piece in two: a value split across a long line is masked', () => {
+    const m = new Masker([secret]);
+    const line = 'a'.repeat(100) + secret + 'b'.repeat(50);
+    let out = '';
+    let rest = '';
+    for (let i = 0; i < line.length; i += 7) {
+      const r = m.maskPrefix(rest + line.slice(i, i + 7));
+      out += r.masked;
+      rest = r.rest;
+    }
+    out += m.mask(rest);
+    assert.equal(out, 'a'.repeat(100) + '***' + 'b'.repeat(50));
+  });
+
+  it('SubstringIndex finds exactly the runs a brute force finds', () => {
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 200; round++) {
+      const source = Array.from({ length: 1 + rnd(20) }, () => 'abc'[rnd(3)]).join('');
+      const text = Array.from({ length: rnd(30) }, () => 'abcd'[rnd(4)]).join('');
+      const min = 1 + rnd(4);
+      const covered = (spans: [number, number][]) => {
+        const c = new Array<boolean>(text.length).fill(false);
+        for (const [s, e] of spans) for (let i = s; i < e; i++) c[i] = true;
+        return c.map((x) => (x ? '1' : '0')).join('');
+      };
+      const brute: [number, number][] = [];
+      for (let s = 0; s < text.length; s++) for (let e = s + min; e <= text.length; e++) if (source.includes(text.slice(s, e))) brute.push([s, e]);
+      assert.equal(covered(new SubstringIndex(source).spans(text, min)), covered(brute), `${source} in ${text}, min ${min}`);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { summarize } from '../store/sessionWatcher';
+import { damageText } from '../store/logDamage';
 import { baselineOf } from '../engine/baseline';
 import { withPausing } from '../engine/pausing';
 import { statusText, stepsText } from '../protocol/summary';
@@ -144,7 +145,7 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
   for (const s of rows) {
     const sum = withPausing(root, summarize(s));
-    table.push([s.id, statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+    table.push([s.id, s.damaged?.length ? `${statusText(sum)} (damaged log)` : statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
   }
   out.stdout.write(formatTable(table));
   return 0;
@@ -177,6 +178,7 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
   const lines = [
     `${paint('bold', s.id)}  ${s.workflow.name} (${s.workflow.file})`,
     `status: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`,
+    ...(s.damaged?.length ? [`log: damaged — ${damageText(s.damaged)}`] : []),
     `started: ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt} (${since(s.startedAt, s.finishedAt)})` : ''}`,
     ...(l.owner ? [`runner: process ${l.owner.pid} on ${l.owner.host}`] : []),
     ...(Object.keys(s.inputs).length ? [`inputs: ${Object.entries(s.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),

@@ -13,6 +13,7 @@ import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
 import { collectEmptySessions } from '../store/sessionFolders';
+import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
 import { idChanges, inspectDefinition, type DefinitionCheck } from './definition';
@@ -261,6 +262,8 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     const fresh = loadSession(opts.repoRoot, id);
     let state = fresh.state;
     const warnings = [...fresh.warnings];
+    const lost = unresumable(state); // its session.started event is damaged: no workflow to run
+    if (lost) throw new InputError(lost);
     // What the dead runner left running would run beside the steps resumed here: stop it first.
     const stopped = await stopLeftovers(fresh.paths, state);
     if (stopped.length) warnings.push(describeStopped(stopped));

@@ -122,6 +122,20 @@ export interface SessionState {
   controlApplied: number;
   /** An arbiter agent's decisions on disputed findings, by finding id (negotiate: { agent }). */
   decisions?: Record<string, Decision>;
+  /** Lines of log.jsonl that could not be read (store/logDamage.ts); absent when the log is whole. */
+  damaged?: LogDamage[];
+}
+
+/** A line of log.jsonl that holds no readable event (not a torn last line, which is ignored). */
+export interface LogDamage {
+  /** 1-based line number in log.jsonl. */
+  line: number;
+  /** What was lost, in words: "event 7: step.finished of step a". */
+  lost: string;
+  /** The lost event's seq, type and step, as far as they can be told. */
+  seq?: number;
+  type?: string;
+  step?: string;
 }
 
 export const EVENT_TYPES = [

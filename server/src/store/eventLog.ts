@@ -112,62 +112,133 @@ export class EventLog {
   }
 }
 
+/** A line of the log that does not hold a readable event, and is not a torn last line. */
+export interface DamagedLine {
+  /** 1-based line number in the file. */
+  line: number;
+  /** Byte offset of the line's start. */
+  offset: number;
+  /** seq of the readable event just before the line and just after it, when there is one. */
+  prevSeq?: number;
+  nextSeq?: number;
+  /** What can still be read of the line (a flipped byte leaves most of it legible). */
+  seq?: number;
+  type?: string;
+  step?: string;
+}
+
 export interface ReadResult {
   events: SessionEvent[];
   /** The offset after the last complete line read. */
   endOffset: number;
   /** Whether a torn (incomplete or unparseable) last line was ignored. */
   torn: boolean;
+  /** Lines that are not events, other than a torn last line: the log is damaged there. */
+  damaged: DamagedLine[];
+  /** How many lines were damaged (damaged.length). */
+  skipped: number;
 }
 
-/** Reads events from a byte offset; a torn last line is ignored, a bad line in the middle is skipped and counted. */
-export function readEvents(file: string, fromOffset = 0): ReadResult & { skipped: number } {
-  let buf: Buffer;
+/** Reads the file from a byte offset (empty when it does not exist). */
+function readFrom(file: string, fromOffset: number): Buffer | undefined {
   try {
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
       const len = Math.max(0, size - fromOffset);
-      buf = Buffer.alloc(len);
+      const buf = Buffer.alloc(len);
       let got = 0;
       while (got < len) {
         const n = fs.readSync(fd, buf, got, len - got, fromOffset + got);
         if (n === 0) break;
         got += n;
       }
-      buf = buf.subarray(0, got);
+      return buf.subarray(0, got);
     } finally {
       fs.closeSync(fd);
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], endOffset: fromOffset, torn: false, skipped: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** Newlines in the file before an offset (so line numbers of a tail read are those of the file). */
+function linesBefore(file: string, offset: number): number {
+  if (offset <= 0) return 0;
+  const buf = fs.readFileSync(file).subarray(0, offset);
+  let n = 0;
+  for (let at = buf.indexOf(10); at !== -1; at = buf.indexOf(10, at + 1)) n++;
+  return n;
+}
+
+/** What is still legible in a damaged line. */
+function legible(line: string): Pick<DamagedLine, 'seq' | 'type' | 'step'> {
+  const seq = /"seq":(\d{1,15})[,}]/.exec(line);
+  const type = /"type":"([a-z]+\.[a-z]+)"/.exec(line);
+  const step = /"step":"((?:[^"\\]|\\.){1,300})"/.exec(line);
+  let stepId: string | undefined;
+  try {
+    stepId = step ? (JSON.parse(`"${step[1]}"`) as string) : undefined;
+  } catch {
+    stepId = undefined;
+  }
+  return { ...(seq ? { seq: Number(seq[1]) } : {}), ...(type ? { type: type[1] } : {}), ...(stepId !== undefined ? { step: stepId } : {}) };
+}
+
+/**
+ * Parses log bytes (which start at `fromOffset` of the file, on a line boundary). A torn last line
+ * (no newline, or the last line does not parse) is ignored silently: a crash leaves one. Any
+ * other line that does not hold an event is reported in `damaged`, with line numbers counted from
+ * `firstLine` (1 for a read from the start).
+ */
+export function parseEvents(buf: Buffer, fromOffset = 0, firstLine = 1): ReadResult & { ends: number[] } {
   const events: SessionEvent[] = [];
+  /** The offset after each event's line. */
+  const ends: number[] = [];
+  const damaged: DamagedLine[] = [];
   let pos = 0;
   let good = 0;
-  let skipped = 0;
   let torn = false;
+  let lineNo = firstLine - 1;
   while (pos < buf.length) {
     const nl = buf.indexOf(10, pos);
     if (nl === -1) {
       torn = true; // no newline: a write that did not finish
       break;
     }
+    const start = pos;
     const line = buf.toString('utf8', pos, nl);
     pos = nl + 1;
+    lineNo++;
     if (!line.trim()) continue;
+    let e: SessionEvent | undefined;
     try {
-      const e = JSON.parse(line) as SessionEvent;
-      if (typeof e.seq === 'number' && typeof e.type === 'string') {
-        events.push(e);
-        good = pos;
-      } else skipped++;
+      const v = JSON.parse(line) as SessionEvent;
+      if (v && typeof v === 'object' && typeof v.seq === 'number' && typeof v.type === 'string') e = v;
     } catch {
-      if (pos >= buf.length) torn = true;
-      else skipped++;
+      e = undefined;
     }
+    if (e) {
+      for (let i = damaged.length - 1; i >= 0 && damaged[i].nextSeq === undefined; i--) damaged[i].nextSeq = e.seq;
+      events.push(e);
+      ends.push(fromOffset + pos);
+      good = pos;
+    } else if (pos >= buf.length) torn = true;
+    else damaged.push({ line: lineNo, offset: fromOffset + start, ...(events.length ? { prevSeq: events[events.length - 1].seq } : {}), ...legible(line) });
   }
   // endOffset: after the last good line, so a writer can cut a torn tail before appending.
-  return { events, endOffset: fromOffset + (torn ? good : pos), torn, skipped };
+  return { events, ends, endOffset: fromOffset + (torn ? good : pos), torn, damaged, skipped: damaged.length };
+}
+
+/** Reads events from a byte offset; a torn last line is ignored, a bad line in the middle is reported in `damaged`. */
+export function readEvents(file: string, fromOffset = 0): ReadResult {
+  const buf = readFrom(file, fromOffset);
+  if (!buf) return { events: [], endOffset: fromOffset, torn: false, damaged: [], skipped: 0 };
+  const { ends: _ends, ...r } = parseEvents(buf, fromOffset);
+  if (r.damaged.length && fromOffset > 0) {
+    const before = linesBefore(file, fromOffset);
+    for (const d of r.damaged) d.line += before;
+  }
+  return r;
 }

@@ -22,10 +22,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { rebuild } from '../engine/state';
-import { SESSION_STATUSES, type SessionEvent } from '../engine/types';
+import { SESSION_STATUSES, type LogDamage, type SessionEvent } from '../engine/types';
 import { CorruptFileError, fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
+import { parseEvents } from './eventLog';
+import { damageText, describeDamage } from './logDamage';
 import { checkId, collectLeftovers, SESSION_ID, SnapshotError, tempName } from './sessionFolders';
-import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, type Snapshot } from './sessionStore';
+import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, stepFolder, type Snapshot } from './sessionStore';
 
 export { deleteSession, SnapshotError } from './sessionFolders';
 
@@ -56,6 +58,32 @@ export interface SessionSnapshotFile {
   };
 }
 
+/** Longer session ids are refused (ours are 20 characters; the folder names built from them must fit the file system). */
+export const MAX_SESSION_ID_LENGTH = 64;
+/** A file or folder name's limit on common file systems (bytes). */
+const MAX_NAME_BYTES = 255;
+/** A step instance id: a workflow step id, then `[k=v,...]` for a matrix instance. */
+const STEP_INSTANCE = /^[A-Za-z_][A-Za-z0-9_-]*(?:\[.*\])?$/s;
+
+/** Why a step instance id cannot be a session's (its folder name must be one path component the file system takes), or undefined. */
+function badStepId(id: unknown): string | undefined {
+  const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof id !== 'string') return `step id ${JSON.stringify(id)} is not a string`;
+  if (!STEP_INSTANCE.test(id)) return `step id ${shown(id)} is not a step id (letters, digits, _ and -, then [k=v,...] for a matrix instance)`;
+  const bytes = Buffer.byteLength(stepFolder(id));
+  if (bytes > MAX_NAME_BYTES) return `step id ${shown(id)} is too long (${id.length} characters; its folder name would be ${bytes} bytes, at most ${MAX_NAME_BYTES})`;
+  return undefined;
+}
+
+/** The step ids a session uses for folders (its order, its steps and their ids), checked; the first problem, or undefined. */
+function badStepIds(state: Pick<Snapshot, 'order' | 'steps'>): string | undefined {
+  for (const id of new Set([...state.order, ...Object.keys(state.steps), ...Object.values(state.steps).flatMap((s) => [s.id, s.stepId])])) {
+    const bad = badStepId(id);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
 /** A step folder (see stepFolder in sessionStore.ts) and a file of it. */
 const STEP_FOLDER = /^[A-Za-z0-9_.=,[\]%-]+$/;
 const STEP_FILE = /^\d{1,9}\.(?:log|prompt\.md)$/;
@@ -64,7 +92,7 @@ const STEP_FILE = /^\d{1,9}\.(?:log|prompt\.md)$/;
 /** `<step folder>/<attempt>.log` (or `.prompt.md`) relative to steps/; nothing else, so nothing can land outside it. */
 function isStepFile(rel: string): boolean {
   const parts = rel.split('/');
-  return parts.length === 2 && STEP_FOLDER.test(parts[0]) && parts[0] !== '.' && parts[0] !== '..' && STEP_FILE.test(parts[1]);
+  return parts.length === 2 && STEP_FOLDER.test(parts[0]) && parts[0] !== '.' && parts[0] !== '..' && Buffer.byteLength(parts[0]) <= MAX_NAME_BYTES && STEP_FILE.test(parts[1]);
 }
 
 function encode(buf: Buffer): FileText {
@@ -125,7 +153,10 @@ const fileSchema = z.object({
   exportedAt: z.string(),
   live: z.boolean().optional(),
   session: z.object({
-    id: z.string().regex(SESSION_ID, 'is not a session id (ids look like 20261121-104512-k3f9)'),
+    id: z
+      .string()
+      .max(MAX_SESSION_ID_LENGTH, `is too long (at most ${MAX_SESSION_ID_LENGTH} characters; ids look like 20261121-104512-k3f9)`)
+      .regex(SESSION_ID, 'is not a session id (ids look like 20261121-104512-k3f9)'),
     state: stateSchema.nullable(),
     log: fileText,
     control: fileText.optional(),
@@ -219,28 +250,10 @@ function exportNow(repoRoot: string, id: string, outFile: string): { file: strin
 // ---------------------------------------------------------------------------------------------
 // Import
 
-/** Events of a log with the byte offset after each one's line (torn last line and bad lines left out). */
-function parseLog(buf: Buffer): { events: { event: SessionEvent; end: number }[]; end: number } {
-  const events: { event: SessionEvent; end: number }[] = [];
-  let pos = 0;
-  let end = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(10, pos);
-    if (nl === -1) break;
-    const line = buf.toString('utf8', pos, nl);
-    pos = nl + 1;
-    if (!line.trim()) continue;
-    try {
-      const e = JSON.parse(line) as SessionEvent;
-      if (e && typeof e.seq === 'number' && typeof e.type === 'string') {
-        events.push({ event: e, end: pos });
-        end = pos;
-      }
-    } catch {
-      // a damaged line: readers skip it too
-    }
-  }
-  return { events, end };
+/** Events of a log with the byte offset after each one's line (a torn last line left out; damaged lines reported). */
+function parseLog(buf: Buffer): { events: { event: SessionEvent; end: number }[]; end: number; damaged: LogDamage[] } {
+  const r = parseEvents(buf);
+  return { events: r.events.map((event, i) => ({ event, end: r.ends[i] })), end: r.ends.at(-1) ?? 0, damaged: r.damaged.map((d) => describeDamage(d)) };
 }
 
 /** Whether state.json reflects exactly a prefix of the log (else it is rebuilt from the log). */
@@ -284,6 +297,8 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   const doc = raw as SessionSnapshotFile;
   const { id } = doc.session;
   for (const rel of Object.keys(doc.session.steps)) {
+    const folder = rel.split('/')[0];
+    if (Buffer.byteLength(folder) > MAX_NAME_BYTES) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(`${folder.slice(0, 40)}…`)} is in a folder whose name is too long (${Buffer.byteLength(folder)} bytes, at most ${MAX_NAME_BYTES})`);
     if (!isStepFile(rel)) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(rel)} is not allowed (only <step>/<attempt>.log and <step>/<attempt>.prompt.md under steps/)`);
   }
   if (doc.session.state && doc.session.state.id !== id) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its state is of session ${doc.session.state.id}, not ${id}`);
@@ -293,23 +308,38 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   const bad = parsed.events.find((e) => e.event.session !== id);
   if (bad) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log holds an event of session ${JSON.stringify(bad.event.session)}, not ${id}`);
   const rebuilt = rebuild(parsed.events.map((e) => e.event));
-  if (!rebuilt) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log has no session.started event, so there is no session to import`);
+  if (!rebuilt) {
+    const lost = parsed.damaged.length ? ` (line ${parsed.damaged[0].line} of the log is damaged: ${parsed.damaged[0].lost})` : '';
+    throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log has no session.started event${lost}, so there is no session to import`);
+  }
+
+  const badIds = (doc.session.state && badStepIds(doc.session.state)) ?? badStepIds(rebuilt);
+  if (badIds) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: ${badIds}`);
 
   const target = sessionPaths(repoRoot, id);
   const exists = (): SnapshotError => new SnapshotError(`a session with id ${id} already exists here: delete it first (orchestrator delete ${id}) or keep the one you have`);
   if (fs.existsSync(target.dir)) throw exists();
 
   const warnings: string[] = [];
-  let state: Snapshot;
+  if (parsed.damaged.length) warnings.push(`the log in ${file} is damaged: ${damageText(parsed.damaged)}`);
+  /** null: no state.json, so that every reader rebuilds the state from the damaged log and reports the damage. */
+  let state: Snapshot | null;
   if (doc.session.state && stateMatchesLog(doc.session.state, log, parsed)) state = doc.session.state;
   else {
-    state = { ...rebuilt, logOffset: parsed.end };
+    state = parsed.damaged.length ? null : { ...rebuilt, logOffset: parsed.end };
     warnings.push(`the state in ${file} ${doc.session.state ? 'does not match its log' : 'is missing'}; rebuilt it from the log`);
   }
 
   collectLeftovers(repoRoot);
   const tmpName = tempName('import', id);
-  const tmp = createSessionDir(repoRoot, tmpName);
+  const fsError = (e: unknown): unknown =>
+    e instanceof SnapshotError || !(e as NodeJS.ErrnoException).code ? e : new SnapshotError(`cannot import ${file} into ${sessionsDir(repoRoot)}: ${(e as Error).message}`);
+  let tmp: ReturnType<typeof createSessionDir>;
+  try {
+    tmp = createSessionDir(repoRoot, tmpName);
+  } catch (e) {
+    throw fsError(e);
+  }
   try {
     writeFileDurably(tmp.log, log);
     if (doc.session.control !== undefined) writeFileDurably(tmp.control, decode(doc.session.control));
@@ -319,7 +349,7 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
       writeFileDurably(dest, decode(content));
     }
     if (fs.existsSync(path.join(tmp.dir, 'steps'))) fsyncDir(path.join(tmp.dir, 'steps'));
-    writeFileDurably(tmp.state, JSON.stringify(state));
+    if (state) writeFileDurably(tmp.state, JSON.stringify(state));
     // Read it back the way every reader will, before anyone can see it.
     try {
       loadSession(repoRoot, tmpName);
@@ -335,7 +365,7 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
     }
   } catch (e) {
     fs.rmSync(tmp.dir, { recursive: true, force: true });
-    throw e;
+    throw fsError(e);
   }
   fsyncDir(sessionsDir(repoRoot));
   return { id, warnings };

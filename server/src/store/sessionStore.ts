@@ -6,18 +6,21 @@
  *
  * Reading a session: the state.json snapshot, then the events the log has after it (the snapshot
  * records the log offset it reflects). A missing or corrupt snapshot is rebuilt from the log, with
- * a warning. A session whose status is live but whose lock has no live owner is `interrupted`.
+ * a warning, and written back (so the warning is given once). A damaged log is reported
+ * (logDamage.ts). A session whose status is live but whose lock has no live owner is `interrupted`.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { removeDeadScratch } from '../engine/scratch';
 import { applyEvent, finalize, rebuild } from '../engine/state';
-import type { SessionState } from '../engine/types';
+import type { LogDamage, SessionState } from '../engine/types';
 import { isAtRest } from '../engine/types';
-import { CorruptFileError, readJsonFile } from './durableFile';
+import { CorruptFileError, readJsonFile, writeFileDurably } from './durableFile';
 import { readEvents } from './eventLog';
+import { ensureGitignore } from './gitignore';
 import { lockStatus, type LockInfo } from './lock';
+import { applyDamage, describeDamage, stateWithoutStart } from './logDamage';
 
 export interface SessionPaths {
   readonly dir: string;
@@ -65,13 +68,8 @@ export function newSessionId(now = new Date()): string {
 
 /** Creates .orchestrator/ (with a .gitignore for the machine-local parts) and the session folder. */
 export function createSessionDir(repoRoot: string, id: string): SessionPaths {
-  const root = path.join(repoRoot, '.orchestrator');
-  fs.mkdirSync(path.join(root, 'sessions'), { recursive: true });
-  const gi = path.join(root, '.gitignore');
-  if (!fs.existsSync(gi)) {
-    // Not "*" as sessions.md sketches: workflows and config.yaml live here and belong in git.
-    fs.writeFileSync(gi, '# Machine-local orchestrator state (see docs/sessions.md)\nsessions/\nsecrets/\n');
-  }
+  fs.mkdirSync(sessionsDir(repoRoot), { recursive: true });
+  ensureGitignore(repoRoot);
   const p = sessionPaths(repoRoot, id);
   fs.mkdirSync(p.dir);
   return p;
@@ -110,28 +108,54 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
     snapshot = null;
     warnings.push(`state.json of session ${id} is not a session snapshot; rebuilt it from log.jsonl`);
   }
+  let damage: LogDamage[];
   if (snapshot) {
     const tail = readEvents(paths.log, snapshot.logOffset);
     const { logOffset: _o, ...rest } = snapshot;
     state = rest;
     for (const e of tail.events) state = applyEvent(state, e);
     if (tail.events.length) finalize(state);
+    damage = tail.damaged.map((d) => describeDamage(d, snapshot.seq));
   } else {
     const all = readEvents(paths.log);
-    if (!warnings.length && all.events.length) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl`);
-    state = rebuild(all.events);
+    damage = all.damaged.map((d) => describeDamage(d));
+    const rebuilt = rebuild(all.events);
+    state = rebuilt ?? stateWithoutStart(id, all.events, damage);
     if (!state) {
       throw new SessionNotFoundError(
         `session '${id}' has no events: its runner stopped while creating it, so there is nothing to show or resume; delete the folder ${paths.dir}`,
       );
     }
+    const missing = !warnings.length;
+    // Said once: the rebuilt state is written back (not over a live runner's, not from a damaged log, whose damage must stay visible).
+    const saved = rebuilt && !damage.length && saveRebuilt(paths, rebuilt, all.endOffset);
+    if (missing) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl${saved ? ' and saved it' : ''}`);
+    else if (saved) warnings[warnings.length - 1] += ' and saved it';
   }
+  const damaged = applyDamage(state, damage);
+  if (damaged) warnings.push(damaged);
   const lock = lockStatus(paths.lock);
   const owner = lock.state === 'held' ? lock.owner : undefined;
   if (!isAtRest(state.status) && !owner) {
     state = { ...state, status: 'interrupted', reason: state.reason ?? 'its runner stopped before the session finished (resume it to continue)' };
   }
   return { state, ...(owner ? { owner } : {}), warnings, paths };
+}
+
+/**
+ * Writes a state rebuilt from the log as state.json, when no live runner owns the session (a
+ * runner writes its own). A runner that starts meanwhile may have its newer snapshot replaced by
+ * this one: still consistent, since readers replay the log after its logOffset. Best effort: a
+ * read-only checkout keeps reading from the log. Returns whether it was written.
+ */
+function saveRebuilt(paths: SessionPaths, state: SessionState, logOffset: number): boolean {
+  if (lockStatus(paths.lock).state === 'held') return false;
+  try {
+    writeFileDurably(paths.state, JSON.stringify({ ...state, logOffset } satisfies Snapshot));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The shape loadSession relies on (state.json is written by us, but a disk or a person can damage it). */

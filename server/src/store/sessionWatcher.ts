@@ -14,9 +14,11 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyEvent, finalize } from '../engine/state';
-import { isAtRest, type SessionEvent, type SessionState } from '../engine/types';
+import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
 import { countSteps, type StepCounts } from '../protocol/summary';
 import { readEvents } from './eventLog';
+import { ensureGitignore } from './gitignore';
+import { damageText, describeDamage } from './logDamage';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
@@ -38,6 +40,8 @@ export interface SessionSummary {
   pausing?: boolean;
   findings: number;
   stuck: number;
+  /** Lines of log.jsonl that could not be read (see logDamage.ts); absent when the log is whole. */
+  damaged?: LogDamage[];
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -61,6 +65,7 @@ export function summarize(s: SessionState): SessionSummary {
     counts: countSteps(Object.values(s.steps)),
     findings: s.findings.length,
     stuck,
+    ...(s.damaged?.length ? { damaged: s.damaged } : {}),
   };
 }
 
@@ -102,6 +107,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   }
 
   start(): void {
+    ensureGitignore(this.repoRoot);
     for (const id of listSessionIds(this.repoRoot)) this.track(id, false);
     this.watchDir();
     this.liveness = setInterval(() => this.checkOwners(), this.livenessMs);
@@ -212,6 +218,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     const l = this.live.get(id);
     if (!l) return;
     const r = readEvents(sessionPaths(this.repoRoot, id).log, l.offset);
+    if (r.damaged.length) this.emit('warning', `log.jsonl of session ${id} is damaged: ${damageText(r.damaged.map((d) => describeDamage(d)))}`);
     if (!r.events.length) return;
     l.offset = r.endOffset;
     for (const e of r.events) applyEvent(l.state, e);
