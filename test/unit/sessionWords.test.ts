@@ -61,6 +61,13 @@ describe('the Sessions row', () => {
     assert.ok(t.includes('pausing') && t.includes('cancellable') && t.includes('live'), t.join(' '));
     assert.ok(!t.includes('pausable'), t.join(' '));
   });
+  it('a session with a damaged log says so in the row and which lines in the tooltip', () => {
+    const damaged = [{ line: 3, lost: 'event 3: step.finished of step a' }];
+    const r = sessionRow(summary({ status: 'interrupted', finishedAt: ago(5000), damaged }), NOW);
+    assert.match(r.description!, /^interrupted \(damaged log\) · /);
+    assert.match(r.tooltip!, /log\.jsonl is damaged: line 3 lost event 3: step\.finished of step a/);
+    assert.equal(statusText({ status: 'succeeded' }), 'succeeded', 'no mark on a whole log');
+  });
 });
 
 describe('durations that tick', () => {

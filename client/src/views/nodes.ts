@@ -130,13 +130,13 @@ export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
   if (ms !== undefined) parts.push(formatDuration(ms));
   if (s.stuck) parts.push(`${s.stuck} stuck`);
   if (s.findings) parts.push(`${s.findings} finding${s.findings === 1 ? '' : 's'}`);
-  const pausing = status === 'pausing';
+  const pausing = s.status === 'running' && !!s.pausing;
   return {
     kind: 'session',
     key: `session:${s.id}`,
     label: s.workflow,
     description: `${parts.join(' · ')} · ${s.id}`,
-    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}`,
+    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}${s.damaged?.length ? `\nlog.jsonl is damaged: ${s.damaged.map((d) => `line ${d.line} lost ${d.lost}`).join('; ')}` : ''}`,
     icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : pausing ? PAUSING_ICON : statusIcon(s.status),
     contextValue: sessionTokens(s).join(' '),
     collapsible: 'collapsed',

@@ -145,7 +145,7 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
   for (const s of rows) {
     const sum = withPausing(root, summarize(s));
-    table.push([s.id, s.damaged?.length ? `${statusText(sum)} (damaged log)` : statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+    table.push([s.id, statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
   }
   out.stdout.write(formatTable(table));
   return 0;

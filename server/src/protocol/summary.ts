@@ -54,7 +54,7 @@ export function stepsText(counts: StepCounts, total: number, opts: { atRest?: bo
 }
 
 /** A session's status as shown: `pausing` while a pause waits for running steps, `timed out`... */
-export function statusText(s: { status: string; pausing?: boolean }): string {
-  if (s.pausing && s.status === 'running') return 'pausing';
-  return s.status.replace('_', ' ');
+export function statusText(s: { status: string; pausing?: boolean; damaged?: readonly unknown[] }): string {
+  const text = s.pausing && s.status === 'running' ? 'pausing' : s.status.replace('_', ' ');
+  return s.damaged?.length ? `${text} (damaged log)` : text;
 }
