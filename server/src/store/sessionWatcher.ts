@@ -22,6 +22,9 @@ import { damageText, describeDamage } from './logDamage';
 import { lockStatus } from './lock';
 import { listSessionIds, loadSession, sessionPaths, sessionsDir } from './sessionStore';
 
+/** How long an at-rest session's announcement waits for its live runner to release the lock. */
+const RELEASE_GUARD_MS = 60_000;
+
 export interface SessionSummary {
   id: string;
   workflow: string;
@@ -232,9 +235,13 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     // so that a client acting on it (resume, retry) is not refused as "running".
     this.unfollow(id);
     const paths = sessionPaths(this.repoRoot, id);
+    // The release follows the last event at once, but a busy machine can put seconds between them:
+    // wait for it as long as the owner lives (its heartbeat keeps the lock 'held'), with a generous
+    // guard for a runner that hangs after its last event.
     const t0 = Date.now();
+    let n = 0;
     const announce = (): void => {
-      if (lockStatus(paths.lock).state === 'held' && Date.now() - t0 < 3000) setTimeout(announce, 15).unref();
+      if (lockStatus(paths.lock).state === 'held' && Date.now() - t0 < RELEASE_GUARD_MS) setTimeout(announce, Math.min(15 * 2 ** n++, 250)).unref();
       else this.update(id, l.state);
     };
     announce();
