@@ -111,6 +111,19 @@ steps:
     needs: two
     run: echo three
 `,
+  'gated.workflow.yaml': `name: gated3
+steps:
+  - id: one
+    run: |
+      # Waits until the test opens the gate (a marker file): the step cannot end before that.
+      until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
+  - id: two
+    needs: one
+    run: sleep 0.2
+  - id: three
+    needs: two
+    run: echo three
+`,
   'long.workflow.yaml': `name: long
 steps:
   - id: long
@@ -421,9 +434,16 @@ describe('orchestrator run --detach and the commands on a live session', () => {
   });
 
   it('pause ID: running steps finish, nothing new starts, the session is paused; resume finishes it', async () => {
-    const id = await detach('steps3.workflow.yaml');
+    const id = await detach('gated.workflow.yaml');
     await waitShow(id, (x) => x.steps.one.status === 'running', 'step one runs');
-    const r = await cli('pause', id);
+    // Step one waits at its gate; the gate opens only once the pause is in control.jsonl. The
+    // runner is told of that write (inotify) before the step can see the gate and exit, so the
+    // pause always arrives while step one runs.
+    const pausing = cli('pause', id);
+    const control = path.join(root, '.orchestrator', 'sessions', id, 'control.jsonl');
+    await waitFor(() => fs.existsSync(control) && fs.readFileSync(control, 'utf8').includes('"pause"'), 'the pause command in control.jsonl');
+    fs.writeFileSync(path.join(root, `gate-${id}`), '');
+    const r = await pausing;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^${id}: pause sent to the runner; the session is paused$`, 'm'));
     const d = await show(id);
