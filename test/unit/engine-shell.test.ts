@@ -93,24 +93,26 @@ function groupMembers(pgid: number): number[] {
 const readPid = (dir: string, name: string): number => Number(fs.readFileSync(path.join(dir, name), 'utf8').trim());
 
 /**
- * A script that starts a tree: a background sleep, a background grandchild that would create
- * `survived`, then a foreground sleep that would create `slept` if it were let finish.
+ * A script that starts a tree: a background sleep, a background grandchild that creates
+ * `survived` once the test says the run has returned (the file `returned`: only a grandchild that
+ * outlived the kill can see it), then a foreground sleep that would create `slept` if it were let finish.
  */
 const TREE_SCRIPT = [
   'echo $$ > "$DIR/main.pid"',
   'sleep 300 & echo $! > "$DIR/bg.pid"',
-  `bash -c 'echo $$ > "$DIR/gc.pid"; sleep 1; touch "$DIR/survived"' &`,
+  `bash -c 'echo $$ > "$DIR/gc.pid"; until [ -e "$DIR/returned" ]; do sleep 0.01; done; touch "$DIR/survived"' &`,
   'while [ ! -s "$DIR/gc.pid" ]; do sleep 0.01; done',
   'echo started',
   'sleep 30; touch "$DIR/slept"',
 ].join('\n');
 
 /**
- * Every process of the tree is gone (waited for: a SIGKILLed process may take a moment), so
- * nothing of it can act any more; the grandchild never got to create `survived`, and the
- * foreground sleep was not let run to its end.
+ * The run has returned (so says `returned`); every process of the tree is gone (waited for: a
+ * SIGKILLed process may take a moment, and a surviving grandchild ends once it created `survived`);
+ * the grandchild never created `survived`, and the foreground sleep was not let run to its end.
  */
 async function assertTreeGone(dir: string): Promise<void> {
+  fs.writeFileSync(path.join(dir, 'returned'), '');
   const pgid = readPid(dir, 'main.pid');
   for (const f of ['main.pid', 'bg.pid', 'gc.pid']) assert.equal(await gone(readPid(dir, f)), true, `${f} is still alive`);
   assert.equal(fs.existsSync(path.join(dir, 'survived')), false, 'the grandchild survived');
@@ -309,6 +311,7 @@ void describe('runShellStep', { concurrency: true }, () => {
     for (;;) {
       r = await run(TREE_SCRIPT, { timeoutMs, killGraceMs: 2000 });
       if (texts(r).length > 0 || timeoutMs >= 20_000) break;
+      fs.writeFileSync(path.join(r.dir, 'returned'), ''); // a run given up on: nothing of it may wait forever
       timeoutMs *= 4;
     }
     assert.equal(r.result.outcome, 'timed_out');
