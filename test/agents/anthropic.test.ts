@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { describe, it } from 'node:test';
-import { collectRun, expectError, freePort, hang, sleep, startStream, withServer, type CollectOptions, type Handler } from '../helpers/loopback';
+import { Acks, collectRun, expectError, freePort, hang, sleep, startStream, withServer, type CollectOptions, type Handler } from '../helpers/loopback';
 import { createAnthropicProvider } from '../../server/src/agents/anthropic';
 
 // --- a local Anthropic Messages API server -----------------------------------------------------
@@ -15,14 +15,16 @@ const messageStart = {
 };
 const textDelta = (text: string) => ({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
 
-function streaming(pieces: string[], gap: number): Handler {
+/** The given pieces `gap` ms apart (or each once the client reported the one before, with Acks). */
+function streaming(pieces: string[], gap: number | Acks): Handler {
   return async (_req, res) => {
     startStream(res);
     send(res, 'message_start', messageStart);
     send(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     send(res, 'ping', { type: 'ping' });
-    for (const p of pieces) {
-      await sleep(gap);
+    for (const [i, p] of pieces.entries()) {
+      if (typeof gap === 'number') await sleep(gap);
+      else await gap.wait(i);
       send(res, 'content_block_delta', textDelta(p));
     }
     send(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
@@ -41,13 +43,13 @@ function runCollect(baseUrl: string, opts: CollectOptions & { apiKey?: string; t
 
 describe('anthropic provider', () => {
   it('streams text deltas in order as they arrive, then resolves with text, usage and model', async () => {
-    await withServer(streaming(['Hel', 'lo', ' there'], 100), async (baseUrl, seen) => {
-      const { result, chunks, elapsed } = await runCollect(baseUrl, { apiKey: 'sk-ant-test', model: 'claude-test', instructions: 'Be brief.' });
+    const acks = new Acks();
+    await withServer(streaming(['Hel', 'lo', ' there'], acks), async (baseUrl, seen) => {
+      const { result, chunks } = await runCollect(baseUrl, { apiKey: 'sk-ant-test', model: 'claude-test', instructions: 'Be brief.', onChunk: acks.ack });
       assert.deepEqual(chunks.map((c) => c.text), ['Hel', 'lo', ' there']);
       assert.deepEqual(result, { text: 'Hello there', usage: { inputTokens: 25, outputTokens: 15 }, model: 'claude-test-20250101' });
-      assert.ok(chunks[1].at - chunks[0].at >= 70, JSON.stringify(chunks));
-      assert.ok(chunks[2].at - chunks[1].at >= 70, JSON.stringify(chunks));
-      assert.ok(elapsed - chunks[0].at >= 150, `first chunk at ${chunks[0].at}ms, resolved at ${elapsed}ms`);
+      // Delivered as they arrived: the server sent every piece only after the client reported the one before.
+      assert.deepEqual(acks.missed, [], 'pieces the client had not reported before the next was sent');
 
       const req = seen[0];
       assert.equal(req.url, '/v1/messages');
@@ -89,9 +91,9 @@ describe('anthropic provider', () => {
     });
   });
 
-  it('works with a slow stream (chunks 200 ms apart)', async () => {
+  it('works with a slow stream (chunks 200 ms apart, an idle timeout far above that)', async () => {
     await withServer(streaming(['a', 'b', 'c', 'd'], 200), async (baseUrl) => {
-      const { result, chunks } = await runCollect(baseUrl, { timeoutMs: 1000 });
+      const { result, chunks } = await runCollect(baseUrl, { timeoutMs: 10_000 });
       assert.equal(result.text, 'abcd');
       assert.equal(chunks.length, 4);
     });
@@ -139,17 +141,19 @@ describe('anthropic provider', () => {
 
   it('a server that disconnects mid-stream, or ends without message_stop: retryable "ended early"', async () => {
     let destroy = true;
+    let acks = new Acks();
     await withServer(async (_q, res) => {
       startStream(res);
       send(res, 'message_start', messageStart);
       send(res, 'content_block_delta', textDelta('partial'));
-      await sleep(30);
+      await acks.wait(1); // the client has the chunk
       if (destroy) res.socket?.destroy();
       else res.end();
     }, async (baseUrl) => {
-      await assert.rejects(runCollect(baseUrl), expectError(/the stream ended before the answer was complete/, true));
+      await assert.rejects(runCollect(baseUrl, { onChunk: acks.ack }), expectError(/the stream ended before the answer was complete/, true));
       destroy = false;
-      await assert.rejects(runCollect(baseUrl), expectError(/the stream ended before the answer was complete/, true));
+      acks = new Acks();
+      await assert.rejects(runCollect(baseUrl, { onChunk: acks.ack }), expectError(/the stream ended before the answer was complete/, true));
     });
   });
 
@@ -165,7 +169,7 @@ describe('anthropic provider', () => {
     });
   });
 
-  it('abort mid-stream: cancelled quickly, not retryable', async () => {
+  it('abort mid-stream: cancelled, not retryable (the server never ends the stream)', { timeout: 60_000 }, async () => {
     await withServer(async (_q, res) => {
       startStream(res);
       send(res, 'message_start', messageStart);
@@ -174,16 +178,15 @@ describe('anthropic provider', () => {
     }, async (baseUrl) => {
       const ac = new AbortController();
       const provider = createAnthropicProvider({ name: 'claude', baseUrl, defaultModel: 'm' });
-      let abortedAt = 0;
+      let aborted = false;
       await assert.rejects(
         provider.run({ prompt: 'x', signal: ac.signal }, () => {
-          abortedAt = Date.now();
+          aborted = true;
           ac.abort();
         }),
         expectError(/^anthropic provider 'claude': cancelled$/, false),
       );
-      assert.ok(abortedAt > 0);
-      assert.ok(Date.now() - abortedAt < 200, `took ${Date.now() - abortedAt}ms to cancel`);
+      assert.ok(aborted);
     });
   });
 });

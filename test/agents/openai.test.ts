@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { describe, it } from 'node:test';
-import { collectRun, expectError, freePort, hang, sleep, startStream, withServer as serve, type CollectOptions, type Handler, type Seen } from '../helpers/loopback';
+import { Acks, collectRun, expectError, freePort, hang, sleep, startStream, withServer as serve, type CollectOptions, type Handler, type Seen } from '../helpers/loopback';
 import { createOpenAIProvider } from '../../server/src/agents/openai';
 
 // --- a local OpenAI-compatible server --------------------------------------------------------
@@ -16,13 +16,17 @@ const delta = (content: string, model = 'gpt-test-2024') => ({ id: 'c1', object:
 const finish = { id: 'c1', model: 'gpt-test-2024', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
 const usage = { id: 'c1', model: 'gpt-test-2024', choices: [], usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 } };
 
-/** A normal answer: the given pieces `gap` ms apart, then finish, usage and [DONE]. */
-function streaming(pieces: string[], gap: number): Handler {
+/**
+ * A normal answer: the given pieces `gap` ms apart (or each once the client reported the one
+ * before, with Acks), then finish, usage and [DONE].
+ */
+function streaming(pieces: string[], gap: number | Acks): Handler {
   return async (_req, res) => {
     startStream(res);
     send(res, { id: 'c1', model: 'gpt-test-2024', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-    for (const p of pieces) {
-      await sleep(gap);
+    for (const [i, p] of pieces.entries()) {
+      if (typeof gap === 'number') await sleep(gap);
+      else await gap.wait(i);
       send(res, delta(p));
     }
     send(res, finish);
@@ -42,14 +46,14 @@ function runCollect(baseUrl: string, opts: CollectOptions & { apiKey?: string; t
 
 describe('openai provider', () => {
   it('streams chunks in order as they arrive, then resolves with text, usage and model', async () => {
-    await withServer(streaming(['Hel', 'lo', ' world'], 100), async (baseUrl, seen) => {
-      const { result, chunks, elapsed } = await runCollect(baseUrl, { apiKey: 'sk-test', model: 'gpt-test', instructions: 'Be brief.' });
+    const acks = new Acks();
+    await withServer(streaming(['Hel', 'lo', ' world'], acks), async (baseUrl, seen) => {
+      const { result, chunks } = await runCollect(baseUrl, { apiKey: 'sk-test', model: 'gpt-test', instructions: 'Be brief.', onChunk: acks.ack });
       assert.deepEqual(chunks.map((c) => c.text), ['Hel', 'lo', ' world']);
       assert.deepEqual(result, { text: 'Hello world', usage: { inputTokens: 12, outputTokens: 3 }, model: 'gpt-test-2024' });
-      // Each chunk was delivered when it arrived, not at the end.
-      assert.ok(chunks[1].at - chunks[0].at >= 70, JSON.stringify(chunks));
-      assert.ok(chunks[2].at - chunks[1].at >= 70, JSON.stringify(chunks));
-      assert.ok(elapsed - chunks[0].at >= 150, `first chunk at ${chunks[0].at}ms, resolved at ${elapsed}ms`);
+      // Each chunk was delivered when it arrived, not at the end: the server sent every piece only
+      // after the client had reported the one before.
+      assert.deepEqual(acks.missed, [], 'pieces the client had not reported before the next was sent');
 
       const req = seen[0];
       assert.equal(req.url, '/v1/chat/completions');
@@ -74,9 +78,9 @@ describe('openai provider', () => {
     });
   });
 
-  it('works with a slow stream (chunks 200 ms apart)', async () => {
+  it('works with a slow stream (chunks 200 ms apart, an idle timeout far above that)', async () => {
     await withServer(streaming(['a', 'b', 'c', 'd'], 200), async (baseUrl) => {
-      const { result, chunks } = await runCollect(baseUrl, { timeoutMs: 1000 });
+      const { result, chunks } = await runCollect(baseUrl, { timeoutMs: 10_000 });
       assert.equal(result.text, 'abcd');
       assert.equal(chunks.length, 4);
     });
@@ -118,15 +122,20 @@ describe('openai provider', () => {
   });
 
   it('a server that disconnects mid-stream: retryable "ended before complete" error, after the chunks it sent', async () => {
+    const acks = new Acks();
     await withServer(async (_q, res) => {
       startStream(res);
       send(res, delta('partial'));
-      await sleep(50);
+      await acks.wait(1); // the client has the chunk
       res.socket?.destroy();
     }, async (baseUrl) => {
       const got: string[] = [];
       const provider = createOpenAIProvider({ name: 'local', baseUrl, defaultModel: 'm' });
-      await assert.rejects(provider.run({ prompt: 'x', signal: new AbortController().signal }, (c) => got.push(c.text)), expectError(/the stream ended before the answer was complete/, true));
+      const onChunk = (c: { text: string }): void => {
+        got.push(c.text);
+        acks.ack();
+      };
+      await assert.rejects(provider.run({ prompt: 'x', signal: new AbortController().signal }, onChunk), expectError(/the stream ended before the answer was complete/, true));
       assert.deepEqual(got, ['partial']);
     });
   });
@@ -163,7 +172,7 @@ describe('openai provider', () => {
     });
   });
 
-  it('abort mid-stream: cancelled quickly, not retryable', async () => {
+  it('abort mid-stream: cancelled, not retryable (the server never ends the stream)', { timeout: 60_000 }, async () => {
     await withServer(async (_q, res) => {
       startStream(res);
       send(res, delta('first'));
@@ -171,18 +180,15 @@ describe('openai provider', () => {
     }, async (baseUrl) => {
       const ac = new AbortController();
       const provider = createOpenAIProvider({ name: 'local', baseUrl, defaultModel: 'm' });
-      let abortedAt = 0;
-      const start = Date.now();
+      let aborted = false;
       await assert.rejects(
         provider.run({ prompt: 'x', signal: ac.signal }, () => {
-          abortedAt = Date.now();
+          aborted = true;
           ac.abort();
         }),
         expectError(/^openai provider 'local': cancelled$/, false),
       );
-      assert.ok(abortedAt > 0);
-      assert.ok(Date.now() - abortedAt < 200, `took ${Date.now() - abortedAt}ms to cancel`);
-      assert.ok(Date.now() - start < 1000);
+      assert.ok(aborted);
     });
   });
 
@@ -195,15 +201,14 @@ describe('openai provider', () => {
     });
   });
 
-  it('a stream that stalls longer than timeoutMs: retryable idle-timeout error', async () => {
+  it('a stream that stalls longer than timeoutMs: retryable idle-timeout error', { timeout: 60_000 }, async () => {
     await withServer(async (_q, res) => {
       startStream(res);
       send(res, delta('a'));
       await hang(res);
     }, async (baseUrl) => {
-      const start = Date.now();
+      // The server never sends more: only the idle timeout can end the run.
       await assert.rejects(runCollect(baseUrl, { timeoutMs: 300 }), expectError(/no data from .* for 300ms/, true));
-      assert.ok(Date.now() - start < 1500);
     });
   });
 

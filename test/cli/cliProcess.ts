@@ -42,7 +42,7 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
 export interface RunCliOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Killed (SIGKILL) and rejected after this long. Default 30 s. */
+  /** Killed (SIGKILL) and rejected after this long (a hang guard, far above a slow run). Default 60 s. */
   readonly timeoutMs?: number;
 }
 
@@ -55,7 +55,7 @@ export function runCli(args: readonly string[], opts: RunCliOptions): Promise<Cl
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timeoutMs = opts.timeoutMs ?? 60_000;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`orchestrator ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -71,8 +71,11 @@ export function runCli(args: readonly string[], opts: RunCliOptions): Promise<Cl
   });
 }
 
-/** Polls `f` until it returns something other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000, intervalMs = 50): Promise<T> {
+/**
+ * Polls `f` until it returns something other than undefined/false, or fails after `timeoutMs`: a
+ * hang guard only, far above what a busy machine needs (the tests wait for events, not for time).
+ */
+export async function waitFor<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 60_000, intervalMs = 50): Promise<T> {
   const t0 = Date.now();
   let lastError: string | undefined;
   for (;;) {

@@ -26,7 +26,7 @@ steps:
 const LONG = `name: long
 steps:
   - id: long
-    run: sleep 30
+    run: sleep 300
   - id: next
     needs: long
     run: echo next

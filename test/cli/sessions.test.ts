@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { controlSession } from '../../server/src/engine/sessions';
 import { newSessionId } from '../../server/src/store/sessionStore';
-import { assertUsageError, CLI, cliEnv, makeRepo, processAlive, runCli, sessionFolders, sleep, waitFor, type CliResult } from './cliProcess';
+import { assertUsageError, CLI, cliEnv, makeRepo, processAlive, runCli, sessionFolders, waitFor, type CliResult } from './cliProcess';
 import { assertValidSarif } from '../helpers/sarif';
 
 interface StepDto {
@@ -59,10 +59,13 @@ steps:
   - id: second
     needs: hello
     run: |
+      # Each line is written once the runner has logged the one before: the arrival order across
+      # stdout and stderr is then certain, however slowly the runner reads.
+      logged() { until grep -qsx "$1" ".orchestrator/sessions/$ORCHESTRATOR_SESSION_ID/steps/second/$ORCHESTRATOR_ATTEMPT.log"; do sleep 0.01; done; }
       echo "second line 1"
-      sleep 0.05
+      logged "second line 1"
       echo "second line 2" >&2
-      sleep 0.05
+      logged "second line 2"
       echo "second line 3"
 `,
   'fail.workflow.yaml': `name: failing
@@ -98,12 +101,14 @@ steps:
       for i in 1 2 3 4 5; do echo "line $i"; sleep 0.25; done
   - id: rest
     needs: talk
-    run: sleep 3
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
 `,
-  'steps3.workflow.yaml': `name: three
+  'gated.workflow.yaml': `name: gated3
 steps:
   - id: one
-    run: sleep 1
+    run: |
+      # Waits until the test opens the gate (a marker file): the step cannot end before that.
+      until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
   - id: two
     needs: one
     run: sleep 0.2
@@ -116,7 +121,7 @@ steps:
   - id: long
     run: |
       echo $$ > "long-$ORCHESTRATOR_SESSION_ID.pid"
-      sleep 30
+      sleep 300
   - id: next
     needs: long
     run: echo next
@@ -136,7 +141,7 @@ steps:
 steps:
   - id: quiet
     stuck_after: 300ms
-    run: sleep 2
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
 `,
   'findings.workflow.yaml': `name: scans
 steps:
@@ -168,7 +173,7 @@ async function show(id: string): Promise<Detail> {
 }
 
 /** Polls `show --json` until `pred` holds (deadline). */
-function waitShow(id: string, pred: (d: Detail) => boolean, what: string, timeoutMs = 20_000): Promise<Detail> {
+function waitShow(id: string, pred: (d: Detail) => boolean, what: string, timeoutMs = 60_000): Promise<Detail> {
   return waitFor(async () => {
     const d = await show(id);
     return pred(d) ? d : undefined;
@@ -176,6 +181,14 @@ function waitShow(id: string, pred: (d: Detail) => boolean, what: string, timeou
 }
 
 const AT_REST = new Set(['paused', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted']);
+
+/**
+ * Opens the gate of session `id`: steps of the gated workflows wait for it (a marker file named
+ * after the session), so a test decides when they end instead of racing a sleep.
+ */
+function openGate(id: string): void {
+  fs.writeFileSync(path.join(root, `gate-${id}`), '');
+}
 
 async function detach(file: string, ...extra: string[]): Promise<string> {
   const r = await cli('run', file, '--detach', ...extra);
@@ -279,8 +292,8 @@ describe('orchestrator list / show / logs', () => {
     assert.equal(empty.code, 0);
     assert.match(empty.stdout, /no sessions yet/);
     okId = json<Summary>(await inList('run', 'ok.workflow.yaml', '--json')).id;
-    // Ids carry the start time to the second: start the next session in the next second.
-    await sleep(1100);
+    // Ids carry the start time to the second: start the next session once the second has changed.
+    await waitFor(() => newSessionId().slice(0, 15) > okId.slice(0, 15), 'the next second', 60_000, 20);
     failId = json<Summary>(await inList('run', 'fail.workflow.yaml', '--json')).id;
   });
   after(() => fs.rmSync(listRoot, { recursive: true, force: true }));
@@ -364,16 +377,18 @@ describe('orchestrator list / show / logs', () => {
 
 describe('orchestrator run --detach and the commands on a live session', () => {
   it('run --detach prints an id at once and the session proceeds in the background', async () => {
-    const id = await detach('steps3.workflow.yaml');
-    // It returned while the session still runs (its first step sleeps 1 s): no timing asserted.
+    const id = await detach('gated.workflow.yaml');
+    // It returned while the session still runs (its first step waits for the gate, opened below).
     const now = json<{ status: string }>(await cli('show', id, '--json'));
     assert.ok(!AT_REST.has(now.status), `run --detach waited for the session (it is ${now.status})`);
+    openGate(id);
     const d = await waitShow(id, (x) => AT_REST.has(x.status), 'finishes');
     assert.equal(d.status, 'succeeded');
     assert.deepEqual(d.order.map((s) => d.steps[s].status), ['succeeded', 'succeeded', 'succeeded']);
-    const j = await cli('run', 'steps3.workflow.yaml', '--detach', '--json');
+    const j = await cli('run', 'gated.workflow.yaml', '--detach', '--json');
     const out = json<{ id: string; pid: number }>(j);
     assert.ok(out.pid > 0);
+    openGate(out.id);
     assert.equal((await waitShow(out.id, (x) => AT_REST.has(x.status), 'finishes')).status, 'succeeded');
   });
 
@@ -399,7 +414,8 @@ describe('orchestrator run --detach and the commands on a live session', () => {
     assert.equal(r.stdout, 'line 1\nline 2\nline 3\nline 4\nline 5\n');
     const d = await show(id);
     assert.equal(d.steps.talk.status, 'succeeded');
-    assert.equal(d.status, 'running', 'follow ended with the step, before the session (rest sleeps 3 s)');
+    assert.equal(d.status, 'running', 'follow ended with the step, before the session (rest waits for the gate)');
+    openGate(id);
     await waitShow(id, (x) => x.status === 'succeeded', 'succeeds');
   });
 
@@ -422,9 +438,16 @@ describe('orchestrator run --detach and the commands on a live session', () => {
   });
 
   it('pause ID: running steps finish, nothing new starts, the session is paused; resume finishes it', async () => {
-    const id = await detach('steps3.workflow.yaml');
+    const id = await detach('gated.workflow.yaml');
     await waitShow(id, (x) => x.steps.one.status === 'running', 'step one runs');
-    const r = await cli('pause', id);
+    // Step one waits at its gate; the gate opens only once the pause is in control.jsonl. The
+    // runner is told of that write (inotify) before the step can see the gate and exit, so the
+    // pause always arrives while step one runs.
+    const pausing = cli('pause', id);
+    const control = path.join(root, '.orchestrator', 'sessions', id, 'control.jsonl');
+    await waitFor(() => fs.existsSync(control) && fs.readFileSync(control, 'utf8').includes('"pause"'), 'the pause command in control.jsonl');
+    fs.writeFileSync(path.join(root, `gate-${id}`), '');
+    const r = await pausing;
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^${id}: pause sent to the runner; the session is paused$`, 'm'));
     const d = await show(id);
@@ -448,18 +471,18 @@ describe('orchestrator run --detach and the commands on a live session', () => {
     const id = await detach('long.workflow.yaml');
     const pidFile = path.join(root, `long-${id}.pid`);
     const pid = await waitFor(() => (fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() ? Number(fs.readFileSync(pidFile, 'utf8')) : undefined), 'the step to start');
-    const t0 = Date.now();
+    // The step sleeps 300 s: a cancel that waited for it would report a running session (the
+    // command waits 60 s at most for the runner) or not return before the CLI's timeout.
     const r = await cli('cancel', id, '--json');
     assert.equal(r.code, 0, r.stderr);
     const s = json<Summary & { command: string; applied: string }>(r);
     assert.equal(s.status, 'cancelled');
     assert.equal(s.command, 'cancel');
     assert.equal(s.applied, 'sent');
-    assert.ok(Date.now() - t0 < 10_000, 'cancel does not wait for the 30 s step');
     const d = await show(id);
     assert.equal(d.steps.long.status, 'cancelled');
     assert.equal(d.steps.next.status, 'cancelled');
-    await waitFor(() => !processAlive(pid), `the step's shell (pid ${pid}) to die`, 8000);
+    await waitFor(() => !processAlive(pid), `the step's shell (pid ${pid}) to die`);
     const again = await cli('cancel', id);
     assertUsageError(again, /already cancelled/);
   });
@@ -497,13 +520,13 @@ describe('orchestrator run --detach and the commands on a live session', () => {
     assert.equal(d.steps.ship.attempt, 0, 'the step after a rejected approval does not run');
   });
 
-  it('stuck --json names a silent step (stuck_after 300ms, the step sleeps 2 s), and forgets it when the session ends', async () => {
+  it('stuck --json names a silent step (stuck_after 300ms, the step waits for the gate), and forgets it when the session ends', async () => {
     const id = await detach('stuck.workflow.yaml');
     const items = await waitFor(async () => {
       const r = await cli('stuck', '--json');
       const list = json<{ session: string; workflow: string; step: string; kind: string; lastHeardAt: string; silentMs: number }[]>(r);
       return list.some((i) => i.session === id) ? list : undefined;
-    }, 'stuck --json to name the step', 5000, 100);
+    }, 'stuck --json to name the step', 60_000, 100);
     const item = items.find((i) => i.session === id)!;
     assert.equal(item.step, 'quiet');
     assert.equal(item.kind, 'silent');
@@ -514,6 +537,7 @@ describe('orchestrator run --detach and the commands on a live session', () => {
     assert.match(table.stdout, new RegExp(`^${id}\\s+quiet\\s+silent\\s+\\S+ ago$`, 'm'));
     const shown = await show(id);
     assert.equal(shown.status, 'running', 'a stuck step keeps running');
+    openGate(id);
     await waitShow(id, (x) => x.status === 'succeeded', 'succeeds');
     const later = json<{ session: string }[]>(await cli('stuck', '--json'));
     assert.ok(!later.some((i) => i.session === id));
@@ -663,13 +687,17 @@ describe('control commands sent early', () => {
     const problems: string[] = [];
     for (let i = 0; i < 3; i++) {
       const known = new Set(sessionFolders(root));
-      const child = spawn(process.execPath, [CLI, 'run', 'steps3.workflow.yaml', '--quiet'], { cwd: root, env, stdio: 'ignore' });
-      const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      const child = spawn(process.execPath, [CLI, 'run', 'gated.workflow.yaml', '--quiet'], { cwd: root, env, stdio: 'ignore' });
+      let exited = false;
+      const exit = new Promise<number | null>((r) => child.once('exit', (c) => {
+        exited = true;
+        r(c);
+      }));
       // Watch for the session's first event (a tight loop: the moment matters).
-      const t0 = Date.now();
       let id: string | undefined;
       let started = false;
-      while (!started && Date.now() - t0 < 10_000) {
+      while (!started && !exited) {
+        await new Promise((r) => setImmediate(r));
         id ??= sessionFolders(root).find((f) => !known.has(f));
         if (id) {
           try {
@@ -682,6 +710,9 @@ describe('control commands sent early', () => {
       assert.ok(id && started, 'the session started');
       const sent = await controlSession(root, id, { type: 'pause', by: 'test' });
       assert.equal(sent.applied, 'sent', 'the session has a live runner: the command is sent to it');
+      // Step one ends only now, after the pause is in control.jsonl: the session cannot have
+      // finished before the command came, so only an ignored command lets it succeed.
+      openGate(id);
       assert.equal(await exit, 0);
       const d = await show(id);
       if (d.status !== 'paused') problems.push(`${id}: pause sent to the runner, yet the session ended ${d.status}`);
@@ -707,17 +738,19 @@ describe('session ids', () => {
 
 describe('orchestrator run in a terminal-less pipe, killed by its parent', () => {
   it('a run whose CLI is killed leaves an interrupted session that resume finishes', async () => {
-    const child = spawn(process.execPath, [CLI, 'run', 'steps3.workflow.yaml', '--json'], { cwd: root, env, stdio: 'ignore' });
+    // Step one waits for the gate, so the run cannot end before the kill; the gate opens for the resume.
+    const child = spawn(process.execPath, [CLI, 'run', 'gated.workflow.yaml', '--json'], { cwd: root, env, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
     const id = await waitFor(async () => {
       const rows = json<Summary[]>(await cli('list', '--json'));
-      return rows.find((r) => r.workflow === 'three' && r.status === 'running')?.id;
+      return rows.find((r) => r.workflow === 'gated3' && r.status === 'running')?.id;
     }, 'the session to run');
     child.kill('SIGKILL');
     await exited;
     const d = await show(id);
     assert.equal(d.status, 'interrupted');
     assert.match(d.reason ?? '', /runner stopped/);
+    openGate(id);
     const r = await cli('resume', id, '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(json<Summary>(r).status, 'succeeded');

@@ -1,6 +1,7 @@
 /**
  * Crash tests: `orchestrator run` is started as a child process and killed with SIGKILL at seeded
- * random instants (at least 50 kills per run), then the session it left is checked and resumed:
+ * random points of the run (at least 50 kills per run), then the session it left is checked and
+ * resumed:
  *
  *   - log.jsonl reads without throwing (readEvents), every complete line parses, seqs are 1..n;
  *   - state.json parses (or is absent only when the log holds nothing past session.started; then
@@ -10,6 +11,15 @@
  *     every output as expected (outputs flow along the DAG, so a lost output shows);
  *   - from the shared execution log that the steps append to: no step recorded succeeded before
  *     the resume started again after it; every step ran to its end at least once.
+ *
+ * Kill points are events, not instants, so the number of kills does not depend on the machine's
+ * speed: the child's spawn, the appearance of its session folder, or the N-th line of its
+ * log.jsonl, each followed by a small random delay. The last step waits at a gate (a marker file
+ * named by CRASH_GATE) that the killed run's gate never opens, so the run cannot end before its
+ * kill: every such kill lands. Every tenth iteration is "late": the gate is opened and the run is
+ * killed after the N-th line past the gate (up to session.finished); those may come after the end
+ * (the run then finished, which is checked too) and count only when they land. The resume's gate
+ * is open.
  *
  * Orphans: steps run in their own process groups, so killing the runner leaves its running steps
  * alive. Every process of an iteration carries CRASH_TAG=<iteration> in its environment; after the
@@ -23,7 +33,7 @@
  * A kill before the folder exists leaves no session; a kill after the folder but before its first
  * event leaves a folder `show` refuses with a one-line error (exit 2); both are counted.
  *
- * The kill instants come from a seeded PRNG (CRASH_SEED, default below); what is checked does not
+ * The kill points come from a seeded PRNG (CRASH_SEED, default below); what is checked does not
  * depend on them. CRASH_KILLS sets the number of kills (default 50).
  */
 import assert from 'node:assert/strict';
@@ -37,8 +47,10 @@ import { rng } from '../helpers/random';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20261121);
 const MIN_KILLS = Number(process.env.CRASH_KILLS ?? 50);
-/** Iterations stop here even if fewer kills landed (a kill after the run ended is no kill). */
-const MAX_ITERATIONS = MIN_KILLS + 20;
+/** Every LATE_EVERY-th iteration opens the gate before its kill (that kill may come after the end). */
+const LATE_EVERY = 10;
+/** Iterations stop here even if fewer kills landed: enough for MIN_KILLS gated kills, which always land. */
+const MAX_ITERATIONS = Math.ceil((MIN_KILLS * LATE_EVERY) / (LATE_EVERY - 1)) + 5;
 
 
 // ---- the workflow: a root, three parallel chains of three, a join and a final step (12 steps) ----
@@ -91,6 +103,8 @@ function workflowYaml(): string {
     if (s.needs) lines.push(`    needs: ${s.needs}`);
     lines.push('    run: |');
     lines.push('      echo "start $ORCHESTRATOR_STEP_ID $ORCHESTRATOR_SESSION_ID $ORCHESTRATOR_ATTEMPT" >> "$EXEC_LOG"');
+    // The last step waits at the gate: until it opens, the run cannot end.
+    if (s.id === 'final') lines.push('      until [ -e "$CRASH_GATE" ]; do sleep 0.005; done');
     lines.push(`      sleep ${(s.sleepMs / 1000).toFixed(3)}`);
     lines.push(`      echo "value=${s.value}" >> "$ORCHESTRATOR_OUTPUT"`);
     lines.push('      echo "done $ORCHESTRATOR_STEP_ID $ORCHESTRATOR_SESSION_ID $ORCHESTRATOR_ATTEMPT" >> "$EXEC_LOG"');
@@ -111,9 +125,16 @@ interface Shown {
   steps: Record<string, ShownStep>;
 }
 
+/** Where an iteration kills the run: a checkpoint (an event), then a small random delay. */
+type KillPlan =
+  | { at: 'spawn'; delayMs: number }
+  | { at: 'folder'; delayMs: number }
+  /** After the log.jsonl holds `line` complete lines; `late`: the gate is opened first. */
+  | { at: 'line'; line: number; late: boolean; delayMs: number };
+
 interface Iteration {
   index: number;
-  instantMs: number;
+  plan: string;
   /** Whether the SIGKILL landed (false: the run had already ended). */
   killed: boolean;
   runExit?: number | null;
@@ -163,37 +184,80 @@ function parseJson<T>(text: string, what: string): T {
   }
 }
 
-describe('orchestrator run killed with SIGKILL at random instants', { timeout: 240_000 }, () => {
+// The timeout is a hang guard: about 75 s on an idle machine, 350 s beside two CPU hogs and other test runs.
+describe('orchestrator run killed with SIGKILL at random points', { timeout: 1_200_000 }, () => {
   const { root, home } = makeRepo('orch-crash');
   const wf = path.join(root, 'wf.yaml');
   const execLog = path.join(root, 'exec.log');
+  /** The resume's gate: always open. */
+  const openGate = path.join(root, 'gate-open');
   const iterations: Iteration[] = [];
-  let calibration = { sessionAfterMs: 0, runMs: 0 };
+  /** Lines of log.jsonl written before the run waits at the gate, and in a whole run. */
+  let calibration = { gatedLines: 0, totalLines: 0 };
   let totalMs = 0;
 
-  const env = (tag: string): NodeJS.ProcessEnv => cliEnv(home, { CRASH_TAG: tag });
-  const cli = (args: string[], tag = 'cli') => runCli(args, { cwd: root, env: env(tag), timeoutMs: 30_000 });
+  const env = (tag: string, gate = openGate): NodeJS.ProcessEnv => cliEnv(home, { CRASH_TAG: tag, CRASH_GATE: gate });
+  const cli = (args: string[], tag = 'cli') => runCli(args, { cwd: root, env: env(tag), timeoutMs: 120_000 });
+  const sessionsDir = path.join(root, '.orchestrator', 'sessions');
+  const completeLines = (sid: string): number => {
+    try {
+      const text = fs.readFileSync(path.join(sessionsDir, sid, 'log.jsonl'), 'utf8');
+      let n = 0;
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+      return n;
+    } catch {
+      return 0;
+    }
+  };
 
-  /** Spawns `run wf.yaml --quiet`; kills it after `instantMs` unless it ended. */
-  async function runAndKill(instantMs: number, tag: string, watchSession?: Set<string>): Promise<{ killed: boolean; code: number | null; ms: number; sessionAfterMs?: number }> {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, 'run', 'wf.yaml', '--quiet'], { cwd: root, env: env(tag), stdio: 'ignore' });
+  /**
+   * Spawns `run wf.yaml --quiet` with its gate closed, waits for the plan's checkpoint, and kills
+   * it. `calibrate` instead opens the gate once the last step waits there and lets the run end.
+   */
+  async function runAndKill(plan: KillPlan | 'calibrate', tag: string, known: Set<string>): Promise<{ killed: boolean; code: number | null; gatedLines?: number; totalLines?: number }> {
+    const gate = path.join(root, `gate-${tag}`);
+    const child = spawn(process.execPath, [CLI, 'run', 'wf.yaml', '--quiet'], { cwd: root, env: env(tag, gate), stdio: 'ignore' });
     let exited = false;
     const exit = new Promise<number | null>((resolve) => child.once('exit', (c) => {
       exited = true;
       resolve(c);
     }));
-    let sessionAfterMs: number | undefined;
-    if (watchSession) {
-      // Calibration: when does the session folder appear?
-      while (!exited && sessionAfterMs === undefined) {
-        if (sessionFolders(root).some((f) => !watchSession.has(f))) sessionAfterMs = performance.now() - t0;
-        else await sleep(2);
+    await new Promise<void>((resolve) => {
+      child.once('spawn', resolve);
+      child.once('error', () => resolve());
+    });
+    /** Polls `f` until it holds or the run ended; the session's events are what it waits for. */
+    const until = async <T>(f: () => T | undefined): Promise<T | undefined> => {
+      for (;;) {
+        const v = f();
+        if (v !== undefined || exited) return v;
+        await sleep(1);
+      }
+    };
+    const session = () => until(() => sessionFolders(root).find((f) => !known.has(f)));
+    if (plan === 'calibrate') {
+      const sid = await session();
+      const finalStarted = (): number | undefined => {
+        if (!sid) return undefined;
+        const { events } = readEvents(path.join(sessionsDir, sid, 'log.jsonl'));
+        return events.some((e) => e.type === 'step.started' && e.step === 'final') ? events.length : undefined;
+      };
+      const gatedLines = await until(finalStarted);
+      fs.writeFileSync(gate, '');
+      const code = await exit;
+      return { killed: false, code, ...(gatedLines !== undefined ? { gatedLines } : {}), ...(sid ? { totalLines: completeLines(sid) } : {}) };
+    }
+    if (plan.at !== 'spawn') {
+      const sid = await session();
+      if (plan.at === 'line' && sid) {
+        if (plan.late) {
+          await until(() => (completeLines(sid) >= calibration.gatedLines ? true : undefined));
+          fs.writeFileSync(gate, '');
+        }
+        await until(() => (completeLines(sid) >= plan.line ? true : undefined));
       }
     }
-    // An infinite instant: no kill (calibration).
-    if (!Number.isFinite(instantMs)) await exit;
-    else await Promise.race([sleep(instantMs), exit]);
+    await Promise.race([sleep(plan.delayMs), exit]);
     let killed = false;
     if (!exited && child.pid !== undefined) {
       try {
@@ -204,7 +268,7 @@ describe('orchestrator run killed with SIGKILL at random instants', { timeout: 2
       }
     }
     const code = await exit;
-    return { killed, code, ms: performance.now() - t0, ...(sessionAfterMs !== undefined ? { sessionAfterMs } : {}) };
+    return { killed, code };
   }
 
   /** Kills every process left over by the iteration tagged `tag` (step processes in their own groups). */
@@ -223,32 +287,43 @@ describe('orchestrator run killed with SIGKILL at random instants', { timeout: 2
   before(async () => {
     fs.writeFileSync(wf, workflowYaml());
     fs.writeFileSync(execLog, '');
+    fs.writeFileSync(openGate, '');
     const t0 = performance.now();
-    // Calibration: the normal duration of a run, and when its session folder appears.
-    const runs: { runMs: number; sessionAfterMs: number }[] = [];
+    // Calibration: how many log lines a run writes before its last step waits at the gate, and in all.
+    const runs: { gatedLines: number; totalLines: number }[] = [];
     for (let i = 0; i < 2; i++) {
-      const r = await runAndKill(Number.POSITIVE_INFINITY, `calibrate-${i}`, new Set(sessionFolders(root)));
+      const r = await runAndKill('calibrate', `calibrate-${i}`, new Set(sessionFolders(root)));
       assert.equal(r.code, 0, 'a run without a kill succeeds');
-      runs.push({ runMs: r.ms, sessionAfterMs: r.sessionAfterMs ?? 0 });
+      assert.ok(r.gatedLines && r.totalLines, `calibration run ${i}: the last step never started`);
+      runs.push({ gatedLines: r.gatedLines, totalLines: r.totalLines });
     }
-    calibration = { runMs: Math.max(...runs.map((r) => r.runMs)), sessionAfterMs: Math.min(...runs.map((r) => r.sessionAfterMs)) };
-    const { runMs, sessionAfterMs } = calibration;
+    calibration = { gatedLines: Math.min(...runs.map((r) => r.gatedLines)), totalLines: Math.min(...runs.map((r) => r.totalLines)) };
+    const { gatedLines, totalLines } = calibration;
     const calibrationIds = new Set(sessionFolders(root));
 
     const random = rng(SEED);
     let kills = 0;
     for (let index = 0; index < MAX_ITERATIONS && kills < MIN_KILLS; index++) {
-      // Some kills right at the start (before the session exists, or just as it is created); the
-      // rest anywhere in the run.
-      const roll = random();
-      const u = random();
-      const instantMs = roll < 0.1 ? u * sessionAfterMs : roll < 0.2 ? sessionAfterMs - 10 + u * 40 : sessionAfterMs * 0.8 + u * (runMs * 1.02 - sessionAfterMs * 0.8);
+      // In every LATE_EVERY iterations: one kill right after the spawn (before the session exists),
+      // one as its folder appears, one after the gate is opened; the rest after a line of the log
+      // before the gate.
+      const [u, v] = [random(), random()];
+      const slot = index % LATE_EVERY;
+      const plan: KillPlan =
+        slot === LATE_EVERY - 1
+          ? { at: 'line', line: gatedLines + 1 + Math.floor(u * Math.max(1, totalLines - gatedLines)), late: true, delayMs: Math.floor(v * 3) }
+          : slot === 0
+            ? { at: 'spawn', delayMs: Math.floor(v * 40) }
+            : slot === 1
+              ? { at: 'folder', delayMs: Math.floor(v * 5) }
+              : { at: 'line', line: 1 + Math.floor(u * gatedLines), late: false, delayMs: Math.floor(v * 10) };
       const tag = `crash-${process.pid}-${index}`;
       const known = new Set(sessionFolders(root));
-      const run = await runAndKill(instantMs, tag);
+      const run = await runAndKill(plan, tag, known);
       if (run.killed) kills++;
       const orphansKilled = await killOrphans(tag);
-      const it: Iteration = { index, instantMs: Math.round(instantMs), killed: run.killed, runExit: run.code, orphansKilled, outcome: 'no-session', succeededBefore: [], logSucceededBefore: [], rerunAfterResume: [], neverDone: [] };
+      const planText = plan.at === 'line' ? `${plan.late ? 'late, ' : ''}line ${plan.line} +${plan.delayMs} ms` : `${plan.at} +${plan.delayMs} ms`;
+      const it: Iteration = { index, plan: planText, killed: run.killed, runExit: run.code, orphansKilled, outcome: 'no-session', succeededBefore: [], logSucceededBefore: [], rerunAfterResume: [], neverDone: [] };
       iterations.push(it);
 
       const created = sessionFolders(root).filter((f) => !known.has(f) && !calibrationIds.has(f));
@@ -364,7 +439,7 @@ describe('orchestrator run killed with SIGKILL at random instants', { timeout: 2
       `# crash: seed ${SEED}, ${iterations.length} iterations, ${iterations.filter((i) => i.killed).length} kills landed; ` +
         `no session ${count('no-session')}, session without events ${count('no-events')}, interrupted+resumed ${count('interrupted')}, finished before the kill ${count('finished')}; ` +
         `state.json absent ${iterations.filter((i) => i.stateAbsent).length}, torn log tails ${iterations.filter((i) => i.logTorn).length}, orphan processes killed ${iterations.reduce((n, i) => n + i.orphansKilled, 0)}; ` +
-        `calibration: session folder after ${Math.round(calibration.sessionAfterMs)} ms, run ${Math.round(calibration.runMs)} ms; ` +
+        `calibration: ${calibration.gatedLines} log lines before the gate, ${calibration.totalLines} in a run; ` +
         `resume median ${resumes.sort((a, b) => a - b)[Math.floor(resumes.length / 2)] ?? 0} ms; total ${Math.round(totalMs / 1000)} s`,
     );
     if (!process.env.CRASH_KEEP) fs.rmSync(root, { recursive: true, force: true });
@@ -378,6 +453,8 @@ describe('orchestrator run killed with SIGKILL at random instants', { timeout: 2
 
   it(`kills the run at least ${MIN_KILLS} times, some before the session exists`, () => {
     assert.ok(iterations.filter((i) => i.killed).length >= MIN_KILLS, `only ${iterations.filter((i) => i.killed).length} kills landed`);
+    // A kill at a checkpoint before the gate always lands: the run cannot end while the gate is closed.
+    assert.equal(bad((i) => !i.killed && !i.plan.startsWith('late')), '');
     assert.ok(iterations.some((i) => i.outcome === 'interrupted'), 'no kill interrupted a session');
     assert.equal(bad((i) => i.outcome === 'no-session' && i.session), '');
   });

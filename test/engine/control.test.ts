@@ -20,7 +20,7 @@ steps:
     run: |
       echo a >> a.count
       touch a.started
-      sleep 0.4
+      until [ -e a.go ]; do sleep 0.01; done
       echo "v=from-a" >> "$ORCHESTRATOR_OUTPUT"
   - id: b
     run: echo b >> b.count
@@ -32,6 +32,8 @@ steps:
     await waitFor('a to start', () => fs.existsSync(repo.path('a.started')));
     const sent = await controlSession(repo.root, s.id, { type: 'pause', by: 'test' });
     assert.equal(sent.applied, 'sent');
+    // a ends only now, after the pause is in control.jsonl (the runner hears of that first).
+    fs.writeFileSync(repo.path('a.go'), '');
     const r = await finish(repo, s);
     assert.equal(r.state.status, 'paused', JSON.stringify(statuses(r.state)));
     assert.equal(r.state.steps.a.status, 'succeeded', 'the running step finished');
@@ -64,7 +66,7 @@ steps:
   - id: sleeper
     run: |
       echo $$ > shell.pid
-      sleep 30 &
+      sleep 300 &
       echo $! > child.pid
       wait
   - id: quick
@@ -77,11 +79,10 @@ steps:
     await waitFor('the sleeper to start its child', () => repo.read('child.pid') !== undefined);
     await waitFor('quick to finish', () => events(repo, s.id).some((e) => e.type === 'step.finished' && e.step === 'quick'));
     const pids = [pidIn(repo, 'shell.pid'), pidIn(repo, 'child.pid')];
-    const t0 = Date.now();
+    // The sleeper sleeps 300 s: a cancel that waited for it would fail finish's hang guard.
     const sent = await controlSession(repo.root, s.id, { type: 'cancel', by: 'tester' });
     assert.equal(sent.applied, 'sent');
     const r = await finish(repo, s);
-    assert.ok(Date.now() - t0 < 10_000, `cancel took ${Date.now() - t0} ms`);
     const st = r.state;
     assert.equal(st.status, 'cancelled', JSON.stringify(statuses(st)));
     assert.equal(st.steps.sleeper.status, 'cancelled');
@@ -90,7 +91,7 @@ steps:
     assert.equal(st.steps.after.attempt, 0);
     assert.match(st.reason ?? '', /tester/);
     assert.ok(!fs.existsSync(repo.path('after-ran')));
-    await waitFor(`processes ${pids.join(', ')} to be gone`, () => pids.every((p) => !alive(p)), 2000);
+    await waitFor(`processes ${pids.join(', ')} to be gone`, () => pids.every((p) => !alive(p)));
     assertRebuilds(repo, s.id);
   });
 
@@ -101,7 +102,7 @@ steps:
   - id: a
     run: |
       touch a.started
-      sleep 0.2
+      until [ -e a.go ]; do sleep 0.01; done
   - id: b
     needs: a
     run: echo b
@@ -109,6 +110,7 @@ steps:
     const s = await start(repo);
     await waitFor('a to start', () => fs.existsSync(repo.path('a.started')));
     await controlSession(repo.root, s.id, { type: 'pause' });
+    fs.writeFileSync(repo.path('a.go'), '');
     assert.equal((await finish(repo, s)).state.status, 'paused');
     const done = await controlSession(repo.root, s.id, { type: 'cancel' });
     assert.equal(done.applied, 'done');

@@ -94,8 +94,8 @@ export interface Finished {
   readonly warnings: string[];
 }
 
-/** Waits for a started session to come to rest; returns the persisted state. */
-export async function finish(repo: Repo, started: Started, limitMs = 20_000): Promise<Finished> {
+/** Waits for a started session to come to rest (`limitMs`: a hang guard); returns the persisted state. */
+export async function finish(repo: Repo, started: Started, limitMs = 60_000): Promise<Finished> {
   let timer: NodeJS.Timeout | undefined;
   const final = await Promise.race([
     started.done,
@@ -117,8 +117,8 @@ export function events(repo: Repo, id: string): SessionEvent[] {
   return readEvents(sessionPaths(repo.root, id).log).events;
 }
 
-/** Polls until `cond` holds (or fails the test after `limitMs`). */
-export async function waitFor(what: string, cond: () => boolean, limitMs = 10_000, everyMs = 10): Promise<void> {
+/** Polls until `cond` holds, or fails the test after `limitMs` (a hang guard, far above what a busy machine needs). */
+export async function waitFor(what: string, cond: () => boolean, limitMs = 60_000, everyMs = 10): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > limitMs) assert.fail(`timed out after ${limitMs} ms waiting for ${what}`);

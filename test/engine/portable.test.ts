@@ -50,7 +50,7 @@ steps:
       exit 3
 `;
 
-/** A workflow whose step runs until the file `release` exists in the repository, at most 20 s (and counts its runs). */
+/** A workflow whose step runs until the file `release` exists in the repository, at most 60 s (and counts its runs). */
 const GATED = `
 name: gated
 steps:
@@ -61,7 +61,7 @@ steps:
     run: |
       echo started >> wait.count
       # Bounded, so that a failing test cannot leave it running.
-      for i in $(seq 1 400); do [ -e release ] && break; sleep 0.05; done
+      for i in $(seq 1 1200); do [ -e release ] && break; sleep 0.05; done
       [ -e release ]
       echo released
   - id: last

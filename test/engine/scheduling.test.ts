@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { SessionEvent, StepState } from '../../server/src/engine/types';
-import { assertRebuilds, cleanupRepos, events, linesOf, makeRepo, runToRest, statuses, type Repo } from './helpers';
+import { assertRebuilds, cleanupRepos, events, finish, linesOf, makeRepo, runToRest, start, statuses, waitFor, type Repo } from './helpers';
 
 after(cleanupRepos);
 
@@ -58,16 +58,26 @@ describe('needs and concurrency', () => {
 name: parallel
 concurrency: 2
 steps:
-${['a', 'b', 'c', 'd'].map((id) => timed(id, 'sleep 0.3')).join('')}
+${['a', 'b', 'c', 'd'].map((id) => timed(id, `until [ -e go-${id} ]; do sleep 0.01; done`)).join('')}
   - id: last
     needs: [a, b, c, d]
     run: |
       echo "start last $(date +%s%3N)" >> times.txt
       echo "end last $(date +%s%3N)" >> times.txt
 `);
-    const t0 = Date.now();
-    const r = await runToRest(repo);
-    const elapsed = Date.now() - t0;
+    // Each of a..d runs until the test lets it go (go-<id>), and the test lets one go only once
+    // two run: so two always run side by side, and a third start would overlap them.
+    const s = await start(repo);
+    const startedIds = (): string[] => linesOf(repo, 'times.txt').filter((l) => l.startsWith('start ')).map((l) => l.split(' ')[1]);
+    const released: string[] = [];
+    while (released.length < 4) {
+      const running = Math.min(2, 4 - released.length);
+      await waitFor(`${running} of a..d to run`, () => startedIds().length - released.length >= running);
+      const next = startedIds().find((id) => !released.includes(id))!;
+      fs.writeFileSync(repo.path(`go-${next}`), '');
+      released.push(next);
+    }
+    const r = await finish(repo, s);
     assert.equal(r.state.status, 'succeeded', JSON.stringify(statuses(r.state)));
     for (const id of ['a', 'b', 'c', 'd', 'last']) assert.equal(r.state.steps[id].status, 'succeeded');
     const iv = intervals(repo, 'times.txt');
@@ -76,8 +86,6 @@ ${['a', 'b', 'c', 'd'].map((id) => timed(id, 'sleep 0.3')).join('')}
     assert.equal(maxOverlap(four), 2, `expected exactly 2 steps at once: ${JSON.stringify(Object.fromEntries(iv))}`);
     const lastStart = iv.get('last')!.start;
     for (const x of four) assert.ok(lastStart >= x.end, 'last started before a step it needs ended');
-    // 4 steps of 300 ms two at a time: at least 2 rounds.
-    assert.ok(elapsed >= 600, `too fast for concurrency 2: ${elapsed} ms`);
   });
 
   it('with concurrency 1 runs one step at a time, in needs order', async () => {
@@ -250,7 +258,9 @@ steps:
       os: [a, b]
     run: |
       echo "start t-\${{ matrix.os }} $(date +%s%3N)" >> times.txt
-      if [ "\${{ matrix.os }}" = b ]; then sleep 0.4; else sleep 0.05; fi
+      # Both instances run before either ends; b then waits until the test lets it go.
+      until [ "$(grep -c '^start t-' times.txt)" -ge 2 ]; do sleep 0.01; done
+      if [ "\${{ matrix.os }}" = b ]; then until [ -e release-b ]; do sleep 0.01; done; fi
       echo "os is \${{ matrix.os }}"
       echo "seen=\${{ matrix.os }}" >> "$ORCHESTRATOR_OUTPUT"
       echo "end t-\${{ matrix.os }} $(date +%s%3N)" >> times.txt
@@ -261,7 +271,11 @@ steps:
       echo "t was \${{ steps.t.status }}" > after.txt
       echo "end after $(date +%s%3N)" >> times.txt
 `);
-    const r = await runToRest(repo);
+    const s = await start(repo);
+    // The slow instance (b) goes on only once the runner has seen a finish.
+    await waitFor('t[os=a] to finish', () => events(repo, s.id).some((e) => e.type === 'step.finished' && e.step === 't[os=a]'));
+    fs.writeFileSync(repo.path('release-b'), '');
+    const r = await finish(repo, s);
     const st = r.state;
     assert.equal(st.status, 'succeeded', JSON.stringify(statuses(st)));
     assert.deepEqual(st.order, ['t[os=a]', 't[os=b]', 'after']);
@@ -292,11 +306,11 @@ concurrency: 4
 steps:
   - id: slow
     run: |
-      sleep 0.4
+      # Runs until the runner has recorded bad's failure (its step.finished is in the log).
+      until grep '"type":"step.finished"' ".orchestrator/sessions/$ORCHESTRATOR_SESSION_ID/log.jsonl" | grep -q '"step":"bad"'; do sleep 0.01; done
       echo slow >> ran.txt
   - id: bad
     run: |
-      sleep 0.05
       echo bad >> ran.txt
       exit 1
   - id: after_bad

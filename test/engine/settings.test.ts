@@ -95,14 +95,18 @@ function overlap(state: SessionState, a: string, b: string): boolean {
   return y[0] < x[1];
 }
 
-const TWO = (concurrency?: number) => `
+/** Two independent steps; `together`: each runs until both have started (only ends if they run side by side). */
+const TWO = (concurrency?: number, together = false) => {
+  const body = together ? '|\n      touch "$ORCHESTRATOR_STEP_ID.started"\n      until [ -e first.started ] && [ -e second.started ]; do sleep 0.01; done' : 'sleep 0.5';
+  return `
 name: two
 ${concurrency ? `concurrency: ${concurrency}\n` : ''}steps:
   - id: first
-    run: sleep 0.5
+    run: ${body}
   - id: second
-    run: sleep 0.5
+    run: ${body}
 `;
+};
 
 describe('the defaults in sessions', () => {
   it('ORCHESTRATOR_CONCURRENCY=1: two independent steps of a workflow without concurrency run one after the other', async () => {
@@ -113,7 +117,7 @@ describe('the defaults in sessions', () => {
   });
 
   it("the workflow's own concurrency wins over ORCHESTRATOR_CONCURRENCY", async () => {
-    const repo = makeRepo(TWO(2));
+    const repo = makeRepo(TWO(2, true));
     const r = await runToRest(repo, {}, { env: cleanEnv({ ORCHESTRATOR_CONCURRENCY: '1' }) });
     assert.equal(r.state.status, 'succeeded');
     assert.ok(overlap(r.state, 'first', 'second'), 'the two steps ran at the same time');
@@ -137,7 +141,8 @@ steps:
     r = await runToRest(repo, {}, { env: cleanEnv({ ORCHESTRATOR_STUCK_AFTER: '200ms' }) });
     assert.ok(!events(repo, r.id).some((e) => e.type === 'step.stuck'), "not stuck: the step's stuck_after is 1h");
 
-    fs.writeFileSync(repo.file, 'name: quiet\nsteps:\n  - id: quiet\n    run: sleep 1\n');
+    // This one runs until the runner has flagged it (step.stuck is in the log).
+    fs.writeFileSync(repo.file, `name: quiet\nsteps:\n  - id: quiet\n    run: until grep -q '"type":"step.stuck"' ".orchestrator/sessions/$ORCHESTRATOR_SESSION_ID/log.jsonl"; do sleep 0.02; done\n`);
     r = await runToRest(repo, {}, { env: cleanEnv({ ORCHESTRATOR_STUCK_AFTER: '200ms' }) });
     assert.equal(r.state.status, 'succeeded');
     const stuck = events(repo, r.id).filter((e) => e.type === 'step.stuck');
@@ -176,7 +181,7 @@ describe('the defaults through the CLI', () => {
   const { root, home } = makeCliRepo('orch-settings-cli');
   after(() => fs.rmSync(root, { recursive: true, force: true }));
   fs.writeFileSync(path.join(root, 'two.workflow.yaml'), TWO());
-  const cli = (env: Record<string, string>, ...args: string[]) => runCli(args, { cwd: root, env: cliEnv(home, env), timeoutMs: 30_000 });
+  const cli = (env: Record<string, string>, ...args: string[]) => runCli(args, { cwd: root, env: cliEnv(home, env), timeoutMs: 60_000 });
 
   it('run FILE with ORCHESTRATOR_CONCURRENCY=abc exits 2 with the message and leaves no session folder', async () => {
     assert.ok(fs.existsSync(CLI), 'run npm run build first');

@@ -18,6 +18,37 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Waits until the client (or the test's cleanup) closes the connection. */
 export const hang = (res: http.ServerResponse) => new Promise<void>((r) => (res.destroyed ? r() : res.on('close', () => r())));
 
+/**
+ * What the client reported, for a server that must not run ahead of it: the server waits for the
+ * n-th report before it sends the next piece, so "delivered as it arrived" is a fact, not a timing.
+ */
+export class Acks {
+  private count = 0;
+  private waiters: { n: number; resolve: (ok: boolean) => void }[] = [];
+  /** Pieces the server sent without the report it waited for (its hang guard ran out). */
+  readonly missed: number[] = [];
+
+  /** The client got one more piece. */
+  readonly ack = (): void => {
+    this.count++;
+    for (const w of this.waiters.filter((x) => x.n <= this.count)) w.resolve(true);
+    this.waiters = this.waiters.filter((x) => x.n > this.count);
+  };
+
+  /** Resolves once `n` reports came (true), or after `guardMs` without them (false, recorded in `missed`). */
+  async wait(n: number, guardMs = 30_000): Promise<boolean> {
+    if (this.count >= n) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await new Promise<boolean>((resolve) => {
+      this.waiters.push({ n, resolve });
+      timer = setTimeout(() => resolve(false), guardMs);
+    });
+    clearTimeout(timer);
+    if (!ok) this.missed.push(n);
+    return ok;
+  }
+}
+
 /** Runs `fn` with a server on 127.0.0.1 (its base URL is `http://127.0.0.1:PORT` + `basePath`). */
 export async function withServer(handler: Handler, fn: (baseUrl: string, seen: Seen[]) => Promise<void>, basePath = ''): Promise<void> {
   const seen: Seen[] = [];
@@ -61,6 +92,8 @@ export interface CollectOptions {
   instructions?: string;
   signal?: AbortSignal;
   options?: Record<string, unknown>;
+  /** Called with each chunk as the provider reports it. */
+  onChunk?: (text: string) => void;
 }
 
 /** Runs the provider on "Say hello", recording each chunk with the time it arrived. */
@@ -69,7 +102,10 @@ export async function collectRun(provider: Provider, opts: CollectOptions = {}) 
   const start = Date.now();
   const result: AgentResult = await provider.run(
     { prompt: 'Say hello', model: opts.model, instructions: opts.instructions, options: opts.options, signal: opts.signal ?? new AbortController().signal },
-    (c) => chunks.push({ text: c.text, at: Date.now() - start }),
+    (c) => {
+      chunks.push({ text: c.text, at: Date.now() - start });
+      opts.onChunk?.(c.text);
+    },
   );
   return { result, chunks, elapsed: Date.now() - start };
 }

@@ -65,19 +65,21 @@ steps:
     needs: [fan, broken]
     run: echo join
 `,
-  // Ten lines over about a second.
+  // Ten lines: the first, then (once the test creates go-<session>) nine more over about a second.
   'talk.workflow.yaml': `name: talk
 steps:
   - id: talk
     run: |
-      for i in 1 2 3 4 5 6 7 8 9 10; do echo "talk line $i"; sleep 0.1; done
+      echo "talk line 1"
+      until [ -e "go-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
+      for i in 2 3 4 5 6 7 8 9 10; do echo "talk line $i"; sleep 0.1; done
 `,
   // The followed step starts after another one, which waits for the test to create go-<session>.
   'later.workflow.yaml': `name: later
 steps:
   - id: warmup
     run: |
-      while [ ! -e "go-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.05; done
+      while [ ! -e "go-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
   - id: talk
     needs: warmup
     run: |
@@ -89,30 +91,36 @@ steps:
   - id: slow
     run: |
       echo "attempt $ORCHESTRATOR_ATTEMPT begins"
-      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then sleep 30; fi
+      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then sleep 300; fi
       for i in 1 2 3; do echo "attempt $ORCHESTRATOR_ATTEMPT line $i"; sleep 0.1; done
 `,
-  // A retry policy: attempt 1 fails after a while, attempt 2 succeeds.
+  // A retry policy: attempt 1 fails once the test creates go-<session>, attempt 2 succeeds.
   'policy.workflow.yaml': `name: policy
 steps:
   - id: flaky
     retry: { max_attempts: 2, backoff: 200ms }
     run: |
       echo "try $ORCHESTRATOR_ATTEMPT"
-      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then sleep 0.6; echo "giving up"; exit 1; fi
+      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then until [ -e "go-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done; echo "giving up"; exit 1; fi
       sleep 0.2
       echo "recovered"
 `,
-  // Two steps printing at once, for a while.
+  // Two steps printing at once, in stages the test opens: go-<session>-a1, -a2, -b.
   'pair.workflow.yaml': `name: pair
 concurrency: 2
 steps:
   - id: a
     run: |
-      for i in $(seq 1 15); do echo "a line $i"; sleep 0.1; done
+      echo "a line 1"
+      until [ -e "go-$ORCHESTRATOR_SESSION_ID-a1" ]; do sleep 0.01; done
+      for i in 2 3 4 5; do echo "a line $i"; sleep 0.05; done
+      until [ -e "go-$ORCHESTRATOR_SESSION_ID-a2" ]; do sleep 0.01; done
+      for i in $(seq 6 15); do echo "a line $i"; sleep 0.05; done
   - id: b
     run: |
-      for i in $(seq 1 15); do echo "b line $i"; sleep 0.1; done
+      echo "b line 1"
+      until [ -e "go-$ORCHESTRATOR_SESSION_ID-b" ]; do sleep 0.01; done
+      for i in $(seq 2 15); do echo "b line $i"; sleep 0.05; done
 `,
   // Much output, fast, for about a second.
   'flood.workflow.yaml': `name: flood
@@ -124,7 +132,7 @@ steps:
   'long.workflow.yaml': `name: long
 steps:
   - id: long
-    run: sleep 30
+    run: sleep 300
 `,
 };
 
@@ -137,18 +145,23 @@ steps:
   - id: second
     run: sleep 0.5
 `,
+  // Each step runs until both have started: they end only if they run side by side.
   'two-own.workflow.yaml': `name: two-own
 concurrency: 2
 steps:
   - id: first
-    run: sleep 0.5
+    run: |
+      touch "$ORCHESTRATOR_SESSION_ID-first.started"
+      until [ -e "$ORCHESTRATOR_SESSION_ID-first.started" ] && [ -e "$ORCHESTRATOR_SESSION_ID-second.started" ]; do sleep 0.01; done
   - id: second
-    run: sleep 0.5
+    run: |
+      touch "$ORCHESTRATOR_SESSION_ID-second.started"
+      until [ -e "$ORCHESTRATOR_SESSION_ID-first.started" ] && [ -e "$ORCHESTRATOR_SESSION_ID-second.started" ]; do sleep 0.01; done
 `,
   'silent.workflow.yaml': `name: silent
 steps:
   - id: quiet
-    run: sleep 3
+    run: until [ -e "go-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
 `,
 };
 
@@ -171,6 +184,11 @@ function readOr(file: string, fallback = ''): string {
 }
 
 const stepLog = (id: string, step: string, attempt: number, repoRoot = root): string => sessionPaths(repoRoot, id).stepLog(step, attempt);
+
+/** Creates go-<session><suffix>: the gated steps above wait for it. */
+function go(id: string, suffix = '', repoRoot = root): void {
+  fs.writeFileSync(path.join(repoRoot, `go-${id}${suffix}`), '');
+}
 
 /** What an editor following (id, step) shows: the follow's answer, then the logAppended notifications from `from` on. */
 function followed(host: SessionsClient, answer: LogText, from: number): { text: string; attempt: number; notes: number; resets: number } {
@@ -216,8 +234,9 @@ async function showsLog(host: SessionsClient, answer: LogText, from: number, att
 async function startAndFinish(host: SessionsClient, file: string): Promise<{ id: string; end: SessionSummary }> {
   const from = host.mark();
   const { id } = await host.request(StartSessionRequest, { uri: uriOf(file), inputs: {} });
+  go(id);
   const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'comes to rest', { from });
-  await waitFor(async () => !(await host.request(GetSessionRequest, { id })).owner, `the runner of ${id} to let go of it`, 5000, 20);
+  await waitFor(async () => !(await host.request(GetSessionRequest, { id })).owner, `the runner of ${id} to let go of it`, 60_000, 20);
   return { id, end };
 }
 
@@ -225,12 +244,12 @@ async function waitForStepRunning(host: SessionsClient, id: string, step: string
   return waitFor(async () => {
     const d = await host.request(GetSessionRequest, { id });
     return d.steps[step]?.status === 'running' ? d : undefined;
-  }, `step ${step} of ${id} to run`, 10_000, 20);
+  }, `step ${step} of ${id} to run`, 60_000, 20);
 }
 
 /** Waits until the step's log file of `attempt` holds some output. */
 async function printed(id: string, step: string, attempt: number, what = ''): Promise<void> {
-  await waitFor(() => readOr(stepLog(id, step, attempt)).includes(what) && readOr(stepLog(id, step, attempt)).length > 0, `${step} attempt ${attempt} of ${id} to print ${JSON.stringify(what)}`, 10_000, 20);
+  await waitFor(() => readOr(stepLog(id, step, attempt)).includes(what) && readOr(stepLog(id, step, attempt)).length > 0, `${step} attempt ${attempt} of ${id} to print ${JSON.stringify(what)}`, 60_000, 20);
 }
 
 function edgesOf(g: GraphDto): string[] {
@@ -349,8 +368,9 @@ describe('host editor requests', () => {
         assert.equal(answer.id, id);
         assert.equal(answer.step, 'talk');
         assert.equal(answer.attempt, 1);
-        assert.match(answer.text, /^talk line 1\n/, 'the answer holds what the step printed so far');
+        assert.equal(answer.text, 'talk line 1\n', 'the answer holds what the step printed so far');
         assert.equal(answer.skippedBytes, undefined);
+        go(id); // the rest is printed after the answer: it can only come as notifications
         const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes');
         assert.equal(end.status, 'succeeded');
         const f = await showsLog(host, answer, from, 1);
@@ -390,7 +410,7 @@ describe('host editor requests', () => {
         assert.equal(answer.attempt, 1);
         assert.equal(answer.text, 'attempt 1 begins\n');
         assert.deepEqual(await host.request(RetryStepRequest, { id, step: 'slow' }), { id });
-        const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes', { timeoutMs: 15_000 });
+        const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes');
         assert.equal(end.status, 'succeeded');
         const f = await showsLog(host, answer, from, 2);
         assert.equal(f.text, 'attempt 2 begins\nattempt 2 line 1\nattempt 2 line 2\nattempt 2 line 3\n');
@@ -419,6 +439,7 @@ describe('host editor requests', () => {
       try {
         assert.equal(answer.attempt, 1);
         assert.match(answer.text, /^try 1\n/);
+        go(id); // attempt 1 fails only now, while followed
         assert.equal((await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes')).status, 'succeeded');
         const f = await showsLog(host, answer, from, 2);
         assert.equal(f.text, 'try 2\nrecovered\n');
@@ -443,11 +464,15 @@ describe('host editor requests', () => {
       const a = await host.request(FollowLogRequest, { id, step: 'a' });
       const b = await host.request(FollowLogRequest, { id, step: 'b' });
       try {
-        // Some output of a arrives, then we stop following it.
+        // Some output of a arrives, then we stop following it; a prints the rest after that, then b.
+        go(id, '-a1');
         await host.until(() => host.logsOf(id, 'a', from).length > 0, 'a logAppended for a');
         assert.equal(await host.request(UnfollowLogRequest, { id, step: 'a' }), null);
         const stoppedAt = host.logAppended.length;
         const shownOfA = followed(host, a, from).text;
+        go(id, '-a2');
+        await printed(id, 'a', 1, 'a line 15');
+        go(id, '-b');
 
         assert.equal((await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes')).status, 'succeeded');
         await showsLog(host, b, from, 1); // b's output all arrived: a's would have too
@@ -648,7 +673,7 @@ describe('host editor requests', () => {
       try {
         const from = host.removed.length;
         fs.rmSync(sessionPaths(root, id).dir, { recursive: true, force: true });
-        await host.waitForRemoved(id, from, 5000);
+        await host.waitForRemoved(id, from);
         assert.ok(!(await host.request(ListSessionsRequest, {})).some((s) => s.id === id));
       } finally {
         fs.rmSync(broken, { recursive: true, force: true });
@@ -691,8 +716,9 @@ describe('host initializationOptions.defaults (runners started from the editor)'
 
   it("stuckAfter '1s': a silent step without stuck_after is pushed as stepStuck", async () => {
     const { id } = await host.request(StartSessionRequest, { uri: uriOf('silent.workflow.yaml', third.root), inputs: {} });
-    const note = await host.waitForStuck(id, 'quiet', 10_000);
+    const note = await host.waitForStuck(id, 'quiet');
     assert.ok(!Number.isNaN(Date.parse(note.lastHeardAt)));
+    go(id, '', third.root);
     assert.equal((await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes')).status, 'succeeded');
   });
 

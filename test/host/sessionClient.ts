@@ -1,7 +1,8 @@
 /**
  * The session side of the host for tests: starts the REAL built host (through LspClient) on a
  * repository, collects the session notifications it pushes, and sends the session requests typed
- * by the protocol module's descriptors. Every wait has a deadline; nothing sleeps blindly.
+ * by the protocol module's descriptors. Every wait has a deadline (a hang guard, far above what a
+ * busy machine needs); nothing sleeps blindly.
  */
 import {
   LogAppendedNotification,
@@ -107,7 +108,7 @@ export class SessionsClient {
     const m = (s: SessionSummary): boolean => s.id === id && match(s);
     const hit = this.changes.slice(from).find(m);
     if (hit) return Promise.resolve(hit);
-    const timeoutMs = opts.timeoutMs ?? 20_000;
+    const timeoutMs = opts.timeoutMs ?? 60_000;
     let waiter: Waiter | undefined;
     let timer: NodeJS.Timeout | undefined;
     return new Promise<SessionSummary>((resolve, reject) => {
@@ -124,7 +125,7 @@ export class SessionsClient {
   }
 
   /** Waits for a stepStuck notification for (id, step). */
-  async waitForStuck(id: string, step: string, timeoutMs = 10_000): Promise<StuckNote> {
+  async waitForStuck(id: string, step: string, timeoutMs = 60_000): Promise<StuckNote> {
     const t0 = Date.now();
     for (;;) {
       const hit = this.stuck.find((s) => s.id === id && s.step === step);
@@ -140,7 +141,7 @@ export class SessionsClient {
   }
 
   /** Polls (every 20 ms) until `f` returns something other than undefined/false, or fails after `timeoutMs`. */
-  async until<T>(f: () => T | undefined | false, what: string | (() => string), timeoutMs = 15_000): Promise<T> {
+  async until<T>(f: () => T | undefined | false, what: string | (() => string), timeoutMs = 60_000): Promise<T> {
     const t0 = Date.now();
     for (;;) {
       const v = f();
@@ -151,7 +152,7 @@ export class SessionsClient {
   }
 
   /** Waits for a sessionRemoved notification for `id` (at or after index `from` of `removed`). */
-  waitForRemoved(id: string, from = 0, timeoutMs = 10_000): Promise<true> {
+  waitForRemoved(id: string, from = 0, timeoutMs = 60_000): Promise<true> {
     return this.until(() => this.removed.slice(from).includes(id), () => `a sessionRemoved notification for ${id} (removed so far: ${JSON.stringify(this.removed)})`, timeoutMs);
   }
 

@@ -2,10 +2,12 @@
  * The host's session requests and notifications (docs/protocol.md, "Sessions"), against the REAL
  * built host (`node server/out/server.js --stdio`) on a throw-away repository: sessions run in
  * detached runners, the host follows them and pushes orchestrator/sessionChanged (and stepsChanged,
- * stepStuck) notifications. The tests wait for notifications (with deadlines), never sleep blindly.
+ * stepStuck) notifications. The tests wait for notifications (with deadlines that are only hang
+ * guards), never sleep blindly; steps that a test must catch running wait at a gate (a marker file
+ * `gate-<session>` or `gate-<session>-<step>`) that the test opens.
  *
- * Orphans: when a test kills a runner with SIGKILL, the step it was running (a `sleep` of about a
- * second, in its own process group) outlives it and ends by itself; nothing else is left behind.
+ * Orphans: when a test kills a runner with SIGKILL, the step it was running (waiting at its gate,
+ * in its own process group) outlives it and ends by itself once the test opens the gate.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -31,9 +33,8 @@ import { cliEnv, makeRepo, processAlive, runCli, sleep, waitFor } from '../cli/c
 import { SERVER_JS } from './lspClient';
 import { SessionsClient } from './sessionClient';
 
-// Every workflow started through the host or with run --detach runs for a few hundred ms at least:
-// a session that ends before start has seen its runner own it is answered with an error (a bug,
-// see 'start of a session that finishes at once').
+// quick's first step waits at the gate gate-<session>, three's steps at gate-<session>-<step>:
+// the tests open them when they have seen what they need to see.
 const WORKFLOWS: Record<string, string> = {
   'quick.workflow.yaml': `name: quick
 inputs:
@@ -41,7 +42,7 @@ inputs:
 steps:
   - id: hello
     run: |
-      sleep 0.3
+      until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
       echo "hello \${{ inputs.who }}"
       echo "greeting=hello \${{ inputs.who }}" >> "$ORCHESTRATOR_OUTPUT"
   - id: scan
@@ -54,18 +55,18 @@ steps:
   'three.workflow.yaml': `name: three
 steps:
   - id: one
-    run: sleep 1
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID-$ORCHESTRATOR_STEP_ID" ]; do sleep 0.01; done
   - id: two
     needs: one
-    run: sleep 1
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID-$ORCHESTRATOR_STEP_ID" ]; do sleep 0.01; done
   - id: three
     needs: two
-    run: sleep 1
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID-$ORCHESTRATOR_STEP_ID" ]; do sleep 0.01; done
 `,
   'long.workflow.yaml': `name: long
 steps:
   - id: long
-    run: sleep 30
+    run: sleep 300
 `,
   'approval.workflow.yaml': `name: gated
 steps:
@@ -82,13 +83,13 @@ steps:
 steps:
   - id: quiet
     stuck_after: 300ms
-    run: sleep 2
+    run: until [ -e "gate-$ORCHESTRATOR_SESSION_ID" ]; do sleep 0.01; done
 `,
   'retry.workflow.yaml': `name: retry-me
 steps:
   - id: slow
     run: |
-      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then sleep 30; fi
+      if [ "$ORCHESTRATOR_ATTEMPT" = 1 ]; then sleep 300; fi
       echo "attempt=$ORCHESTRATOR_ATTEMPT" >> "$ORCHESTRATOR_OUTPUT"
 `,
   'flaky.workflow.yaml': `name: flaky
@@ -114,8 +115,15 @@ const uriOf = (name: string): string => pathToFileURL(path.join(root, name)).hre
 const isAtRest = (s: string): boolean => s !== 'running' && s !== 'waiting';
 const cli = (...args: string[]) => runCli(args, { cwd: root, env: cliEnv(home), timeoutMs: 60_000 });
 
+/** Opens the gates of session `id` in repository `repo`: quick's with no step, three's per step. */
+function openGate(id: string, steps: string[] = [], repo = root): void {
+  if (!steps.length) fs.writeFileSync(path.join(repo, `gate-${id}`), '');
+  for (const s of steps) fs.writeFileSync(path.join(repo, `gate-${id}-${s}`), '');
+}
+const THREE = ['one', 'two', 'three'];
+
 /** Waits until the session's runner has let go of it (get has no owner). */
-async function runnerGone(host: SessionsClient, id: string, timeoutMs = 5000): Promise<void> {
+async function runnerGone(host: SessionsClient, id: string, timeoutMs = 60_000): Promise<void> {
   await waitFor(async () => !(await host.request(GetSessionRequest, { id })).owner, `the runner of ${id} to let go of it`, timeoutMs, 20);
 }
 
@@ -146,6 +154,8 @@ describe('host session requests (trusted workspace)', () => {
     const from = host.mark();
     const { id } = await host.request(StartSessionRequest, { uri: uriOf('quick.workflow.yaml'), inputs: { who: 'host' } });
     assert.match(id, /^\d{8}-\d{6}-\w+$/);
+    await host.waitForChange(id, (s) => s.status === 'running', 'runs', { from });
+    openGate(id);
     const done = await host.waitForChange(id, (s) => s.status === 'succeeded', 'succeeds', { from });
     assert.equal(done.done, 3);
     assert.equal(done.total, 3);
@@ -206,6 +216,7 @@ describe('host session requests (trusted workspace)', () => {
     assert.deepEqual([item.step, item.kind, item.workflow], ['quiet', 'silent', 'stucky']);
     const stuckSummary = await host.waitForChange(id, (s) => s.stuck === 1, 'shows one stuck step');
     assert.equal(stuckSummary.status, 'running');
+    openGate(id);
     await host.waitForChange(id, (s) => s.status === 'succeeded', 'succeeds');
     assert.ok(!(await host.request(StuckRequest, {})).some((i) => i.session === id), 'a finished session has nothing stuck');
   });
@@ -215,9 +226,11 @@ describe('host session requests (trusted workspace)', () => {
     const { id } = await host.request(StartSessionRequest, { uri: uriOf('three.workflow.yaml'), inputs: {} });
     pausedId = id;
     // Once the first step runs (a pause sent sooner can be lost: see test/cli/sessions.test.ts, 'a pause sent as soon as...').
-    await waitFor(async () => (await host.request(GetSessionRequest, { id })).steps.one.status === 'running', 'step one to run', 10_000, 20);
+    await waitFor(async () => (await host.request(GetSessionRequest, { id })).steps.one.status === 'running', 'step one to run', 60_000, 20);
     const summary = await host.request(PauseSessionRequest, { id });
     assert.equal(summary.id, id);
+    // The pause is in control.jsonl: only now may step one end (the resume below runs the rest).
+    openGate(id, THREE);
     const paused = await host.waitForChange(id, (s) => isAtRest(s.status), 'comes to rest');
     assert.equal(paused.status, 'paused');
     const d = await host.request(GetSessionRequest, { id });
@@ -235,18 +248,16 @@ describe('host session requests (trusted workspace)', () => {
     const d = await waitFor(async () => {
       const x = await host.request(GetSessionRequest, { id });
       return x.status === 'succeeded' ? x : undefined;
-    }, `session ${id} to succeed after the resume`, 15_000, 100);
+    }, `session ${id} to succeed after the resume`, 60_000, 100);
     assert.equal(d.steps.one.attempt, 1, 'the step that succeeded did not run again');
     assert.deepEqual(d.order.map((s) => d.steps[s].status), ['succeeded', 'succeeded', 'succeeded']);
   });
 
-  it('cancel: the session ends cancelled, quickly (the running step is killed)', async () => {
+  it('cancel: the session ends cancelled (the running step, a 300 s sleep, is killed)', async () => {
     const { id } = await host.request(StartSessionRequest, { uri: uriOf('long.workflow.yaml'), inputs: {} });
-    const t0 = Date.now();
     await host.request(CancelSessionRequest, { id });
-    const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'comes to rest', { timeoutMs: 15_000 });
+    const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'comes to rest');
     assert.equal(end.status, 'cancelled');
-    assert.ok(Date.now() - t0 < 10_000);
     assert.equal((await host.request(GetSessionRequest, { id })).steps.long.status, 'cancelled');
     await runnerGone(host, id);
     await assert.rejects(host.request(CancelSessionRequest, { id }), /already cancelled/);
@@ -275,7 +286,7 @@ describe('host session requests (trusted workspace)', () => {
     const { id } = await host.request(StartSessionRequest, { uri: uriOf('retry.workflow.yaml'), inputs: {} });
     await waitFor(async () => (await host.request(GetSessionRequest, { id })).steps.slow.status === 'running', 'the step to run');
     assert.deepEqual(await host.request(RetryStepRequest, { id, step: 'slow' }), { id });
-    const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes', { timeoutMs: 15_000 });
+    const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes');
     assert.equal(end.status, 'succeeded');
     const d = await host.request(GetSessionRequest, { id });
     assert.equal(d.steps.slow.attempt, 2);
@@ -291,7 +302,7 @@ describe('host session requests (trusted workspace)', () => {
     const d = await waitFor(async () => {
       const x = await host.request(GetSessionRequest, { id });
       return x.status === 'succeeded' ? x : undefined;
-    }, `session ${id} to succeed after the retry`, 15_000, 100);
+    }, `session ${id} to succeed after the retry`, 60_000, 100);
     assert.equal(d.steps.first.attempt, 1, 'upstream of the retried step did not run again');
     assert.equal(d.steps.flaky.attempt, 2);
     assert.equal(d.steps.last.status, 'succeeded');
@@ -309,8 +320,8 @@ describe('host session requests (trusted workspace)', () => {
       await waitFor(async () => {
         const x = await host.request(GetSessionRequest, { id });
         return x.status === 'succeeded' && !x.owner;
-      }, `session ${id} to succeed after ${how}`, 10_000, 50);
-      const pushed = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { from, timeoutMs: 2000 }).catch(() => undefined);
+      }, `session ${id} to succeed after ${how}`, 60_000, 50);
+      const pushed = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { from, timeoutMs: 30_000 }).catch(() => undefined);
       if (!pushed) problems.push(`${how} ${id}: succeeded on disk; the host pushed only ${JSON.stringify(host.changesOf(id, from).map((s) => s.status))} since, and lists it as ${(await host.request(ListSessionsRequest, {})).find((s) => s.id === id)?.status}`);
     }
     assert.deepEqual(problems, []);
@@ -323,6 +334,13 @@ describe('host session requests (trusted workspace)', () => {
     const id = r.stdout.trim();
     await host.waitForChange(id, () => true, 'appears', { from });
     assert.ok((await host.request(ListSessionsRequest, {})).some((s) => s.id === id), 'list has it');
+    // Each step ends only once the host has pushed the next one running: every step's progress is seen.
+    const stepSeen = (step: string, status: string) => host.until(() => host.stepsChanged.some((n) => n.id === id && n.steps.some((s) => s.id === step && s.status === status)), `stepsChanged ${step}:${status}`);
+    openGate(id, ['one']);
+    await stepSeen('two', 'running');
+    openGate(id, ['two']);
+    await stepSeen('three', 'running');
+    openGate(id, ['three']);
     const end = await host.waitForChange(id, (s) => isAtRest(s.status), 'finishes', { from });
     assert.equal(end.status, 'succeeded');
     const progress = host.changesOf(id, from).map((s) => s.done);
@@ -348,6 +366,7 @@ describe('host session requests (trusted workspace)', () => {
     const problems: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { id } = await host.request(StartSessionRequest, { uri: uriOf('quick.workflow.yaml'), inputs: {} });
+      openGate(id);
       await host.waitForChange(id, (s) => s.status === 'succeeded', 'succeeds');
       const d = await host.request(GetSessionRequest, { id });
       if (d.owner) problems.push(`${id} was pushed as succeeded and is still owned by ${JSON.stringify(d.owner)}`);
@@ -360,8 +379,9 @@ describe('host session requests (trusted workspace)', () => {
     const problems: string[] = [];
     for (let i = 0; i < 3; i++) {
       const { id } = await host.request(StartSessionRequest, { uri: uriOf('three.workflow.yaml'), inputs: {} });
-      await waitFor(async () => (await host.request(GetSessionRequest, { id })).steps.one.status === 'running', 'step one to run', 10_000, 20);
+      await waitFor(async () => (await host.request(GetSessionRequest, { id })).steps.one.status === 'running', 'step one to run', 60_000, 20);
       await host.request(PauseSessionRequest, { id });
+      openGate(id, THREE);
       await host.waitForChange(id, (s) => s.status === 'paused', 'is paused');
       try {
         await host.request(ResumeSessionRequest, { id });
@@ -369,10 +389,10 @@ describe('host session requests (trusted workspace)', () => {
         problems.push(`${id}: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       } finally {
-        await runnerGone(host, id, 10_000);
+        await runnerGone(host, id);
       }
       // Let the resumed run end before the next round (seen through get: see the notification tests above).
-      await waitFor(async () => isAtRest((await host.request(GetSessionRequest, { id })).status) || undefined, `session ${id} to finish`, 15_000, 100);
+      await waitFor(async () => isAtRest((await host.request(GetSessionRequest, { id })).status) || undefined, `session ${id} to finish`, 60_000, 100);
     }
     assert.deepEqual(problems, [], 'the paused session was refused as "running" right after it was pushed as paused');
   });
@@ -392,10 +412,10 @@ describe('host session requests (trusted workspace)', () => {
       const d = await waitFor(async () => {
         const x = await host.request(GetSessionRequest, { id });
         return x.steps.flaky.attempt >= 2 && isAtRest(x.status) && !x.owner ? x : undefined;
-      }, `session ${id} to run flaky again`, 5000, 100).catch(() => undefined);
+      }, `session ${id} to run flaky again`, 60_000, 100).catch(() => undefined);
       if (!d) {
         const now = await host.request(GetSessionRequest, { id });
-        problems.push(`${id}: retryStep answered { id }, but 5 s later the session is ${now.status} with flaky at attempt ${now.steps.flaky.attempt}`);
+        problems.push(`${id}: retryStep answered { id }, but 60 s later the session is ${now.status} with flaky at attempt ${now.steps.flaky.attempt}`);
       } else if (d.status !== 'succeeded') problems.push(`${id}: ${d.status} after the retry`);
     }
     assert.deepEqual(problems, []);
@@ -407,8 +427,8 @@ describe('host session requests (trusted workspace)', () => {
     const from = host.mark();
     const r = await cli('resume', id, '--quiet');
     assert.equal(r.code, 0, r.stderr);
-    // The host may notice a runner it did not start only through its liveness check (10 s); give it 12.
-    const end = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { from, timeoutMs: 12_000 });
+    // The host may notice a runner it did not start only through its liveness check (every 10 s).
+    const end = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { from, timeoutMs: 60_000 });
     assert.equal(end.status, 'succeeded');
     const listed = (await host.request(ListSessionsRequest, {})).find((s) => s.id === id);
     assert.equal(listed?.status, 'succeeded');
@@ -450,6 +470,7 @@ describe('a fresh repository: the first session comes from the CLI', () => {
       const r = await runCli(['run', 'quick.workflow.yaml', '--detach'], { cwd: fresh.root, env: cliEnv(fresh.home) });
       assert.equal(r.code, 0, r.stderr);
       const id = r.stdout.trim();
+      openGate(id, [], fresh.root);
       const end = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded');
       assert.equal(end.done, 3);
       assert.ok((await host.request(ListSessionsRequest, {})).some((s) => s.id === id));
@@ -475,8 +496,9 @@ describe('a repository whose .orchestrator/ folder appears after the host starte
       const r = await runCli(['run', '.orchestrator/workflows/quick.yaml', '--detach'], { cwd: fresh.root, env: cliEnv(fresh.home) });
       assert.equal(r.code, 0, r.stderr);
       const id = r.stdout.trim();
-      await waitFor(async () => (await runCli(['show', id, '--json'], { cwd: fresh.root, env: cliEnv(fresh.home) })).stdout.includes('"status": "succeeded"'), 'the session to succeed on disk', 15_000, 200);
-      const pushed = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { timeoutMs: 3000 }).catch(() => undefined);
+      openGate(id, [], fresh.root);
+      await waitFor(async () => (await runCli(['show', id, '--json'], { cwd: fresh.root, env: cliEnv(fresh.home) })).stdout.includes('"status": "succeeded"'), 'the session to succeed on disk', 60_000, 200);
+      const pushed = await host.waitForChange(id, (s) => s.status === 'succeeded', 'is pushed as succeeded', { timeoutMs: 30_000 }).catch(() => undefined);
       assert.ok(pushed, `the session succeeded, but the host pushed nothing for it and lists ${JSON.stringify((await host.request(ListSessionsRequest, {})).map((s) => s.id))}`);
     } finally {
       await host.stop();
@@ -507,6 +529,12 @@ describe('the editor window reloads: the host dies, the session lives on', () =>
     assert.ok((listed?.done ?? 3) < 3);
     const d = await hostB.request(GetSessionRequest, { id });
     assert.equal(d.owner?.pid, owner.pid);
+    // One step at a time, each once host B has pushed the one before: progress, not only the end.
+    const from = hostB.mark();
+    for (const [i, step] of THREE.entries()) {
+      openGate(id, [step]);
+      await hostB.waitForChange(id, (s) => s.done >= i + 1, `shows ${i + 1} step(s) done`, { from });
+    }
     const end = await hostB.waitForChange(id, (s) => isAtRest(s.status), 'finishes');
     assert.equal(end.status, 'succeeded');
     assert.equal(end.done, 3);
@@ -519,12 +547,13 @@ describe('the editor window reloads: the host dies, the session lives on', () =>
     const owner = (await hostB.request(GetSessionRequest, { id })).owner;
     assert.ok(owner);
     process.kill(owner.pid, 'SIGKILL');
-    await waitFor(() => !processAlive(owner.pid), 'the runner to die', 5000, 20);
-    const t0 = Date.now();
-    const interrupted = await hostB.waitForChange(id, (s) => isAtRest(s.status), 'is interrupted', { timeoutMs: 15_000 });
+    await waitFor(() => !processAlive(owner.pid), 'the runner to die', 60_000, 20);
+    // Found by the host's liveness check (every 10 s); the deadline is a hang guard.
+    const interrupted = await hostB.waitForChange(id, (s) => isAtRest(s.status), 'is interrupted', { timeoutMs: 60_000 });
     assert.equal(interrupted.status, 'interrupted');
     assert.match(interrupted.reason ?? '', /runner stopped/);
-    assert.ok(Date.now() - t0 <= 15_000);
+    // The killed runner's step waits at its gate: opening the gates ends it and lets the resume through.
+    openGate(id, THREE);
     assert.equal((await hostB.request(GetSessionRequest, { id })).status, 'interrupted');
     const from = hostB.mark();
     assert.deepEqual(await hostB.request(ResumeSessionRequest, { id }), { id });

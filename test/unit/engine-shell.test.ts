@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LineSplitter } from '../../server/src/engine/lines';
 import { Masker } from '../../server/src/engine/secrets';
 import { runShellStep, shellArgs, type ShellStepOptions, type ShellStepResult } from '../../server/src/engine/shell';
@@ -46,12 +45,16 @@ async function run(script: string, extra: Partial<ShellStepOptions> = {}, dir = 
 
 const texts = (r: Run, stream?: 'stdout' | 'stderr'): string[] => r.lines.filter((l) => stream === undefined || l.stream === stream).map((l) => l.line);
 
-/** Whether a process is alive (a zombie counts as dead). */
-/** Waits (up to 5 s) for a process to be gone; true when it is. */
+/**
+ * Waits for a process to be gone; true when it is. The bound (about 30 s) only turns a process
+ * that never dies into a failure: the processes the tests wait on sleep far longer than that.
+ */
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 250 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   return !alive(pid);
 }
+
+/** Whether a process is alive (a zombie counts as dead). */
 
 function alive(pid: number): boolean {
   try {
@@ -89,21 +92,31 @@ function groupMembers(pgid: number): number[] {
 
 const readPid = (dir: string, name: string): number => Number(fs.readFileSync(path.join(dir, name), 'utf8').trim());
 
-/** A script that starts a tree: a background sleep, a background grandchild that would create `survived`, then a foreground sleep. */
+/**
+ * A script that starts a tree: a background sleep, a background grandchild that creates
+ * `survived` once the test says the run has returned (the file `returned`: only a grandchild that
+ * outlived the kill can see it), then a foreground sleep that would create `slept` if it were let finish.
+ */
 const TREE_SCRIPT = [
   'echo $$ > "$DIR/main.pid"',
-  'sleep 30 & echo $! > "$DIR/bg.pid"',
-  `bash -c 'echo $$ > "$DIR/gc.pid"; sleep 1; touch "$DIR/survived"' &`,
+  'sleep 300 & echo $! > "$DIR/bg.pid"',
+  `bash -c 'echo $$ > "$DIR/gc.pid"; until [ -e "$DIR/returned" ]; do sleep 0.01; done; touch "$DIR/survived"' &`,
   'while [ ! -s "$DIR/gc.pid" ]; do sleep 0.01; done',
   'echo started',
-  'sleep 30',
+  'sleep 30; touch "$DIR/slept"',
 ].join('\n');
 
+/**
+ * The run has returned (so says `returned`); every process of the tree is gone (waited for: a
+ * SIGKILLed process may take a moment, and a surviving grandchild ends once it created `survived`);
+ * the grandchild never created `survived`, and the foreground sleep was not let run to its end.
+ */
 async function assertTreeGone(dir: string): Promise<void> {
+  fs.writeFileSync(path.join(dir, 'returned'), '');
   const pgid = readPid(dir, 'main.pid');
-  await sleep(1500); // past when the grandchild would have touched `survived`
+  for (const f of ['main.pid', 'bg.pid', 'gc.pid']) assert.equal(await gone(readPid(dir, f)), true, `${f} is still alive`);
   assert.equal(fs.existsSync(path.join(dir, 'survived')), false, 'the grandchild survived');
-  for (const f of ['main.pid', 'bg.pid', 'gc.pid']) assert.equal(alive(readPid(dir, f)), false, `${f} is still alive`);
+  assert.equal(fs.existsSync(path.join(dir, 'slept')), false, 'the step was let run to its end');
   assert.deepEqual(groupMembers(pgid), []);
 }
 
@@ -188,10 +201,18 @@ void describe('runShellStep', { concurrency: true }, () => {
   });
 
   void it('streams stdout and stderr lines, in order, into one log and onLine', async () => {
-    // Order across the two pipes is the order the event loop sees them in: the pauses make it unambiguous.
-    const r = await run('echo out1; sleep 0.2; echo err1 >&2; sleep 0.2; echo out2; sleep 0.2; echo err2 >&2; sleep 0.2; echo out3');
+    // Order across the two pipes is the order the event loop sees them in: the script writes each
+    // line only after the previous one was reported (onLine creates ack<n>), so it is unambiguous.
+    const dir = freshDir();
+    const seen: Run['lines'] = [];
+    const onLine = (line: string, stream: 'stdout' | 'stderr'): void => {
+      seen.push({ line, stream });
+      fs.writeFileSync(path.join(dir, `ack${seen.length}`), '');
+    };
+    const ack = (n: number): string => `until [ -e "$DIR/ack${n}" ]; do sleep 0.01; done`;
+    const r = await run(`echo out1; ${ack(1)}; echo err1 >&2; ${ack(2)}; echo out2; ${ack(3)}; echo err2 >&2; ${ack(4)}; echo out3`, { onLine, timeoutMs: 60_000 }, dir);
     assert.equal(r.result.outcome, 'succeeded');
-    assert.deepEqual(r.lines, [
+    assert.deepEqual(seen, [
       { line: 'out1', stream: 'stdout' },
       { line: 'err1', stream: 'stderr' },
       { line: 'out2', stream: 'stdout' },
@@ -202,12 +223,17 @@ void describe('runShellStep', { concurrency: true }, () => {
   });
 
   void it('reports lines as they come, not at exit', async () => {
-    const seen: number[] = [];
-    const started = performance.now();
-    const r = await run('echo first; sleep 0.5; echo second', { onLine: () => seen.push(performance.now() - started) });
-    assert.equal(r.result.outcome, 'succeeded');
-    assert.equal(seen.length, 2);
-    assert.ok(seen[1] - seen[0] > 300, `lines came ${seen[1] - seen[0]} ms apart`);
+    // The script cannot go past its first line until onLine has reported it (and created `go`):
+    // lines reported only at exit would leave it waiting until its timeout.
+    const dir = freshDir();
+    const seen: string[] = [];
+    const onLine = (line: string): void => {
+      seen.push(line);
+      if (line === 'first') fs.writeFileSync(path.join(dir, 'go'), '');
+    };
+    const r = await run('echo first; until [ -e "$DIR/go" ]; do sleep 0.01; done; echo second', { onLine, timeoutMs: 60_000 }, dir);
+    assert.equal(r.result.outcome, 'succeeded', 'the first line was not reported while the step ran');
+    assert.deepEqual(seen, ['first', 'second']);
   });
 
   void it('joins a line written in pieces, keeps a last line without newline, and strips CRLF', async () => {
@@ -277,11 +303,20 @@ void describe('runShellStep', { concurrency: true }, () => {
     assert.deepEqual(texts(r), ['big ok']);
   });
 
-  void it('times out: kills the whole tree quickly', async () => {
-    const r = await run(TREE_SCRIPT, { timeoutMs: 300, killGraceMs: 2000 });
+  void it('times out: kills the whole tree', async () => {
+    // The timeout must come after the tree is built (`started`): on a busy machine building it
+    // can take longer than the first timeout, so the timeout grows until it does.
+    let r: Run;
+    let timeoutMs = 300;
+    for (;;) {
+      r = await run(TREE_SCRIPT, { timeoutMs, killGraceMs: 2000 });
+      if (texts(r).length > 0 || timeoutMs >= 20_000) break;
+      fs.writeFileSync(path.join(r.dir, 'returned'), ''); // a run given up on: nothing of it may wait forever
+      timeoutMs *= 4;
+    }
     assert.equal(r.result.outcome, 'timed_out');
     assert.equal(r.result.signal, 'SIGTERM');
-    assert.ok(r.result.durationMs >= 250 && r.result.durationMs < 10_000, `took ${r.result.durationMs} ms`);
+    assert.ok(r.result.durationMs >= timeoutMs - 50, `took ${r.result.durationMs} ms, the timeout is ${timeoutMs} ms`);
     assert.deepEqual(texts(r), ['started']);
     await assertTreeGone(r.dir);
   });
@@ -292,7 +327,6 @@ void describe('runShellStep', { concurrency: true }, () => {
     const pending = run(TREE_SCRIPT, { signal: ac.signal, killGraceMs: 2000, onLine: () => ac.abort() }, dir);
     const r = await pending;
     assert.equal(r.result.outcome, 'cancelled');
-    assert.ok(r.result.durationMs < 10_000, `took ${r.result.durationMs} ms`);
     await assertTreeGone(dir);
     const early = await run('touch ran', { signal: AbortSignal.abort() });
     assert.equal(early.result.outcome, 'cancelled');
@@ -300,25 +334,27 @@ void describe('runShellStep', { concurrency: true }, () => {
   });
 
   void it('SIGKILLs a script that ignores SIGTERM after killGraceMs', async () => {
-    const r = await run(`trap '' TERM; echo $$ > "$DIR/main.pid"; sleep 30 & echo $! > "$DIR/bg.pid"; echo ready; sleep 30`, {
-      timeoutMs: 200,
+    // Stopped (cancel and timeout share the kill) once it says `ready`, so SIGTERM is ignored for sure.
+    const ac = new AbortController();
+    const r = await run(`trap '' TERM; echo $$ > "$DIR/main.pid"; sleep 300 & echo $! > "$DIR/bg.pid"; echo ready; sleep 30; touch "$DIR/slept"`, {
+      signal: ac.signal,
       killGraceMs: 300,
+      onLine: () => ac.abort(),
     });
-    assert.equal(r.result.outcome, 'timed_out');
+    assert.equal(r.result.outcome, 'cancelled');
     assert.equal(r.result.signal, 'SIGKILL');
-    assert.ok(r.result.durationMs >= 450 && r.result.durationMs < 10_000, `took ${r.result.durationMs} ms`);
-    // SIGKILL is delivered, but the process may need a moment to go: wait for it (bounded).
+    assert.ok(r.result.durationMs >= 300, `took ${r.result.durationMs} ms, less than the grace`);
+    // SIGKILL is delivered, but the process may need a moment to go: wait for it.
     assert.equal(await gone(readPid(r.dir, 'bg.pid')), true);
     assert.deepEqual(groupMembers(readPid(r.dir, 'main.pid')), []);
+    assert.equal(fs.existsSync(path.join(r.dir, 'slept')), false, 'the step was let run to its end');
   });
 
   void it('kills background jobs left behind when the script exits', async () => {
-    const r = await run('echo $$ > "$DIR/main.pid"; sleep 30 & echo $! > "$DIR/bg.pid"; (sleep 30; echo late) & echo done');
+    const r = await run('echo $$ > "$DIR/main.pid"; sleep 300 & echo $! > "$DIR/bg.pid"; (sleep 30; echo late) & echo done');
     assert.equal(r.result.outcome, 'succeeded');
-    assert.ok(r.result.durationMs < 10_000, `took ${r.result.durationMs} ms`);
-    assert.deepEqual(texts(r), ['done']);
-    await sleep(50);
-    assert.equal(alive(readPid(r.dir, 'bg.pid')), false);
+    assert.deepEqual(texts(r), ['done'], 'the step waited for its background jobs');
+    assert.equal(await gone(readPid(r.dir, 'bg.pid')), true);
     assert.deepEqual(groupMembers(readPid(r.dir, 'main.pid')), []);
   });
 
@@ -326,9 +362,9 @@ void describe('runShellStep', { concurrency: true }, () => {
     if (spawnSync('setsid', ['--version']).status !== 0) return t.skip('no setsid binary');
     const dir = freshDir();
     try {
-      const r = await run('setsid sleep 30 & echo $! > "$DIR/escaped.pid"; echo done', {}, dir);
+      const r = await run('setsid sleep 300 & echo $! > "$DIR/escaped.pid"; echo done', {}, dir);
       assert.equal(r.result.outcome, 'succeeded');
-      assert.ok(r.result.durationMs < 10_000, `took ${r.result.durationMs} ms`);
+      assert.equal(alive(readPid(dir, 'escaped.pid')), true, 'the step waited for the escaped process to end');
       assert.deepEqual(texts(r), ['done']);
     } finally {
       try {
@@ -363,7 +399,7 @@ void describe('runShellStep', { concurrency: true }, () => {
   });
 
   void it('fails the step, without throwing, when onLine throws', async () => {
-    const r = await run('echo one; sleep 30', {
+    const r = await run('echo one; sleep 30; touch "$DIR/slept"', {
       killGraceMs: 500,
       onLine: () => {
         throw new Error('boom');
@@ -371,7 +407,7 @@ void describe('runShellStep', { concurrency: true }, () => {
     });
     assert.equal(r.result.outcome, 'failed');
     assert.match(r.result.error ?? '', /output handling failed: boom/);
-    assert.ok(r.result.durationMs < 10_000);
+    assert.equal(fs.existsSync(path.join(r.dir, 'slept')), false, 'the step was let run to its end');
   });
 
   void it('reports a log file that cannot be written, and still runs the step', async () => {

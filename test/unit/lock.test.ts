@@ -155,7 +155,8 @@ describe('session lock', () => {
     const h = await acquireLock(file, { heartbeatMs: 20 });
     try {
       setAge(file, 3_600_000);
-      await sleep(120);
+      // Wait for the timer's touch (bounded by a hang guard, not by a time window).
+      for (let i = 0; i < 6000 && Date.now() - fs.statSync(file).mtimeMs >= 5_000; i++) await sleep(10);
       assert.ok(Date.now() - fs.statSync(file).mtimeMs < 5_000, 'the timer touched the lock');
       h.stopHeartbeat();
       setAge(file, 3_600_000);
@@ -221,7 +222,8 @@ describe('session lock', () => {
     const file = path.join(tempDir(), 'lock');
     fs.writeFileSync(file, '');
     setTimeout(() => writeLock(file, { pid: process.pid }), 50);
-    const err = await rejectsHeld(acquireLock(file, { heartbeatMs: 0 }));
+    // Long settle and partial-stale times: only the write ends the wait, however late the timer fires.
+    const err = await rejectsHeld(acquireLock(file, { heartbeatMs: 0, settleMs: 60_000, partialStaleMs: 60_000 }));
     assert.equal(err.reason, 'owned');
     assert.equal(err.owner?.pid, process.pid);
   });
