@@ -99,7 +99,8 @@ export function sleep(ms: number): Promise<void> {
 /** Session folder names under .orchestrator/sessions (not sorted). */
 export function sessionFolders(root: string): string[] {
   try {
-    return fs.readdirSync(path.join(root, '.orchestrator', 'sessions'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    // Dot-names are the store's own transient folders (.deleting-*, .import-*), never sessions.
+    return fs.readdirSync(path.join(root, '.orchestrator', 'sessions'), { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
   } catch {
     return [];
   }
