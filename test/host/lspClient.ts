@@ -30,7 +30,8 @@ export const DEFAULT_TIMEOUT_MS = 20_000;
 
 /**
  * Every diagnostic code of workflow-format.md (§ Diagnostics), copied from the spec on purpose:
- * the tests check the host against the contract, not against its own list.
+ * the tests check the host against the contract, not against its own list. Plus `not-checked`
+ * (a warning that a limit stopped a check: docs/workflow-language.md, Limits).
  */
 export const SPEC_CODES: readonly string[] = [
   'yaml-syntax',
@@ -46,6 +47,7 @@ export const SPEC_CODES: readonly string[] = [
   'unknown-input',
   'missing-file',
   'unreachable',
+  'not-checked',
 ];
 
 /** A publishDiagnostics notification, with its arrival order. */

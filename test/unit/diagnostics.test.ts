@@ -759,7 +759,7 @@ describe('pipeline compilation', () => {
   });
 
   it('covers every code of the spec', () => {
-    assert.equal(PROBLEM_CODES.length, 13);
+    assert.equal(PROBLEM_CODES.filter((c) => c !== 'not-checked').length, 13);
   });
 });
 

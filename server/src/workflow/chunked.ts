@@ -136,7 +136,7 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
         return whole();
       }
       if (!list.items.length) list.start = root.start;
-      list.items.push(...root.items);
+      for (const it of root.items) list.items.push(it);
       list.end = root.end;
       continue;
     }
@@ -156,11 +156,11 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
     const last = root.pairs[root.pairs.length - 1];
     const next = chunks[chunks.indexOf(ch) + 1];
     if (next?.listOf && last && (last.value === null || (last.value.kind === 'scalar' && last.value.value === null && last.value.style === 'plain'))) {
-      pairs.push(...root.pairs.slice(0, -1));
+      for (const p of root.pairs.slice(0, -1)) pairs.push(p);
       list = { key: String(last.key.value), pair: last, items: [], start: next.start, end: last.key.end };
       continue;
     }
-    pairs.push(...root.pairs);
+    for (const p of root.pairs) pairs.push(p);
   }
   flush();
   cache.sweep();
