@@ -24,6 +24,12 @@ function anchorsAndAliases(n: number): string {
   return `name: a\nenv:\n${anchors}steps:\n  - id: s\n    run: echo\n    env:\n${aliases}`;
 }
 
+/** A chain of n steps where each step of the second half reads the step n/2 before it. */
+function farReads(n: number): string {
+  const h = n >> 1;
+  return `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n${i ? `    needs: s${i - 1}\n` : ''}    run: echo${i >= h ? ` \${{ steps.s${i - h}.outputs.x }}` : ''}\n`).join('')}`;
+}
+
 function cycle(n: number): string {
   return `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n    needs: s${(i + 1) % n}\n    run: echo\n`).join('')}`;
 }
@@ -59,14 +65,14 @@ describe('anchors and aliases', () => {
     assert.match(msgs[0], /would contain itself/);
   });
 
-  it('a duplicate key among 20,000 keys of one mapping is still found, at the key', () => {
-    const keys = Array.from({ length: 20_000 }, (_, i) => `  K${i}: v\n`).join('');
-    const text = `name: a\nenv:\n${keys}  K12345: again\nsteps: [{ id: s, run: echo }]\n`;
+  it('a duplicate key among 5,000 keys of one mapping is still found, at the key', () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => `  K${i}: v\n`).join('');
+    const text = `name: a\nenv:\n${keys}  K2345: again\nsteps: [{ id: s, run: echo }]\n`;
     const ps = validateWorkflow(text).problems;
     assert.deepEqual(ps.map((p) => p.code), ['yaml-syntax']);
-    assert.equal(text.slice(ps[0].span.start, ps[0].span.end), 'K12345');
-    assert.equal(text.lastIndexOf('K12345'), ps[0].span.start);
-    assert.match(ps[0].message, /duplicate key 'K12345'/);
+    assert.equal(text.slice(ps[0].span.start, ps[0].span.end), 'K2345');
+    assert.equal(text.lastIndexOf('K2345'), ps[0].span.start);
+    assert.match(ps[0].message, /duplicate key 'K2345'/);
   });
 });
 
@@ -88,19 +94,24 @@ describe('dependency cycles', () => {
 });
 
 describe('references to upstream steps', () => {
-  it('20,000 chained steps that each read the last one: checked (no problem, none skipped)', () => {
-    const n = 20_000;
+  it('10,000 chained steps that each read the last one: checked (no problem, none skipped)', () => {
+    const n = 10_000;
     const text = `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n${i < n - 1 ? `    needs: s${i + 1}\n` : ''}    run: echo \${{ steps.s${n - 1}.outputs.x }}\n`).join('')}`;
     const ps = validateWorkflow(text).problems;
     // The last step reads itself: the only problem.
     assert.deepEqual(ps.map((p) => p.code), ['not-upstream']);
-    assert.match(ps[0].message, /reads its own steps.s19999/);
+    assert.match(ps[0].message, /reads its own steps.s9999/);
   });
 
-  it('too many distinct far references: a not-checked warning at the top, no false not-upstream', () => {
+  it('one step reading 2,500 others up a chain: checked (one pass for the reader, not one search per read)', () => {
     const n = 2_500;
     const reads = Array.from({ length: n - 1 }, (_, j) => `\${{ steps.s${j}.outputs.x }}`).join(' ');
-    const text = `name: c\nsteps:\n${Array.from({ length: n - 1 }, (_, i) => `  - id: s${i}\n${i ? `    needs: s${i - 1}\n` : ''}    run: echo\n`).join('')}  - id: s${n - 1}\n    needs: s${n - 2}\n    run: echo ${reads}\n`;
+    const text = `name: c\nsteps:\n${Array.from({ length: n - 1 }, (_, i) => `  - id: s${i}\n${i ? `    needs: s${i - 1}\n` : ''}    run: echo\n`).join('')}  - id: s${n - 1}\n    needs: s${n - 2}\n    run: echo ${reads} \${{ steps.s${n - 1}.outputs.x }}\n`;
+    assert.deepEqual(codes(text), ['not-upstream']);
+  });
+
+  it('thousands of distinct far reads: a not-checked warning at the top, no false not-upstream', () => {
+    const text = farReads(3_000);
     const ps = validateWorkflow(text).problems;
     assert.deepEqual(ps.map((p) => p.code), ['not-checked']);
     assert.deepEqual(ps[0].span, { start: 0, end: 'name: c'.length });

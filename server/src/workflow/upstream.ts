@@ -6,7 +6,8 @@
  * - Steps in a topological order (needs first): T can be upstream of R only if it comes before R,
  *   and a search from R never needs to enter a step that comes before T.
  * - A target asked about a second time gets its whole set of dependents computed once (one pass
- *   over the graph), so a hub that many steps read costs one pass, not one search per reader.
+ *   over the graph), so a hub that many steps read costs one pass, not one search per reader;
+ *   likewise a reader asked about a second time gets the set of everything it needs.
  * - Each step visited costs one unit of the budget; once it is spent, the remaining questions are
  *   answered "yes" (no false error) and counted in `unchecked`, so validation can say so.
  */
@@ -16,8 +17,11 @@ export class UpstreamIndex {
   /** Position in a topological order; steps on or after a cycle have none. */
   private readonly position = new Map<string, number>();
   private readonly dependents = new Map<string, string[]>();
-  private readonly asked = new Map<string, number>();
+  private readonly needIds = new Map<string, string[]>();
+  private readonly askedTarget = new Set<string>();
+  private readonly askedReader = new Set<string>();
   private readonly dependentsOf = new Map<string, Set<string>>();
+  private readonly needsOf = new Map<string, Set<string>>();
   private budget: number;
   /** Questions answered "yes" unchecked because the budget was spent. */
   unchecked = 0;
@@ -29,6 +33,7 @@ export class UpstreamIndex {
       const needs = new Set(s.needs.map((n) => n.id).filter((n) => byId.has(n) && n !== id));
       edges += needs.size;
       pending.set(id, needs.size);
+      this.needIds.set(id, [...needs]);
       for (const n of needs) {
         const list = this.dependents.get(n);
         if (list) list.push(id);
@@ -45,7 +50,7 @@ export class UpstreamIndex {
       }
     }
     // Enough for any ordinary workflow many times over; linear in the graph's size.
-    this.budget = budget ?? Math.max(2_000_000, 50 * (byId.size + edges));
+    this.budget = budget ?? Math.max(1_000_000, 20 * (byId.size + edges));
   }
 
   /** Whether `reader` needs `target`, directly or transitively. */
@@ -56,17 +61,17 @@ export class UpstreamIndex {
     const pr = this.position.get(reader);
     const pt = this.position.get(target);
     if (pt !== undefined && pr !== undefined && pt >= pr) return false;
-    const known = this.dependentsOf.get(target);
-    if (known) return known.has(reader);
-    const times = (this.asked.get(target) ?? 0) + 1;
-    this.asked.set(target, times);
-    if (times >= 2) {
-      const set = this.collectDependents(target);
-      if (set) return set.has(reader);
-    } else {
-      const found = this.search(reader, target, pt);
-      if (found !== undefined) return found;
-    }
+    const dependents = this.dependentsOf.get(target);
+    if (dependents) return dependents.has(reader);
+    const needs = this.needsOf.get(reader);
+    if (needs) return needs.has(target);
+    let found: boolean | undefined;
+    if (this.askedTarget.has(target)) found = this.closure(target, this.dependents, this.dependentsOf)?.has(reader);
+    else if (this.askedReader.has(reader)) found = this.closure(reader, this.needIds, this.needsOf)?.has(target);
+    else found = this.search(reader, target, pt);
+    this.askedTarget.add(target);
+    this.askedReader.add(reader);
+    if (found !== undefined) return found;
     this.unchecked++;
     return true;
   }
@@ -89,19 +94,19 @@ export class UpstreamIndex {
     return false;
   }
 
-  /** Every step that needs `target` directly or transitively, or undefined when over budget. */
-  private collectDependents(target: string): Set<string> | undefined {
+  /** Every step reachable from `from` along `edges` (remembered in `into`), or undefined when over budget. */
+  private closure(from: string, edges: ReadonlyMap<string, readonly string[]>, into: Map<string, Set<string>>): Set<string> | undefined {
     const set = new Set<string>();
-    const queue = [target];
+    const queue = [from];
     for (let i = 0; i < queue.length; i++) {
-      for (const d of this.dependents.get(queue[i]) ?? []) {
+      for (const d of edges.get(queue[i]) ?? []) {
         if (set.has(d)) continue;
         if (--this.budget < 0) return undefined;
         set.add(d);
         queue.push(d);
       }
     }
-    this.dependentsOf.set(target, set);
+    into.set(from, set);
     return set;
   }
 }
