@@ -48,14 +48,15 @@ export function isWorkflowUri(uri: string): boolean {
 
 /**
  * Tests only: with ORCHESTRATOR_TEST_HOLD_VALIDATION=<fifo>, validating a text that contains
- * HOLD_MARKER first reads that fifo, i.e. waits until the test writes to it. It lets a test
- * observe the host while a validation is under way, without guessing how long one takes.
+ * HOLD_MARKER first reads that fifo while it exists, i.e. waits until the test writes to it (and
+ * removes it). It lets a test observe the host while a validation is under way, without guessing
+ * how long one takes.
  */
 export const HOLD_MARKER = '# orchestrator-test: hold validation';
 
 export function validateDocument(uri: string, text: string, log: Logger, cache?: ChunkCache): { validation: Validation; index: LineIndex } {
   const hold = process.env.ORCHESTRATOR_TEST_HOLD_VALIDATION;
-  if (hold && text.includes(HOLD_MARKER)) fs.readFileSync(hold);
+  if (hold && text.includes(HOLD_MARKER) && fs.existsSync(hold)) fs.readFileSync(hold);
   const file = filePathOf(uri);
   const validation = validateWorkflow(text, { ...(file ? { file, repoRoot: findRepoRoot(path.dirname(file)), fileExists } : {}), ...(cache ? { cache } : {}) });
   log.debug(`validated ${uri} in ${Object.values(validation.timings).reduce((a, b) => a + b, 0).toFixed(1)} ms (${validation.chunked ? 'chunked' : 'whole'} parse ${validation.timings.yaml?.toFixed(1)} ms): ${validation.problems.length} problem(s)`);
