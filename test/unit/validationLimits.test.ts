@@ -76,6 +76,22 @@ describe('anchors and aliases', () => {
   });
 });
 
+describe('nesting', () => {
+  it('flow collections nested over 1,000 levels: not parsed, one error at the bracket that goes too deep', () => {
+    const text = `name: x\nenv:\n  V: ${'['.repeat(5_000)}${']'.repeat(5_000)}\nsteps: [{ id: s, run: echo }]\n`;
+    const ps = validateWorkflow(text).problems;
+    assert.deepEqual(ps.map((p) => p.code), ['yaml-syntax']);
+    assert.equal(ps[0].span.start, text.indexOf('[') + 1_000);
+    assert.match(ps[0].message, /nested more than 1000 levels deep: the file was not parsed, so nothing in it was checked/);
+  });
+
+  it('brackets that are text (block scripts, quotes, plain scalars) do not count as nesting', () => {
+    const step = (i: number) => `  - id: s${i}\n    run: |\n      [ -f x ] && echo {\n      echo "[[{"\n    env: { A: 'x[' }\n`;
+    const text = `name: x\nsteps:\n${Array.from({ length: 1_200 }, (_, i) => step(i)).join('')}`;
+    assert.deepEqual(codes(text), []);
+  });
+});
+
 describe('dependency cycles', () => {
   it('a 10,000-step cycle is reported once, at its first step, with a capped path', () => {
     const text = cycle(10_000);

@@ -50,7 +50,7 @@ export class UpstreamIndex {
       }
     }
     // Enough for any ordinary workflow many times over; linear in the graph's size.
-    this.budget = budget ?? Math.max(1_000_000, 20 * (byId.size + edges));
+    this.budget = budget ?? Math.max(250_000, 20 * (byId.size + edges));
   }
 
   /** Whether `reader` needs `target`, directly or transitively. */

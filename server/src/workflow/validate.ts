@@ -60,11 +60,12 @@ export interface Validation {
  * mean" suggestions of one validation share a budget of edit-distance cells.
  */
 export const MAX_TEXT_LENGTH = 2 * 1024 * 1024;
-const SUGGESTION_CELLS = 20_000_000;
+/** Edit-distance cells for all suggestions of one validation: tens of milliseconds at most. */
+const suggestionCells = (text: string) => Math.max(5_000_000, 20 * text.length);
 
 export function validateWorkflow(text: string, opts: ValidateOptions = {}): Validation {
   if (text.length > MAX_TEXT_LENGTH) return tooLarge(text);
-  return withSuggestionBudget(SUGGESTION_CELLS, () => validateAll(text, opts));
+  return withSuggestionBudget(suggestionCells(text), () => validateAll(text, opts));
 }
 
 function tooLarge(text: string): Validation {
@@ -93,12 +94,15 @@ function validateAll(text: string, opts: ValidateOptions): Validation {
   let chunked = false;
 
   let root: YNode | null = null;
+  let notParsed = false;
   guard('yaml', () => {
     const parsed = parseChunked(text, opts.cache);
     chunked = parsed.chunked;
     root = parsed.root;
+    notParsed = !!parsed.notParsed;
     for (const p of parsed.problems) problems.push(p);
   });
+  if (notParsed) return { text, root: null, graph: { form: 'none', steps: [], stages: [] }, problems, internalErrors, timings, chunked };
   const r: YNode | null = root;
   guard('schema', () => {
     for (const p of validateSchema(r)) problems.push(p);

@@ -3,7 +3,7 @@
  * package's Document; every later check works on this tree, so positions are exact and the
  * checks do not depend on the YAML library's classes.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Alias, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, parseDocument, type Alias, type Node as YamlNode } from 'yaml';
 import { problem, type Problem, type Span } from './problems';
 
 export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
@@ -42,6 +42,8 @@ export interface ParsedYaml {
   readonly problems: Problem[];
   /** Whether the text uses anchors or aliases (which chunked parsing cannot resolve across chunks). */
   readonly aliases?: boolean;
+  /** Set when a limit stopped the parse: the problems say why, and nothing else is to be checked. */
+  readonly notParsed?: boolean;
 }
 
 const STYLE: Record<string, ScalarStyle> = {
@@ -65,8 +67,19 @@ const MIN_NODE_BUDGET = 20_000;
 /** Nesting deeper than this (aliases expanded) is cut: later checks walk the tree recursively. */
 const MAX_DEPTH = 200;
 
+/**
+ * Flow collections ([ ] and { }) nested deeper than this are not parsed: the YAML library takes
+ * seconds on them (and overflows its stack), and no workflow needs a tenth of it.
+ */
+export const MAX_FLOW_DEPTH = 1_000;
+
 /** Parses YAML into the plain tree. Never throws. Linear in the text (aliases included). */
 export function parseYaml(text: string, base = 0): ParsedYaml {
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    const message = `flow collections ([ ] or { }) nested more than ${MAX_FLOW_DEPTH} levels deep: the file was not parsed, so nothing in it was checked; write the value with fewer levels`;
+    return { root: null, problems: [problem('yaml-syntax', { start: base + deep, end: base + deep + 1 }, message)], notParsed: true };
+  }
   // uniqueKeys: false: the YAML library compares each key with every earlier key of its map,
   // which is quadratic (10,000 keys take seconds); convert() finds duplicates with a set instead.
   const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true, keepSourceTokens: false });
@@ -82,6 +95,24 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
     problems.push(problem('yaml-syntax', { start: base, end: base + Math.min(text.length, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')) }, 'aliases expand to too many nodes: a workflow file should not need this many aliases; write the values out or use fewer aliases'));
   }
   return { root, problems, ...(state.aliases ? { aliases: true } : {}) };
+}
+
+/** The offset of the bracket that opens level MAX_FLOW_DEPTH + 1, if any (by the YAML lexer's tokens). */
+function tooDeep(text: string): number | undefined {
+  let brackets = 0;
+  for (let i = text.indexOf('['); i !== -1 && brackets <= MAX_FLOW_DEPTH; i = text.indexOf('[', i + 1)) brackets++;
+  for (let i = text.indexOf('{'); i !== -1 && brackets <= MAX_FLOW_DEPTH; i = text.indexOf('{', i + 1)) brackets++;
+  if (brackets <= MAX_FLOW_DEPTH) return undefined; // cannot be that deep: skip the scan
+  let depth = 0;
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return offset;
+    } else if (token === ']' || token === '}') depth = Math.max(0, depth - 1);
+    // The lexer's control tokens (document start, flow end, scalar) are not text.
+    if (token !== '\x02' && token !== '\x18' && token !== '\x1f') offset += token.length;
+  }
+  return undefined;
 }
 
 const KEY_AT = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^:\n#]+?)(?=[ \t]*:)/;
