@@ -114,3 +114,26 @@ describe('the host answers other documents while one is being validated', () => 
     await client.close(other);
   });
 });
+
+describe('an open is validated once', () => {
+  it('small and large documents: one validation and one publish per open, not a second one for the open\'s content change', async () => {
+    // Debounce 0: a validation scheduled by mistake for the open would run at the next turn of
+    // the host's loop, long before the requests below are answered.
+    const client = await LspClient.start({ env: { ORCHESTRATOR_DEBOUNCE_MS: '0' }, initializationOptions: { logLevel: 'debug' } });
+    try {
+      const large = HOSTILE_SHAPES.find((s) => s.name === 'needs cycle')!.make(1_000);
+      for (const [stem, text] of [['small', STEPS_FORM], ['large', large]] as const) {
+        const uri = freshUri(`once-${stem}`);
+        await client.openAndWait(uri, text, 1);
+        await client.request('textDocument/documentSymbol', { textDocument: { uri } });
+        await client.openAndWait(freshUri(`once-${stem}-after`), STEPS_FORM, 1);
+        await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 0 } });
+        assert.equal(client.publishesFor(uri).length, 1, `${stem}: publishes ${JSON.stringify(client.publishesFor(uri).map((p) => p.version))}`);
+        const validated = client.logs.filter((l) => l.message.startsWith(`validated ${uri} `));
+        assert.equal(validated.length, 1, `${stem}: ${validated.length} validations logged`);
+      }
+    } finally {
+      await client.stop();
+    }
+  });
+});

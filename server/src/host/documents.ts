@@ -104,8 +104,9 @@ export class DocumentValidator {
     this.worker = options.workerEntry ? new ValidationWorker(options.workerEntry, log) : undefined;
   }
 
-  isOpen(uri: string): boolean {
-    return this.versions.has(uri);
+  /** The latest version opened or changed (undefined: not open). */
+  versionOf(uri: string): number | undefined {
+    return this.versions.get(uri);
   }
 
   /** Validates now (open). */

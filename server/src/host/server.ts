@@ -100,8 +100,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
   documents.onDidChangeContent((e) => {
     if (!handles(e.document)) return;
-    // onDidChangeContent also fires for open (before onDidOpen): open validates at once.
-    if (!validator.isOpen(e.document.uri)) return;
+    // onDidChangeContent also fires for open (after onDidOpen): open validated at once.
+    const known = validator.versionOf(e.document.uri);
+    if (known === undefined || known === e.document.version) return;
     validator.schedule(e.document.uri, e.document.version, () => {
       const d = documents.get(e.document.uri);
       return d ? { version: d.version, text: d.getText() } : undefined;
