@@ -52,6 +52,8 @@ interface Chunk {
   readonly listOf?: string;
 }
 
+/** `&name` where YAML allows an anchor (not `&&`, `2>&1`, `a&b`). */
+const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},&]/m;
 const TOP_KEY = /^(?:[A-Za-z_][\w-]*|"[^"\n]*"|'[^'\n]*')[ \t]*:(?:[ \t]|$)/;
 const LIST_HEADER = /^(steps|pipeline)[ \t]*:[ \t]*(?:#.*)?$/;
 
@@ -109,8 +111,11 @@ export function cut(text: string): Chunk[] | undefined {
 
 /** Parses the text in chunks (reusing `cache`), or whole when it cannot be cut safely. */
 export function parseChunked(text: string, cache: ChunkCache = new ChunkCache()): ParsedYaml & { chunked: boolean } {
-  const chunks = cut(text);
   const whole = (): ParsedYaml & { chunked: boolean } => ({ ...parseYaml(text), chunked: false });
+  // Anchors cannot be resolved across chunks: a text that seems to have one is parsed whole at
+  // once, rather than in chunks up to the first anchor and then again whole (twice the work).
+  if (ANCHOR.test(text)) return whole();
+  const chunks = cut(text);
   if (!chunks || chunks.length < 2) return whole();
   const pairs: YPair[] = [];
   const keys = new Set<string>();
