@@ -1,5 +1,8 @@
-/** Entry of the orchestrator host: `node server/out/server.js --stdio`. */
+/** Entry of the orchestrator host: `node server/out/server.js --stdio`, and of its validation worker. */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { WORKER_ROLE } from './host/offThread';
 import { startServer } from './host/server';
+import { startValidationWorker } from './host/validationWorker';
 
 process.on('uncaughtException', (e) => {
   // Never die on a bug: say it on stderr (the client's output channel) and keep serving.
@@ -9,4 +12,5 @@ process.on('unhandledRejection', (e) => {
   process.stderr.write(`orchestrator host: unhandled rejection (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
 });
 
-startServer();
+if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.role === WORKER_ROLE) startValidationWorker(parentPort);
+else startServer(undefined, __filename);

@@ -150,6 +150,11 @@ export class LspServer {
     return this.stderrTail;
   }
 
+  /** The server's process id (for its memory in /proc). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   private die(e: Error): void {
     if (this.deadReason) return;
     this.deadReason = e;

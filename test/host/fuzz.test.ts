@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CompletionItem, Diagnostic, DocumentSymbol, Position, Range, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
 import type { PlanResult } from '../../server/src/protocol';
-import { makeCase, SEED, STEPS_FORM, typingSession, type Case } from './fuzzCases';
+import { HOSTILE_SHAPES, hostileOfSize, makeCase, SEED, STEPS_FORM, typingSession, type Case } from './fuzzCases';
 import { freshUri, LspClient, lspLines, messageOf, SPEC_CODES, summarize } from './lspClient';
 
 const CASES = 360;
@@ -334,6 +334,45 @@ describe('host fuzz: pathological inputs (answered fast, no internal error)', ()
         if (hung) await client.kill();
         else await client.stop();
       }
+    });
+  }
+});
+
+describe('host fuzz: hostile shapes (bounded work; the host answers another document meanwhile)', () => {
+  /** Only a hang detector: each of these takes about a second (test/bench/hostile.ts measures them). */
+  const HOSTILE_TIMEOUT_MS = 60_000;
+  let client: LspClient;
+  before(async () => {
+    client = await LspClient.start();
+  });
+  after(async () => {
+    await client?.stop();
+  });
+
+  const cases: [string, string][] = [
+    ['20,000 anchors and 20,000 aliases (the issue\'s 850 KB file)', HOSTILE_SHAPES[0].make(20_000)],
+    ['a 10,000-step needs cycle (the issue\'s)', HOSTILE_SHAPES[1].make(10_000)],
+    ...HOSTILE_SHAPES.map((s): [string, string] => [`${s.name} (200 KB)`, hostileOfSize(s, 200_000)]),
+  ];
+  for (const [name, text] of cases) {
+    it(`${name}: spec diagnostics with short messages, no internal error, other requests answered`, async () => {
+      const uri = freshUri('hostile');
+      const other = freshUri('hostile-other');
+      const errorsBefore = client.errorLogs().length;
+      await client.open(uri, text, 1);
+      const otherPub = await client.openAndWait(other, STEPS_FORM, 1);
+      assert.deepEqual(otherPub.diagnostics.map(summarize), []);
+      assert.ok((await client.completion(other, { line: 0, character: 0 })).length > 0, 'completion on the other document');
+      const pub = await client.waitForDiagnostics(uri, { version: 1, timeoutMs: HOSTILE_TIMEOUT_MS });
+      for (const d of pub.diagnostics) {
+        assert.ok(SPEC_CODES.includes(String(d.code)), `code ${String(d.code)}`);
+        assert.ok(messageOf(d).length <= 1_000, `a ${messageOf(d).length}-character message: ${messageOf(d).slice(0, 200)}`);
+      }
+      const syms = await client.request('textDocument/documentSymbol', { textDocument: { uri } }, HOSTILE_TIMEOUT_MS);
+      assert.ok(Array.isArray(syms));
+      assert.deepEqual(client.errorLogs().slice(errorsBefore), [], 'no internal error logged');
+      await client.close(uri);
+      await client.close(other);
     });
   }
 });

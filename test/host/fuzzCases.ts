@@ -321,6 +321,58 @@ const EDGE_CASES: readonly (readonly [string, string])[] = [
   ['steps empty and null', 'name: x\nsteps:\n  -\n  - \n  - null\n  - []\n  - {}\n'],
 ];
 
+// ---- hostile shapes: large files that once kept the host busy (issue 10 §3) ---------------------
+
+/**
+ * Generators of files that are costly to validate, by a count `n` (steps, keys, anchors...). The
+ * host fuzz opens each at a fixed size; the benchmark (test/bench/hostile.ts) scales them up to
+ * 1 MB with {@link hostileOfSize}.
+ */
+export const HOSTILE_SHAPES: readonly { readonly name: string; readonly make: (n: number) => string }[] = [
+  {
+    name: 'anchors and aliases',
+    make: (n) => `name: a\nenv:\n${Array.from({ length: n }, (_, i) => `  A${i}: &a${i} value ${i}\n`).join('')}steps:\n  - id: s\n    run: echo\n    env:\n${Array.from({ length: n }, (_, i) => `      X${i}: *a${i}\n`).join('')}`,
+  },
+  { name: 'needs cycle', make: (n) => `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n    needs: s${(i + 1) % n}\n    run: echo\n`).join('')}` },
+  {
+    name: 'needs chain, each step reading the far end',
+    make: (n) => `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n${i < n - 1 ? `    needs: s${i + 1}\n` : ''}    run: echo \${{ steps.s${n - 1}.outputs.x }}\n`).join('')}`,
+  },
+  {
+    name: 'needs chain, each step reading one far back',
+    make: (n) => `name: c\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n${i ? `    needs: s${i - 1}\n` : ''}    run: echo${i >= n >> 1 ? ` \${{ steps.s${i - (n >> 1)}.outputs.x }}` : ''}\n`).join('')}`,
+  },
+  { name: 'one mapping of many keys, one repeated', make: (n) => `name: m\nenv:\n${Array.from({ length: n }, (_, i) => `  KEY_${i}: v\n`).join('')}  KEY_${n >> 1}: again\nsteps:\n  - id: s\n    run: echo\n` },
+  {
+    name: 'misspelt needs among many steps',
+    make: (n) => `name: t\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: step_${i}\n${i ? `    needs: stpe_${i - 1}\n` : ''}    run: echo\n`).join('')}`,
+  },
+  {
+    name: 'unknown agents among many agents',
+    make: (n) => `name: g\nagents:\n${Array.from({ length: n }, (_, i) => `  agent_${i}: { provider: codex }\n`).join('')}steps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n    agent: agnet_${i}\n    prompt: hi\n`).join('')}`,
+  },
+  {
+    name: 'aliases of aliases (expansion budget)',
+    make: (n) => {
+      const width = Math.max(2, Math.round(Math.sqrt(n)));
+      const levels = Array.from({ length: width }, (_, i) => `  L${i + 1}: &l${i + 1} [${Array(width).fill(`*l${i}`).join(', ')}]\n`).join('');
+      return `name: x\nenv:\n  L0: &l0 [${Array(width).fill('v').join(', ')}]\n${levels}steps:\n  - id: a\n    run: echo\n`;
+    },
+  },
+  { name: 'deep flow nesting', make: (n) => `name: x\nenv:\n  V: ${'['.repeat(n)}${']'.repeat(n)}\nsteps:\n  - id: a\n    run: echo\n` },
+  {
+    name: 'expressions everywhere',
+    make: (n) => `name: e\ninputs:\n  x: { default: 1 }\nsteps:\n${Array.from({ length: n }, (_, i) => `  - id: s${i}\n${i ? `    needs: s${i - 1}\n` : ''}    if: \${{ inputs.x == 1 && (steps.s${Math.max(0, i - 1)}.outputs.y || format('{0}', inputs.x)) }}\n    run: echo \${{ inputs.x }} \${{ toJSON(inputs) }} \${{ inputs.y }}\n`).join('')}`,
+  },
+];
+
+/** The shape at about `bytes` characters (at least one unit). */
+export function hostileOfSize(shape: (typeof HOSTILE_SHAPES)[number], bytes: number): string {
+  const probe = 1_000;
+  const per = shape.make(probe).length / probe;
+  return shape.make(Math.max(2, Math.floor(bytes / per)));
+}
+
 // ---- the cases ----------------------------------------------------------------------------------
 
 export interface Case {

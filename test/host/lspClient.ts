@@ -30,7 +30,9 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
  * Every diagnostic code of workflow-format.md (§ Diagnostics), copied from the spec on purpose:
- * the tests check the host against the contract, not against its own list.
+ * the tests check the host against the contract, not against its own list. Plus our documented
+ * additions (docs/workflow-language.md, "Diagnostic codes beyond the spec"): `unknown-action`,
+ * `unknown-argument`, `outside-repo`, `shell-expression` and `not-checked`.
  */
 export const SPEC_CODES: readonly string[] = [
   'yaml-syntax',
@@ -46,6 +48,11 @@ export const SPEC_CODES: readonly string[] = [
   'unknown-input',
   'missing-file',
   'unreachable',
+  'unknown-action',
+  'unknown-argument',
+  'outside-repo',
+  'shell-expression',
+  'not-checked',
 ];
 
 /** A publishDiagnostics notification, with its arrival order. */

@@ -13,20 +13,20 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { PlanRequest, ValidateRequest, type PlanResult, type RequestDescriptor, type WorkflowProblem } from '../protocol';
-import { graphOfPlan } from '../workflow/graph';
-import { compileWorkflow, formatPlan, planWorkflow } from '../workflow/plan';
-import type { LineIndex } from '../workflow/problems';
-import type { Validation } from '../workflow/validate';
-import { DocumentValidator, filePathOf, isWorkflowUri, validateDocument, type Logger } from './documents';
+import { PlanRequest, ValidateRequest, type RequestDescriptor } from '../protocol';
+import { DocumentValidator, filePathOf, isWorkflowUri, type Logger } from './documents';
+import type { FeatureRequest, FeatureResult } from './features';
 import { SessionHost } from './sessions';
 import { findRepoRoot } from '../engine/sessions';
-import { codeLenses, completion, documentSymbols, hover, toDiagnostic, toRange } from './language';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 type Level = (typeof LEVELS)[number];
 
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+/**
+ * `workerEntry`: the script the validation worker runs (this bundle: see server.ts at the root);
+ * without it, every document is validated on the main thread.
+ */
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all), workerEntry?: string): Connection {
   const documents = new TextDocuments(TextDocument);
   let level: Level = 'info';
   let trusted = true;
@@ -37,9 +37,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     debug: (m) => LEVELS.indexOf(level) >= 3 && connection.console.log(m),
   };
 
-  const validator = new DocumentValidator((state) => {
-    void connection.sendDiagnostics({ uri: state.uri, version: state.version, diagnostics: state.validation.problems.map((p) => toDiagnostic(state.index, p)) });
-  }, log);
+  const validator = new DocumentValidator(
+    (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
+    log,
+    workerEntry ? { workerEntry } : {},
+  );
 
   const handles = (doc: TextDocument): boolean => doc.languageId === 'orchestrator-workflow' || isWorkflowUri(doc.uri);
 
@@ -53,10 +55,21 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
   }
 
-  const stateOf = (uri: string) => {
+  /** Runs an async handler; a bug becomes a logged error and an empty answer, never a crash. */
+  async function safeAsync<T>(what: string, fallback: T, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      log.error(`internal error in ${what} (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return fallback;
+    }
+  }
+
+  /** The answer about an open workflow document, or undefined when it is not one. */
+  const featureOf = async <R extends FeatureRequest>(uri: string, req: R): Promise<FeatureResult<R> | undefined> => {
     const doc = documents.get(uri);
     if (!doc || !handles(doc)) return undefined;
-    return validator.current(uri, doc.version, doc.getText());
+    return validator.feature(uri, doc.version, doc.getText(), req);
   };
 
   let sessions: SessionHost | undefined;
@@ -83,13 +96,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   documents.onDidOpen((e) => {
     if (!handles(e.document)) return;
-    safe('validation', undefined, () => validator.validateNow(e.document.uri, e.document.version, e.document.getText()));
+    safe('validation', undefined, () => validator.open(e.document.uri, e.document.version, e.document.getText()));
   });
   documents.onDidChangeContent((e) => {
     if (!handles(e.document)) return;
-    // onDidChangeContent also fires for open; open was validated at once.
-    const known = validator.get(e.document.uri);
-    if (!known || known.version === e.document.version) return;
+    // onDidChangeContent also fires for open (after onDidOpen): open validated at once.
+    const known = validator.versionOf(e.document.uri);
+    if (known === undefined || known === e.document.version) return;
     validator.schedule(e.document.uri, e.document.version, () => {
       const d = documents.get(e.document.uri);
       return d ? { version: d.version, text: d.getText() } : undefined;
@@ -100,50 +113,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
-  connection.onCompletion((p) => safe('completion', [], () => {
-    const s = stateOf(p.textDocument.uri);
-    return s ? completion(s.validation, s.index, p.position) : [];
-  }));
-  connection.onHover((p) => safe('hover', null, () => {
-    const s = stateOf(p.textDocument.uri);
-    return s ? hover(s.validation, s.index, p.position) : null;
-  }));
-  connection.onDocumentSymbol((p) => safe('documentSymbol', [], () => {
-    const s = stateOf(p.textDocument.uri);
-    return s ? documentSymbols(s.validation, s.index) : [];
-  }));
-  connection.onCodeLens((p) => safe('codeLens', [], () => {
-    const s = stateOf(p.textDocument.uri);
-    return s ? codeLenses(s.validation, s.index, p.textDocument.uri, trusted) : [];
-  }));
+  connection.onCompletion((p) => safeAsync('completion', [], async () => (await featureOf(p.textDocument.uri, { kind: 'completion', position: p.position })) ?? []));
+  connection.onHover((p) => safeAsync('hover', null, async () => (await featureOf(p.textDocument.uri, { kind: 'hover', position: p.position })) ?? null));
+  connection.onDocumentSymbol((p) => safeAsync('documentSymbol', [], async () => (await featureOf(p.textDocument.uri, { kind: 'symbols' })) ?? []));
+  connection.onCodeLens((p) =>
+    safeAsync('codeLens', [], async () => (await featureOf(p.textDocument.uri, { kind: 'codeLens', uri: p.textDocument.uri, trusted })) ?? []),
+  );
 
-  /** The open document's validation, or the file on disk's. */
-  const validationFor = (uri: string): { validation: Validation; index: LineIndex } => {
-    const open = stateOf(uri);
-    if (open) return open;
+  /** The answer about the open document, or else about the file on disk. */
+  const featureOfFile = async <R extends FeatureRequest>(uri: string, req: R): Promise<FeatureResult<R>> => {
+    const open = await featureOf(uri, req);
+    if (open !== undefined) return open;
     const file = filePathOf(uri);
     if (!file) throw new Error(`not a file: ${uri}`);
-    return validateDocument(uri, fs.readFileSync(file, 'utf8'), log);
+    return validator.fileFeature(uri, fs.readFileSync(file, 'utf8'), req);
   };
-  const problemsOf = (v: Validation, index: LineIndex): WorkflowProblem[] =>
-    v.problems.map((p) => ({ code: p.code, severity: p.severity, message: p.message, range: toRange(index, p.span) }));
 
   /** Registers a handler for a protocol request, typed by its descriptor. */
   const handle = <P, R>(req: RequestDescriptor<P, R>, f: (params: P) => R | Promise<R>): void => {
     connection.onRequest(req.method, async (params: P): Promise<R> => f(params));
   };
 
-  handle(ValidateRequest, (p) => {
-    const { validation, index } = validationFor(p.uri);
-    return { uri: p.uri, problems: problemsOf(validation, index) };
-  });
-  handle(PlanRequest, (p): PlanResult => {
-    const { validation, index } = validationFor(p.uri);
-    if (validation.problems.some((x) => x.severity === 'error')) return { ok: false, problems: problemsOf(validation, index) };
-    const compiled = compileWorkflow(validation);
-    const plan = planWorkflow(compiled);
-    return { ok: true, ...plan, text: formatPlan(plan), inputs: compiled.definition.inputs ?? {}, graph: graphOfPlan(plan, plan.workflow) };
-  });
+  handle(ValidateRequest, async (p) => ({ uri: p.uri, problems: await featureOfFile(p.uri, { kind: 'problems' }) }));
+  handle(PlanRequest, (p) => featureOfFile(p.uri, { kind: 'plan' }));
 
   connection.onInitialized(() => {
     try {
@@ -152,7 +144,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       log.error(`cannot follow the sessions of this workspace: ${e instanceof Error ? e.message : String(e)}`);
     }
   });
-  connection.onShutdown(() => sessions?.stop());
+  connection.onShutdown(() => {
+    sessions?.stop();
+    validator.stop();
+  });
 
   documents.listen(connection);
   connection.listen();

@@ -52,6 +52,8 @@ interface Chunk {
   readonly listOf?: string;
 }
 
+/** `&name` where YAML allows an anchor (not `&&`, `2>&1`, `a&b`). */
+const ANCHOR = /(?:^|[\s[{,])&[^\s[\]{},&]/m;
 const TOP_KEY = /^(?:[A-Za-z_][\w-]*|"[^"\n]*"|'[^'\n]*')[ \t]*:(?:[ \t]|$)/;
 const LIST_HEADER = /^(steps|pipeline)[ \t]*:[ \t]*(?:#.*)?$/;
 
@@ -109,8 +111,11 @@ export function cut(text: string): Chunk[] | undefined {
 
 /** Parses the text in chunks (reusing `cache`), or whole when it cannot be cut safely. */
 export function parseChunked(text: string, cache: ChunkCache = new ChunkCache()): ParsedYaml & { chunked: boolean } {
-  const chunks = cut(text);
   const whole = (): ParsedYaml & { chunked: boolean } => ({ ...parseYaml(text), chunked: false });
+  // Anchors cannot be resolved across chunks: a text that seems to have one is parsed whole at
+  // once, rather than in chunks up to the first anchor and then again whole (twice the work).
+  if (ANCHOR.test(text)) return whole();
+  const chunks = cut(text);
   if (!chunks || chunks.length < 2) return whole();
   const pairs: YPair[] = [];
   const keys = new Set<string>();
@@ -136,7 +141,7 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
         return whole();
       }
       if (!list.items.length) list.start = root.start;
-      list.items.push(...root.items);
+      for (const it of root.items) list.items.push(it);
       list.end = root.end;
       continue;
     }
@@ -156,11 +161,11 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
     const last = root.pairs[root.pairs.length - 1];
     const next = chunks[chunks.indexOf(ch) + 1];
     if (next?.listOf && last && (last.value === null || (last.value.kind === 'scalar' && last.value.value === null && last.value.style === 'plain'))) {
-      pairs.push(...root.pairs.slice(0, -1));
+      for (const p of root.pairs.slice(0, -1)) pairs.push(p);
       list = { key: String(last.key.value), pair: last, items: [], start: next.start, end: last.key.end };
       continue;
     }
-    pairs.push(...root.pairs);
+    for (const p of root.pairs) pairs.push(p);
   }
   flush();
   cache.sweep();

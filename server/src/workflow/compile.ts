@@ -118,7 +118,7 @@ function compilePipeline(items: readonly (YNode | null)[]): StepGraph {
     } else {
       stageSteps.push({ id: stageName, idNode: p.nameNode, node: p.node, path: ['pipeline', p.index], needs: stageNeeds ?? implicit(), stage: stageName });
     }
-    steps.push(...stageSteps);
+    for (const st of stageSteps) steps.push(st);
     stages.push({ name: stageName, nameNode: p.nameNode, node: p.node, steps: stageSteps, parallel: !!p.items });
     previous = { ids: stageSteps.map((s) => s.id).filter((x): x is string => !!x), nameNode: p.nameNode };
   }

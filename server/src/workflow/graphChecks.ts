@@ -70,18 +70,24 @@ export function checkNeeds(graph: StepGraph, out: Problem[]): void {
   }
 }
 
+/** At most 20 names, then how many more: a message stays short however many there are. */
+export function namesList(names: readonly string[]): string {
+  return names.length > 20 ? `${names.slice(0, 20).join(', ')}, … (${names.length - 20} more)` : names.join(', ');
+}
+
 export function checkAgents(root: YNode | null, graph: StepGraph, out: Problem[]): void {
   const agentsNode = get(root, 'agents');
   const agents = agentsNode && agentsNode.kind === 'map' ? agentsNode.pairs.map((p) => String(p.key.value)) : [];
+  const declared = new Set(agents);
   const arbiter = get(get(root, 'negotiate'), 'agent');
-  if (arbiter && arbiter.kind === 'scalar' && typeof arbiter.value === 'string' && !agents.includes(arbiter.value)) {
+  if (arbiter && arbiter.kind === 'scalar' && typeof arbiter.value === 'string' && !declared.has(arbiter.value)) {
     out.push(problem('unknown-agent', arbiter, `the arbiter agent '${arbiter.value}' is not declared under 'agents'.${didYouMean(arbiter.value, agents) || ' Declare it under agents: at the top level.'}`));
   }
   for (const s of graph.steps) {
     const a = get(s.node, 'agent');
     if (!a || a.kind !== 'scalar' || typeof a.value !== 'string') continue;
-    if (agents.includes(a.value)) continue;
-    const hint = didYouMean(a.value, agents) || (agents.length ? ` Declared agents: ${agents.join(', ')}.` : ' Declare it under agents: at the top level.');
+    if (declared.has(a.value)) continue;
+    const hint = didYouMean(a.value, agents) || (agents.length ? ` Declared agents: ${namesList(agents)}.` : ' Declare it under agents: at the top level.');
     out.push(problem('unknown-agent', a, `agent '${a.value}' is not declared under 'agents'.${hint}`));
   }
 }
@@ -135,24 +141,42 @@ function stronglyConnected(nodes: string[], edges: Map<string, string[]>): strin
   return result;
 }
 
+/**
+ * A cycle of at most this many steps is reported on each of its steps (with the cycle as seen from
+ * that step); a longer one once, at its first step in the file: reporting a 10,000-step cycle on
+ * each step would be quadratic work and output.
+ */
+export const CYCLE_EACH_STEP_MAX = 50;
+
 export function checkCycles(graph: StepGraph, out: Problem[]): void {
   const byId = new Map<string, StepSource>();
   for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
   const edges = new Map<string, string[]>();
   for (const [id, s] of byId) edges.set(id, [...new Set(s.needs.map((n) => n.id).filter((n) => byId.has(n)))]);
+  const fileOrder = new Map([...byId.keys()].map((id, i) => [id, i]));
   for (const comp of stronglyConnected([...byId.keys()], edges)) {
-    const inComp = new Set(comp);
     if (comp.length === 1 && !(edges.get(comp[0]) ?? []).includes(comp[0])) continue;
-    for (const v of comp) {
+    const inComp = new Set(comp);
+    // Each step's own shortest cycle costs a search of the component per step: only for small ones.
+    const from = comp.length <= CYCLE_EACH_STEP_MAX ? comp : [comp.reduce((a, b) => (fileOrder.get(a)! <= fileOrder.get(b)! ? a : b))];
+    for (const v of from) {
       const path = shortestCycle(v, edges, inComp);
       if (!path) continue;
       const need = byId.get(v)!.needs.find((n) => n.id === path[1]);
       const at: YScalar | undefined = need?.node ?? byId.get(v)!.idNode;
       if (!at) continue;
-      const cycle = path.length > 12 ? `${path.slice(0, 5).join(' → ')} → … (${path.length - 9} more) → ${path.slice(-4).join(' → ')}` : path.join(' → ');
-      out.push(problem('dependency-cycle', at, `dependency cycle: ${cycle} (each step needs the next, so none can start): remove one of these needs`));
+      out.push(problem('dependency-cycle', at, cycleMessage(path, comp.length, from.length === 1 && comp.length > 1)));
     }
   }
+}
+
+/** The message for a cycle path [a, b, …, a]: long paths are shortened to their ends. */
+function cycleMessage(path: readonly string[], componentSize: number, once: boolean): string {
+  const steps = path.length - 1;
+  const cycle = path.length > 12 ? `${path.slice(0, 5).join(' → ')} → … (${path.length - 9} more) → ${path.slice(-4).join(' → ')}` : path.join(' → ');
+  if (!once || componentSize <= CYCLE_EACH_STEP_MAX) return `dependency cycle: ${cycle} (each step needs the next, so none can start): remove one of these needs`;
+  const others = componentSize > steps ? `; ${componentSize} steps in all depend on each other through cycles` : '';
+  return `dependency cycle of ${steps} steps: ${cycle} (each step needs the next, so none can start${others}; reported once, here, not on each step): remove one of these needs`;
 }
 
 function shortestCycle(v: string, edges: Map<string, string[]>, allowed: Set<string>): string[] | undefined {

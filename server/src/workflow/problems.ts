@@ -3,7 +3,7 @@
  * document text) until the edge: the host and the CLI convert them with a LineIndex.
  */
 
-/** Every diagnostic code of workflow-format.md. */
+/** Every diagnostic code of workflow-format.md, and `not-checked` (docs/workflow-language.md, Limits). */
 export const PROBLEM_CODES = [
   'yaml-syntax',
   'schema',
@@ -22,6 +22,7 @@ export const PROBLEM_CODES = [
   'unknown-argument',
   'outside-repo',
   'shell-expression',
+  'not-checked',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -45,6 +46,7 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'unknown-argument': 'warning',
   'outside-repo': 'warning',
   'shell-expression': 'warning',
+  'not-checked': 'warning',
 };
 
 /** A half-open range of offsets [start, end). */
@@ -60,8 +62,18 @@ export interface Problem {
   readonly span: Span;
 }
 
+/** Longer messages keep their start and end (the advice) around an ellipsis: output stays linear. */
+export const MAX_MESSAGE_LENGTH = 1_000;
+
 export function problem(code: ProblemCode, span: Span, message: string): Problem {
-  return { code, severity: SEVERITY_OF[code], message, span: { start: span.start, end: Math.max(span.start, span.end) } };
+  const m = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 200)} … ${message.slice(-190)}` : message;
+  return { code, severity: SEVERITY_OF[code], message: m, span: { start: span.start, end: Math.max(span.start, span.end) } };
+}
+
+/** The first line of the text: where a problem about the whole file is reported. */
+export function topOfFile(text: string): Span {
+  const eol = text.search(/\r|\n/);
+  return { start: 0, end: eol === -1 ? text.length : eol };
 }
 
 /** A 0-based line and character (UTF-16), as LSP uses them. */

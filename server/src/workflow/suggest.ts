@@ -21,15 +21,42 @@ export function editDistance(a: string, b: string): number {
   return prev[n];
 }
 
+/**
+ * Edit-distance cells left for suggestions (Infinity outside withSuggestionBudget). A file with
+ * thousands of misspelt names among thousands of steps would otherwise cost names × steps
+ * distances; once the budget is spent, the remaining problems come without a suggestion.
+ */
+let cellsLeft = Infinity;
+
+/** Runs f (synchronous) with at most `cells` edit-distance cells for all its suggestions. */
+export function withSuggestionBudget<T>(cells: number, f: () => T): T {
+  const previous = cellsLeft;
+  cellsLeft = cells;
+  try {
+    return f();
+  } finally {
+    cellsLeft = previous;
+  }
+}
+
 /** The closest candidate, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (cellsLeft <= 0) return undefined;
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
-    const d = c.toLowerCase() === lower ? 0 : editDistance(lower, c.toLowerCase());
     const limit = Math.max(1, Math.floor(Math.max(word.length, c.length) / 3));
+    const cl = c.toLowerCase();
+    if (Math.abs(lower.length - cl.length) > limit) continue; // the distance is at least this
+    const cost = (lower.length + 1) * (cl.length + 1);
+    if (cellsLeft < cost) {
+      cellsLeft = 0;
+      break;
+    }
+    cellsLeft -= cost;
+    const d = cl === lower ? 0 : editDistance(lower, cl);
     if (d <= limit && d < bestScore) {
       best = c;
       bestScore = d;

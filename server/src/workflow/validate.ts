@@ -10,7 +10,9 @@ import { buildGraph, type StepGraph, type StepSource } from './compile';
 import { checkOutsideRepo } from './pathChecks';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
-import { problem, sortProblems, type Problem } from './problems';
+import { problem, sortProblems, topOfFile, type Problem } from './problems';
+import { withSuggestionBudget } from './suggest';
+import { UpstreamIndex } from './upstream';
 import { validateSchema } from './validateSchema';
 import { parseChunked, type ChunkCache } from './chunked';
 import { get, pairOf, type YNode } from './yamlTree';
@@ -57,7 +59,26 @@ export interface Validation {
   readonly chunked: boolean;
 }
 
+/**
+ * Limits (docs/workflow-language.md, "Limits"): a longer text is not parsed at all; the "did you
+ * mean" suggestions of one validation share a budget of edit-distance cells.
+ */
+export const MAX_TEXT_LENGTH = 2 * 1024 * 1024;
+/** Edit-distance cells for all suggestions of one validation: tens of milliseconds at most. */
+const suggestionCells = (text: string) => Math.max(5_000_000, 20 * text.length);
+
 export function validateWorkflow(text: string, opts: ValidateOptions = {}): Validation {
+  if (text.length > MAX_TEXT_LENGTH) return tooLarge(text);
+  return withSuggestionBudget(suggestionCells(text), () => validateAll(text, opts));
+}
+
+function tooLarge(text: string): Validation {
+  const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+  const message = `this file is ${mb(text.length)} MB, over the ${mb(MAX_TEXT_LENGTH)} MB a workflow may have: it was not parsed nor checked (and cannot run); split it into smaller workflows`;
+  return { text, root: null, graph: { form: 'none', steps: [], stages: [] }, problems: [problem('yaml-syntax', topOfFile(text), message)], internalErrors: [], timings: {}, chunked: false };
+}
+
+function validateAll(text: string, opts: ValidateOptions): Validation {
   const internalErrors: InternalError[] = [];
   const problems: Problem[] = [];
   const timings: Record<string, number> = {};
@@ -77,14 +98,19 @@ export function validateWorkflow(text: string, opts: ValidateOptions = {}): Vali
   let chunked = false;
 
   let root: YNode | null = null;
+  let notParsed = false;
   guard('yaml', () => {
     const parsed = parseChunked(text, opts.cache);
     chunked = parsed.chunked;
     root = parsed.root;
-    problems.push(...parsed.problems);
+    notParsed = !!parsed.notParsed;
+    for (const p of parsed.problems) problems.push(p);
   });
+  if (notParsed) return { text, root: null, graph: { form: 'none', steps: [], stages: [] }, problems, internalErrors, timings, chunked };
   const r: YNode | null = root;
-  guard('schema', () => problems.push(...validateSchema(r)));
+  guard('schema', () => {
+    for (const p of validateSchema(r)) problems.push(p);
+  });
   guard('form', () => checkForm(r, problems));
   let graph: StepGraph = { form: 'none', steps: [], stages: [] };
   guard('graph', () => {
@@ -131,25 +157,14 @@ function expressionChecker(text: string, root: YNode | null, graph: StepGraph, o
   const inputs = inputsNode && inputsNode.kind === 'map' ? inputsNode.pairs.map((p) => String(p.key.value)) : [];
   const byId = new Map<string, StepSource>();
   for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
-  const isUpstream = (reader: string, target: string): boolean => {
-    const start = byId.get(reader);
-    if (!start) return false;
-    if (start.needs.some((n) => n.id === target)) return true;
-    const seen = new Set<string>([reader]);
-    const stack = start.needs.map((n) => n.id);
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (id === target) return true;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const s = byId.get(id);
-      if (s) for (const n of s.needs) stack.push(n.id);
-    }
-    return false;
-  };
+  const upstream = new UpstreamIndex(byId);
+  const isUpstream = (reader: string, target: string): boolean => upstream.isUpstream(reader, target);
   const checker = new ExpressionChecker({ cache, text, inputs, stepIds: new Set(byId.keys()), isUpstream }, out);
   checker.checkWorkflowEnv(root);
   for (const s of graph.steps) checker.checkStep(s);
+  if (upstream.unchecked) {
+    out.push(problem('not-checked', topOfFile(text), `not-upstream was not checked for ${upstream.unchecked} step reference(s): the step graph (${byId.size} steps) is too large to check them all; split the workflow to have them checked`));
+  }
   return checker;
 }
 
