@@ -420,10 +420,10 @@ describe('orchestrator run --detach and the commands on a live session', () => {
   });
 
   it('logs ID --follow prints every event up to session.finished, also when the session ends while it reads', async () => {
-    // A large state.json (a 3 MB description is part of the stored workflow) makes each of the
-    // follower's looks at the session's status slow, so the session often ends during one.
+    // A large state.json (a 1.8 MB description, under the 2 MB a workflow may have, is part of the stored
+    // workflow) makes each of the follower's looks at the session's status slow, so the session often ends during one.
     const big = path.join(root, 'big.workflow.yaml');
-    fs.writeFileSync(big, `name: big\ndescription: ${'x'.repeat(3_000_000)}\nsteps:\n  - id: a\n    run: sleep 0.3\n  - id: b\n    needs: a\n    run: echo b\n`);
+    fs.writeFileSync(big, `name: big\ndescription: ${'x'.repeat(1_800_000)}\nsteps:\n  - id: a\n    run: sleep 0.3\n  - id: b\n    needs: a\n    run: echo b\n`);
     const problems: string[] = [];
     for (let i = 0; i < 3; i++) {
       const id = await detach('big.workflow.yaml');
