@@ -1,7 +1,6 @@
 /**
  * Starting, resuming and controlling sessions: what the CLI and the host both call.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +15,7 @@ import { collectEmptySessions } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { systemClock, type Clock } from './clock';
+import { InputError } from './errors';
 import { idChanges, inspectDefinition, type DefinitionCheck } from './definition';
 import { SessionRunner } from './runner';
 import { releaseScratch } from './scratch';
@@ -33,8 +33,6 @@ function freshControl(paths: SessionPaths): void {
   fs.rmSync(paths.control, { force: true });
 }
 
-/** Bad input from the user (exit code 2): the message says what to do. */
-export class InputError extends Error {}
 
 /**
  * The repository root: the nearest folder upward with `.git` or `.orchestrator`; in a folder tree
@@ -374,49 +372,6 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
   }
 }
 
-/**
- * Starts `node <cli> <args>` as a detached runner that outlives the caller (a terminal, or the
- * editor's host across a window reload), and waits until it owns the session. Its stderr goes
- * to `.orchestrator/sessions/.<id>.runner.log`. Returns the runner's pid.
- */
-export async function spawnRunner(cli: string, args: string[], root: string, id: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
-  const paths = sessionPaths(root, id);
-  fs.mkdirSync(path.dirname(paths.dir), { recursive: true });
-  const logSize = (): number => {
-    try {
-      return fs.statSync(paths.log).size;
-    } catch {
-      return 0;
-    }
-  };
-  // A runner that owned the session and already finished it counts as started: its events are there.
-  const before = logSize();
-  const logFile = paths.runnerLog;
-  const logFd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, ...env, ORCHESTRATOR_REPO: root } });
-  fs.closeSync(logFd);
-  let exited: number | null = null;
-  child.on('exit', (c) => (exited = c ?? 1));
-  child.unref();
-  const t0 = Date.now();
-  while (Date.now() - t0 < 15_000) {
-    let owned = false;
-    try {
-      owned = !!loadSession(root, id).owner;
-    } catch {
-      /* not created yet */
-    }
-    if (owned) return child.pid ?? 0;
-    if (exited !== null && logSize() > before && exited !== 2) return child.pid ?? 0;
-    if (exited !== null) {
-      const said = fs.readFileSync(logFile, 'utf8').trim();
-      // Refused before the session existed (bad input, bad setting): leave no trace of it.
-      if (!fs.existsSync(paths.dir)) fs.rmSync(logFile, { force: true });
-      throw new InputError(exited === 2 ? said : `the session runner exited at once (code ${String(exited)}):\n${said}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new InputError(`the session runner did not start within 15 s; see ${logFile}`);
-}
-
 export { isAtRest, sessionPaths };
+export { InputError } from './errors';
+export { spawnRunner } from './spawnRunner';
