@@ -126,6 +126,9 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   }
 
   list(): SessionSummary[] {
+    // fs.watch events come when the event loop gets to them: a session another process created a
+    // moment ago is listed even if its event has not been handled yet (a readdir; known ids cost nothing).
+    this.scan();
     return [...this.summaries.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
   }
 
