@@ -34,6 +34,10 @@ export interface CommandProviderOptions {
    * the prompt, separated by a blank line; `{ flag }` passes them as `flag <instructions>`.
    */
   instructionsVia?: 'prepend' | { flag: string };
+  /** Extra arguments (the user's `args:`), after the command and its model arguments, before the prompt. */
+  args?: string[];
+  /** The model used when the request names none (the user's `model:` in the provider's config). */
+  defaultModel?: string;
   /** Extra environment variables (merged over process.env; `undefined` removes one). */
   env?: Record<string, string | undefined>;
   cwd?: string;
@@ -62,7 +66,7 @@ export function buildInvocation(opts: Omit<CommandProviderOptions, 'name'>, req:
   const byFlag = typeof opts.instructionsVia === 'object' ? opts.instructionsVia.flag : undefined;
   const prompt = req.instructions && !byFlag ? `${req.instructions}\n\n${req.prompt}` : req.prompt;
   const viaArg = opts.promptVia === 'arg';
-  const model = req.model;
+  const model = req.model ?? opts.defaultModel;
 
   const out: string[] = [];
   let placedPrompt = false;
@@ -81,6 +85,7 @@ export function buildInvocation(opts: Omit<CommandProviderOptions, 'name'>, req:
     out.push(t);
   }
   if (model && opts.modelArgs) out.push(...opts.modelArgs(model));
+  if (opts.args) out.push(...opts.args);
   if (byFlag && req.instructions) out.push(byFlag, req.instructions);
   if (viaArg && !placedPrompt) out.push(prompt);
   const [file, ...args] = out;
@@ -225,7 +230,8 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
             return finish(new ProviderError(`provider '${name}': ${inv.file} did not finish within ${formatMs(opts.timeoutMs!)} and was killed`, true));
           }
           const err = stderr.text();
-          if (code === 0) return finish(undefined, { text, ...(req.model ? { model: req.model } : {}) });
+          const model = req.model ?? opts.defaultModel;
+          if (code === 0) return finish(undefined, { text, ...(model ? { model } : {}) });
           const tail = lastLines(err);
           const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
           finish(new ProviderError(`provider '${name}': ${inv.file} ${how}${tail ? `: ${tail}` : ' (no stderr output)'}`, isRetryableFailure(err), errorStatus(err)));
