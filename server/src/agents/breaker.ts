@@ -23,7 +23,7 @@ export interface BreakerState {
   lastError?: string;
 }
 
-function clock(ms: number): string {
+export function clock(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
@@ -51,6 +51,7 @@ export class CircuitBreaker {
   private retryAt?: number;
   private lastError?: string;
   private trialInFlight = false;
+  private waiters: (() => void)[] = [];
 
   constructor(opts: CircuitBreakerOptions = {}) {
     this.name = opts.name ?? 'provider';
@@ -87,7 +88,19 @@ export class CircuitBreaker {
     };
   }
 
+  /** Resolves at the next success or failure recorded (a step waiting for another's trial call). */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
   success(): void {
+    this.wake();
     this.st = 'closed';
     this.failures = 0;
     this.openedAt = undefined;
@@ -101,11 +114,13 @@ export class CircuitBreaker {
     if (isCancellation(error)) {
       // A cancelled trial frees the slot for another trial.
       if (this.st === 'half-open') this.trialInFlight = false;
+      this.wake();
       return;
     }
     this.failures++;
     this.lastError = describe(error);
     if (this.st === 'half-open' || (this.st === 'closed' && this.failures >= this.threshold)) this.open();
+    this.wake();
   }
 
   state(): BreakerState {

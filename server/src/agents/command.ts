@@ -3,94 +3,52 @@
  * gemini, opencode, aider, or a script of the user's own) as a child process.
  *
  * - No shell: the argv is spawned directly, so a prompt can never be interpreted as shell syntax.
- *   `{prompt}` and `{model}` inside an argument are replaced by the prompt and the model.
- * - stdout is streamed to `onChunk` as it arrives (decoded with a StringDecoder, so a multi-byte
- *   character split between two reads is never mangled); the whole of it is the answer.
- * - stderr is kept (the last 8 KB only) for error messages.
- * - The child is spawned in its own process group; aborting (or the timeout) kills the whole
- *   group, so the agent's own children (tool calls, language servers, ...) go too.
+ * - It runs in the step's working directory (`req.cwd`) with a clean environment (environment.ts):
+ *   no secrets, no other vendor's key; its own key comes in the provider's `env`.
+ * - Plain output (`output` unset): stdout streams to `onChunk` as it arrives and is the answer.
+ *   Structured output (a preset's stream-json / JSONL mode): each stdout line goes to the tool's
+ *   parser (streams/), which streams the assistant's text, counts turns and tool calls and reads
+ *   the model, tokens, cost and the tool's own error.
+ * - A failure's reason is one clean line with the tool's actual error (reasons.ts): the parser's
+ *   error, else stderr's, else stdout's (claude prints API errors on stdout). The whole stderr goes
+ *   to the step log as notes.
+ * - The child leads its own process group; aborting (or the timeout) kills the whole group, so the
+ *   agent's own children (tool calls, language servers, ...) go too.
  */
 import { spawn } from 'node:child_process';
-import { isAbsolute } from 'node:path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { agentEnv } from './environment';
+import { buildInvocation, PROMPT_FILE, type Invocation, type InvocationOptions } from './invocation';
 import type { AgentChunk, AgentRequest, AgentResult, Provider } from './provider';
 import { ProviderError } from './provider';
+import { cleanReason, retryableFromText, stripAnsi } from './reasons';
+import { createStreamParser } from './streams';
+import type { StreamFormat, StreamSummary } from './streams/types';
 
-export interface CommandProviderOptions {
+export { buildInvocation, type Invocation } from './invocation';
+
+export interface CommandProviderOptions extends InvocationOptions {
   /** The provider's name in the workflow/config (appears in error messages). */
   name: string;
-  /** Program and arguments, e.g. ['codex', 'exec']. `{prompt}` / `{model}` are substituted. */
-  command: string[];
-  /**
-   * 'stdin': the prompt is written to the program's stdin (then stdin is closed).
-   * 'arg': the prompt replaces `{prompt}` in an argument, or is appended as the last argument if
-   * no argument contains `{prompt}`.
-   */
-  promptVia: 'stdin' | 'arg';
-  /** Arguments that select the model, appended after `command` when a model is given. */
-  modelArgs?: (model: string) => string[];
-  /**
-   * How the instructions (system prompt) reach the program: 'prepend' (default) puts them before
-   * the prompt, separated by a blank line; `{ flag }` passes them as `flag <instructions>`.
-   */
-  instructionsVia?: 'prepend' | { flag: string };
-  /** Extra arguments (the user's `args:`), after the command and its model arguments, before the prompt. */
-  args?: string[];
-  /** The model used when the request names none (the user's `model:` in the provider's config). */
-  defaultModel?: string;
-  /** Extra environment variables (merged over process.env; `undefined` removes one). */
+  /** The tool's structured output mode, read by its parser; unset: stdout is the answer. */
+  output?: StreamFormat;
+  /** The vendor whose keys the tool may see ('anthropic', 'openai', 'google'); unset: any. */
+  vendor?: string;
+  /** Extra environment variables over the request's environment (`undefined` removes one). */
   env?: Record<string, string | undefined>;
+  /** A folder relative to the request's (the step's) working directory, or absolute. */
   cwd?: string;
   /** Kill the program (and fail, retryably) if it has not finished after this many ms. */
   timeoutMs?: number;
 }
 
-export interface Invocation {
-  file: string;
-  args: string[];
-  /** What to write to stdin ('' for nothing: stdin is closed at once). */
-  stdin: string;
-}
-
-/** Bytes of stderr kept for error messages. */
+/** Bytes of stderr (and of plain stdout) kept for error messages. */
 export const STDERR_TAIL_BYTES = 8 * 1024;
 /** Grace period between SIGTERM and SIGKILL when killing the process group. */
 const KILL_GRACE_MS = 2000;
-
-const RETRYABLE_STDERR =
-  /\b429\b|\b529\b|\b503\b|rate[\s_-]?limit|too many requests|overloaded|resource[\s_-]?exhausted|service unavailable/i;
-
-/** The argv and stdin for one request: a pure function, so presets can be checked without the tools. */
-export function buildInvocation(opts: Omit<CommandProviderOptions, 'name'>, req: Pick<AgentRequest, 'prompt' | 'model' | 'instructions'>): Invocation {
-  if (opts.command.length === 0) throw new ProviderError('command provider: `command` is empty', false);
-  const byFlag = typeof opts.instructionsVia === 'object' ? opts.instructionsVia.flag : undefined;
-  const prompt = req.instructions && !byFlag ? `${req.instructions}\n\n${req.prompt}` : req.prompt;
-  const viaArg = opts.promptVia === 'arg';
-  const model = req.model ?? opts.defaultModel;
-
-  const out: string[] = [];
-  let placedPrompt = false;
-  for (const token of opts.command) {
-    if (token.includes('{model}') && !model) {
-      // No model: drop `{model}` and, for `--model {model}`, the flag before it.
-      if (token === '{model}' && out.length > 1 && out[out.length - 1].startsWith('-')) out.pop();
-      continue;
-    }
-    let t = token;
-    if (model) t = t.split('{model}').join(model);
-    if (viaArg && t.includes('{prompt}')) {
-      t = t.split('{prompt}').join(prompt);
-      placedPrompt = true;
-    }
-    out.push(t);
-  }
-  if (model && opts.modelArgs) out.push(...opts.modelArgs(model));
-  if (opts.args) out.push(...opts.args);
-  if (byFlag && req.instructions) out.push(byFlag, req.instructions);
-  if (viaArg && !placedPrompt) out.push(prompt);
-  const [file, ...args] = out;
-  return { file, args, stdin: viaArg ? '' : prompt };
-}
 
 /** Keeps the last `max` bytes written to it. */
 class Tail {
@@ -108,22 +66,21 @@ class Tail {
   }
 }
 
-export function isRetryableFailure(stderr: string): boolean {
-  return RETRYABLE_STDERR.test(stderr);
-}
-
-function lastLines(s: string, maxChars = 2000): string {
-  const t = s.trim();
-  return t.length <= maxChars ? t : '…' + t.slice(t.length - maxChars);
+export function isRetryableFailure(text: string): boolean {
+  return retryableFromText(text).retryable;
 }
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
-function errorStatus(stderr: string): number | undefined {
-  const m = /\b(429|529|503)\b/.exec(stderr);
-  return m ? Number(m[1]) : undefined;
+/** A private folder for a prompt file (0700; the file 0600), removed when the run ends. */
+function writePromptFile(inv: Invocation): { args: string[]; cleanup: () => void } {
+  if (inv.promptFile === undefined) return { args: inv.args, cleanup: () => undefined };
+  const dir = fs.mkdtempSync(join(os.tmpdir(), 'orchestrator-prompt-'));
+  const file = join(dir, 'prompt.md');
+  fs.writeFileSync(file, inv.promptFile, { mode: 0o600 });
+  return { args: inv.args.map((a) => a.split(PROMPT_FILE).join(file)), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function createCommandProvider(opts: CommandProviderOptions): Provider {
@@ -135,18 +92,25 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
         const cancelled = () => new ProviderError(`provider '${name}': run cancelled`, false);
         if (req.signal.aborted) return reject(cancelled());
         let inv: Invocation;
+        let promptFile: { args: string[]; cleanup: () => void };
         try {
-          inv = buildInvocation(opts, req);
+          inv = buildInvocation(name, opts, req);
+          promptFile = writePromptFile(inv);
         } catch (e) {
-          return reject(e instanceof Error ? e : new Error(String(e)));
+          return reject(e instanceof ProviderError ? e : new ProviderError(`provider '${name}': ${e instanceof Error ? e.message : String(e)}`, false));
         }
-        const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
-        for (const [k, v] of Object.entries(opts.env ?? {})) {
-          if (v === undefined) delete env[k];
-          else env[k] = v;
-        }
+        const env = agentEnv(req.env, opts.env, opts.vendor);
+        const cwd = opts.cwd ? (isAbsolute(opts.cwd) || !req.cwd ? opts.cwd : join(req.cwd, opts.cwd)) : req.cwd;
         const groupKill = process.platform !== 'win32';
-        const child = spawn(inv.file, inv.args, { cwd: opts.cwd, env, detached: groupKill, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+        let child: ReturnType<typeof spawn>;
+        try {
+          child = spawn(inv.file, promptFile.args, { cwd, env, detached: groupKill, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+        } catch (e) {
+          promptFile.cleanup();
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === 'E2BIG' ? 'its arguments and environment are over the size the system allows (E2BIG): send the prompt on stdin (prompt: stdin) or less context' : e instanceof Error ? e.message : String(e);
+          return reject(new ProviderError(`provider '${name}': could not run ${inv.file}: ${why}`, false));
+        }
         if (child.pid !== undefined && groupKill) {
           try {
             req.onSpawn?.(child.pid);
@@ -157,20 +121,39 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
 
         const decoder = new StringDecoder('utf8');
         const stderr = new Tail(STDERR_TAIL_BYTES);
+        const stdoutTail = new Tail(STDERR_TAIL_BYTES);
         let text = '';
         let settled = false;
         let killReason: 'abort' | 'timeout' | undefined;
         let killTimer: NodeJS.Timeout | undefined;
         let timeout: NodeJS.Timeout | undefined;
 
-        const emit = (s: string) => {
-          if (!s) return;
-          text += s;
+        const send = (c: AgentChunk) => {
           try {
-            onChunk({ text: s });
+            onChunk(c);
           } catch {
             // A throwing listener must not break the run.
           }
+        };
+        const parser = opts.output
+          ? createStreamParser(opts.output, {
+              text: (s) => s && send({ text: s }),
+              toolCall: (tool) => send({ text: `[tool] ${tool}\n`, note: true }),
+              note: (s) => s && send({ text: s.endsWith('\n') ? s : `${s}\n`, note: true }),
+            })
+          : undefined;
+        let pendingLine = '';
+        const emit = (s: string, end = false) => {
+          if (!parser) {
+            if (!s) return;
+            text += s;
+            send({ text: s });
+            return;
+          }
+          pendingLine += s;
+          const lines = pendingLine.split('\n');
+          pendingLine = end ? '' : lines.pop()!;
+          for (const l of lines) if (l.trim()) parser.line(l.replace(/\r$/, ''));
         };
         const signalGroup = (sig: NodeJS.Signals) => {
           if (child.pid === undefined) return;
@@ -192,6 +175,7 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
         const finish = (err: Error | undefined, result?: AgentResult) => {
           if (settled) return;
           settled = true;
+          promptFile.cleanup();
           req.signal.removeEventListener('abort', onAbort);
           if (timeout) clearTimeout(timeout);
           if (err) reject(err);
@@ -206,35 +190,60 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
 
         child.on('error', (e: NodeJS.ErrnoException) => {
           if (e.code === 'ENOENT') {
+            const cwdGone = cwd !== undefined && !fs.existsSync(cwd);
             const hasDir = inv.file.includes('/') || inv.file.includes('\\');
-            const where = !hasDir ? ' on PATH' : isAbsolute(inv.file) ? '' : ` (relative to ${opts.cwd ?? process.cwd()})`;
-            finish(new ProviderError(`${inv.file} not found${where}: install it or configure provider '${name}' in .orchestrator/config.yaml`, false));
+            const where = !hasDir ? ' on PATH' : isAbsolute(inv.file) ? '' : ` (relative to ${cwd ?? process.cwd()})`;
+            finish(
+              new ProviderError(
+                cwdGone ? `provider '${name}': its working directory ${cwd} does not exist` : `${inv.file} not found${where}: install it or configure provider '${name}' in .orchestrator/config.yaml (command:)`,
+                false,
+              ),
+            );
           } else if (e.code === 'EACCES') {
             finish(new ProviderError(`${inv.file} is not executable (provider '${name}'): check its permissions or configure provider '${name}' in .orchestrator/config.yaml`, false));
+          } else if (e.code === 'E2BIG') {
+            finish(new ProviderError(`provider '${name}': ${inv.file}'s arguments and environment are over the size the system allows (E2BIG): send the prompt on stdin (prompt: stdin) or less context`, false));
           } else {
             finish(new ProviderError(`provider '${name}': could not run ${inv.file}: ${e.message}`, false));
           }
           if (killTimer) clearTimeout(killTimer);
         });
-        child.stdout.on('data', (b: Buffer) => emit(decoder.write(b)));
-        child.stderr.on('data', (b: Buffer) => stderr.push(b));
+        child.stdout!.on('data', (b: Buffer) => {
+          stdoutTail.push(b);
+          emit(decoder.write(b));
+        });
+        child.stderr!.on('data', (b: Buffer) => stderr.push(b));
         // The program may exit without reading its stdin (EPIPE): that is its business, not an error.
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(inv.stdin);
+        child.stdin!.on('error', () => undefined);
+        child.stdin!.end(inv.stdin);
 
         child.on('close', (code, signal) => {
           if (killTimer) clearTimeout(killTimer);
-          emit(decoder.end());
+          emit(decoder.end(), true);
+          const summary: StreamSummary | undefined = parser?.end();
+          const err = stderr.text();
+          // The whole stderr goes to the log (the reason is one line of it).
+          if (err.trim()) send({ text: `[stderr]\n${stripAnsi(err).replace(/\s+$/, '')}\n`, note: true });
           if (killReason === 'abort') return finish(cancelled());
           if (killReason === 'timeout') {
             return finish(new ProviderError(`provider '${name}': ${inv.file} did not finish within ${formatMs(opts.timeoutMs!)} and was killed`, true));
           }
-          const err = stderr.text();
-          const model = req.model ?? opts.defaultModel;
-          if (code === 0) return finish(undefined, { text, ...(model ? { model } : {}) });
-          const tail = lastLines(err);
+          const model = summary?.model ?? req.model ?? opts.defaultModel;
+          const answer = summary ? summary.text : text;
+          if (code === 0 && !summary?.error) {
+            return finish(undefined, {
+              text: answer,
+              ...(model ? { model } : {}),
+              ...(summary?.usage ? { usage: summary.usage } : {}),
+              ...(summary?.turns !== undefined ? { turns: summary.turns } : {}),
+              ...(summary ? { toolCalls: summary.toolCalls } : {}),
+            });
+          }
           const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
-          finish(new ProviderError(`provider '${name}': ${inv.file} ${how}${tail ? `: ${tail}` : ' (no stderr output)'}`, isRetryableFailure(err), errorStatus(err)));
+          const said = summary?.error?.message ?? (cleanReason(err, { prompt: req.prompt }) || cleanReason(stdoutTail.text(), { prompt: req.prompt }));
+          const judged = summary?.error ?? retryableFromText(`${err}\n${stdoutTail.text()}`);
+          const reason = `provider '${name}': ${said ? said : `${inv.file} ${how} (it printed no error)`}`;
+          finish(new ProviderError(said && code !== 0 ? `${reason} (${inv.file} ${how})` : reason, judged.retryable, judged.status));
         });
       });
     },

@@ -1,11 +1,12 @@
 /**
- * Built-in presets for well-known CLI agents, run in their documented non-interactive mode.
- * Each is a `command` provider configuration; anything can be overridden from the config
- * (e.g. a different binary path, extra flags, env, cwd, timeout).
+ * Built-in presets for well-known CLI agents, run headless in their documented structured
+ * streaming mode, with the prompt on stdin (prompts of any size; aider, which cannot read stdin,
+ * gets a prompt file). Each is a `command` provider configuration; the provider's config entry can
+ * point it at another binary (`command:`), add flags (`args:`), set env (`env:`) and a default
+ * model (`model:`) — see registry.ts.
  *
- * The prompt goes on stdin where the tool documents reading it there (claude), otherwise as an
- * argument. Note that Linux caps a single argument at 128 KiB (MAX_ARG_STRLEN), so very large
- * prompts should use a stdin-capable tool.
+ * Facts verified against the installed tools are in docs/agent-clis-verified.md; the research
+ * behind each flag (with sources) in docs/agent-clis-research.md.
  */
 import type { CommandProviderOptions } from './command';
 import { createCommandProvider } from './command';
@@ -14,68 +15,77 @@ import type { Provider } from './provider';
 export type CommandPreset = Omit<CommandProviderOptions, 'name'> & {
   /** Where the invocation is documented. */
   source: string;
-  /** One line for `orchestrator providers` style listings. */
+  /** One line for `orchestrator providers`. */
   description: string;
 };
 
 export const PRESETS: Record<string, CommandPreset> = {
-  // Claude Code print mode: `claude -p` prints the answer and exits; piped stdin is read as input
-  // (`cat file | claude -p "query"`); `--model <alias|id>`; `--append-system-prompt <text>` adds to
-  // the default system prompt.
-  // Source: https://code.claude.com/docs/en/cli-reference (CLI commands / CLI flags / system prompt flags)
+  // Claude Code print mode. With no prompt argument, `-p` reads the prompt from stdin.
+  // `--output-format stream-json` needs `--verbose`; `--include-partial-messages` adds the text
+  // deltas as they stream (stream_event messages). API errors come in the result message (and on
+  // stdout, not stderr). Headless `-p` skips the workspace-trust dialog.
+  // Source: https://code.claude.com/docs/en/cli-reference, https://code.claude.com/docs/en/headless
   'claude-code': {
-    command: ['claude', '-p'],
+    command: ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'],
     promptVia: 'stdin',
+    output: 'claude-stream-json',
+    vendor: 'anthropic',
     modelArgs: (model) => ['--model', model],
     instructionsVia: { flag: '--append-system-prompt' },
-    source: 'https://code.claude.com/docs/en/cli-reference',
-    description: 'Claude Code in print mode (claude -p, prompt on stdin)',
+    source: 'https://code.claude.com/docs/en/headless',
+    description: 'Claude Code, print mode with stream-json (claude -p, prompt on stdin)',
   },
-  // Codex non-interactive mode: `codex exec "<prompt>"`; progress goes to stderr and only the final
-  // agent message to stdout; `-m, --model <model>`.
-  // Source: https://developers.openai.com/codex/noninteractive (flags: https://developers.openai.com/codex/cli/reference#codex-exec)
+  // Codex non-interactive mode: `codex exec --json` prints JSONL events on stdout; `-` reads the
+  // prompt from stdin; `--skip-git-repo-check` lets it run outside a git repository.
+  // Source: https://developers.openai.com/codex/noninteractive, codex-rs/exec/src/cli.rs
   codex: {
-    command: ['codex', 'exec'],
-    promptVia: 'arg',
+    command: ['codex', 'exec', '--json', '--skip-git-repo-check'],
+    promptVia: 'stdin',
+    output: 'codex-json',
+    vendor: 'openai',
     modelArgs: (model) => ['-m', model],
     instructionsVia: 'prepend',
+    args: ['-'],
     source: 'https://developers.openai.com/codex/noninteractive',
-    description: 'OpenAI Codex CLI (codex exec <prompt>)',
+    description: 'OpenAI Codex CLI (codex exec --json, prompt on stdin)',
   },
-  // Gemini CLI headless mode: `-p, --prompt <prompt>` runs non-interactively ("appended to input on
-  // stdin, if any"); `-m, --model <model>`.
-  // Source: https://geminicli.com/docs/cli/cli-reference (and `gemini --help`)
+  // Gemini CLI headless mode: starts when stdin is not a terminal and reads the prompt from it;
+  // `--output-format stream-json` prints JSONL events; `--skip-trust` trusts the folder for the
+  // session (without it, an untrusted folder exits 55).
+  // Source: https://geminicli.com/docs/cli/headless, https://geminicli.com/docs/cli/trusted-folders
   gemini: {
-    command: ['gemini', '-p', '{prompt}'],
-    promptVia: 'arg',
+    command: ['gemini', '--output-format', 'stream-json', '--skip-trust'],
+    promptVia: 'stdin',
+    output: 'gemini-stream-json',
+    vendor: 'google',
     modelArgs: (model) => ['-m', model],
     instructionsVia: 'prepend',
-    source: 'https://geminicli.com/docs/cli/cli-reference',
-    description: 'Gemini CLI in headless mode (gemini -p <prompt>)',
+    source: 'https://geminicli.com/docs/cli/headless',
+    description: 'Gemini CLI, headless with stream-json (prompt on stdin)',
   },
-  // opencode: `opencode run [message..]` is the non-interactive mode; `-m, --model provider/model`
-  // (the model is given as provider_id/model_id, e.g. anthropic/claude-sonnet-4-20250514).
-  // Sources: https://learnopencode.com/appendix/cli (run command options) and
-  // https://opencode.ai/v1/docs/models/ (provider_id/model_id)
+  // opencode: `opencode run` is the non-interactive mode; it reads the message from stdin when
+  // stdin is not a terminal; `--format json` prints JSON events; `-m provider/model`.
+  // Source: https://opencode.ai/docs/cli/#run, packages/opencode/src/cli/cmd/run.ts
   opencode: {
-    command: ['opencode', 'run'],
-    promptVia: 'arg',
+    command: ['opencode', 'run', '--format', 'json'],
+    promptVia: 'stdin',
+    output: 'opencode-json',
     modelArgs: (model) => ['-m', model],
     instructionsVia: 'prepend',
-    source: 'https://learnopencode.com/appendix/cli',
-    description: 'opencode (opencode run <message>, model as provider/model)',
+    source: 'https://opencode.ai/docs/cli/#run',
+    description: 'opencode (opencode run --format json, prompt on stdin, model as provider/model)',
   },
-  // aider scripting: `--message <text>` sends one message, applies the edits and exits;
-  // `--model <model>`; `--yes-always` answers yes to every confirmation (the scripting page's
-  // `--yes` is argparse shorthand for it); `--no-auto-commits` leaves committing to the user.
+  // aider scripting: `--message-file` sends one message from a file (aider cannot read stdin),
+  // applies the edits and exits; `--yes-always` answers every confirmation; `--no-auto-commits`
+  // leaves committing to the workflow; `--no-pretty` keeps colour codes out of the output.
   // Source: https://aider.chat/docs/scripting.html and https://aider.chat/docs/config/options.html
   aider: {
-    command: ['aider', '--yes-always', '--no-auto-commits', '--message', '{prompt}'],
-    promptVia: 'arg',
+    command: ['aider', '--yes-always', '--no-auto-commits', '--no-pretty', '--message-file', '{promptFile}'],
+    promptVia: 'file',
     modelArgs: (model) => ['--model', model],
     instructionsVia: 'prepend',
     source: 'https://aider.chat/docs/scripting.html',
-    description: 'aider (aider --message <prompt> --yes-always --no-auto-commits)',
+    description: 'aider (aider --message-file, --yes-always --no-auto-commits)',
   },
 };
 
@@ -85,11 +95,13 @@ export function presetNames(): string[] {
 
 /**
  * A provider for a built-in preset. `overrides` replace the preset's settings (e.g. `command` to
- * point at another binary, `env`, `cwd`, `timeoutMs`); `name` defaults to the preset's name.
+ * point at another binary, `env`, `timeoutMs`); `args` are added after the preset's own; `name`
+ * defaults to the preset's name.
  */
 export function createPresetProvider(preset: string, overrides: Partial<CommandProviderOptions> = {}): Provider {
   const base = Object.hasOwn(PRESETS, preset) ? PRESETS[preset] : undefined;
   if (!base) throw new Error(`unknown agent preset '${preset}': expected one of ${presetNames().join(', ')}`);
   const { source: _source, description: _description, ...options } = base;
-  return createCommandProvider({ ...options, ...overrides, name: overrides.name ?? preset });
+  const args = [...(options.args ?? []), ...(overrides.args ?? [])];
+  return createCommandProvider({ ...options, ...overrides, ...(args.length ? { args } : {}), name: overrides.name ?? preset });
 }

@@ -18,8 +18,15 @@ export interface AgentRequest {
   options?: Record<string, unknown>;
   /** Aborting it cancels the request, also mid-stream. */
   signal: AbortSignal;
-  /** Providers that run a program: extra environment variables for it (the step's mark). */
+  /**
+   * Providers that run a program: its whole environment (the engine gives the session's base
+   * environment without secrets, the workflow's and the step's `env`, and the step's mark); the
+   * provider adds its own settings (its key) on top. Without it: this process's environment minus
+   * every secret and every known provider key.
+   */
   env?: Record<string, string>;
+  /** Providers that run a program: the folder it runs in (the step's working directory). */
+  cwd?: string;
   /** Providers that run a program: called with its pid (it leads its process group) right after it started. */
   onSpawn?: (pid: number) => void;
 }
@@ -27,10 +34,16 @@ export interface AgentRequest {
 export interface AgentUsage {
   inputTokens?: number;
   outputTokens?: number;
+  /** Tokens read from the model's prompt cache, where the tool reports them. */
+  cacheReadTokens?: number;
+  /** What the call cost in US dollars, where the tool reports it. */
+  costUsd?: number;
 }
 
 export interface AgentChunk {
   text: string;
+  /** A line about the run that is not part of the answer (a tool call, a warning): for the log only. */
+  note?: boolean;
 }
 
 export interface AgentResult {
@@ -38,6 +51,9 @@ export interface AgentResult {
   usage?: AgentUsage;
   /** The model the server says answered (may differ from the one asked for, e.g. a dated alias). */
   model?: string;
+  /** Agentic CLIs: model turns and tool calls they made. */
+  turns?: number;
+  toolCalls?: number;
 }
 
 export interface Provider {

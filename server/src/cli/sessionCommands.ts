@@ -7,6 +7,7 @@ import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInpu
 import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
+import { agentText } from '../engine/agentStep';
 import { summarize } from '../store/sessionWatcher';
 import { damageText } from '../store/logDamage';
 import { baselineOf } from '../engine/baseline';
@@ -187,8 +188,7 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
   const table = [['STEP', 'STATUS', 'ATTEMPT', 'DURATION', 'NOTE']];
   for (const sid of s.order) {
     const st = s.steps[sid];
-    const tokens = st.agent?.usage ? ` ${st.agent.usage.inputTokens ?? '?'}→${st.agent.usage.outputTokens ?? '?'} tokens` : '';
-    const agent = st.agent ? `agent: ${st.agent.provider}${st.agent.model ? `/${st.agent.model}` : ''}${tokens}` : '';
+    const agent = st.agent ? `agent: ${agentText(st.agent)}` : '';
     const note = [agent, st.stuck ? `stuck (last heard ${since(st.lastHeardAt)} ago)` : '', st.approval && !st.approval.answer ? `approval: ${st.approval.question}` : '', st.reason ?? '', Object.keys(st.outputs).length ? `outputs: ${Object.keys(st.outputs).join(', ')}` : ''].filter(Boolean).join('; ');
     table.push([sid, st.status, String(st.attempt || ''), st.startedAt ? since(st.startedAt, st.finishedAt) : '', note]);
   }
@@ -288,3 +288,4 @@ function findingsCompared(s: SessionState, format: string, out: Out): number {
 }
 
 export { SessionNotFoundError };
+

@@ -5,29 +5,46 @@
  * step's log as it arrives (so a streaming agent is never flagged stuck) and becomes
  * `steps.ID.outputs.text`. Findings the agent reports in a fenced ```findings block (a JSON list
  * of {severity, message, file?, line?, rule?}) become findings. What was sent is saved with the
- * attempt (`steps/<id>/<attempt>.prompt.md`, secrets masked). A circuit breaker per provider fails
- * fast after repeated failures.
+ * attempt (`steps/<id>/<attempt>.prompt.md`, secrets masked).
+ *
+ * A CLI agent runs as a shell step would: in the step's `working_directory` (else the repository
+ * root), with the session's base environment (no secrets), the workflow's and the step's `env`,
+ * and its provider's own key. The step's `timeout` bounds the call. A circuit breaker per provider
+ * stops calls after repeated failures; a step meeting an open breaker waits for its half-open time
+ * when that comes within the step's timeout, else fails once with the breaker's reason
+ * (agentBreaker.ts). Notes of the tool (tool calls, stderr) go to the log, not into the answer.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BreakerRegistry } from '../agents/breaker';
-import { ProviderError } from '../agents/provider';
+import { BreakerRegistry, type CircuitBreakerOptions } from '../agents/breaker';
+import { parseDuration } from '../workflow/durations';
+import { passBreaker } from './agentBreaker';
+import { ProviderError, type AgentUsage } from '../agents/provider';
 import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../agents/registry';
 import { interpolate } from '../workflow/expressions';
 import { outsideRepo, outsideRepoRefusal } from '../workflow/repoPaths';
 import { looksLikePath } from '../workflow/validate';
 import type { ExecuteInput, StepOutcome } from './executeStep';
-import { z } from 'zod';
 import { parseFindingsText } from './findingsFile';
-import type { Masker } from './secrets';
 import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
-import { SEVERITIES, type Decision, type Finding, type SessionState } from './types';
 
 export interface AgentRecord {
   provider: string;
   model?: string;
-  usage?: { inputTokens?: number; outputTokens?: number };
+  usage?: AgentUsage;
+  /** Agentic CLIs: model turns and tool calls. */
+  turns?: number;
+  toolCalls?: number;
   durationMs: number;
+}
+
+/** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123, 3 turns, 2 tool calls` */
+export function agentText(a: AgentRecord): string {
+  const u = a.usage;
+  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'} tokens` : '';
+  const cost = u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
+  const counts = [a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : '', a.toolCalls ? `${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+  return `${a.provider}${a.model ? `/${a.model}` : ''}${tokens}${cost}${counts ? `, ${counts}` : ''}`;
 }
 
 /** What the engine adds to every agent's instructions, so findings come back in a shape it reads. */
@@ -39,12 +56,16 @@ export const FINDINGS_INSTRUCTIONS = [
   '```',
 ].join('\n');
 
-const breakers = new BreakerRegistry();
+let breakers = new BreakerRegistry();
+/** Replaces the providers' circuit breakers (tests: a short cool-down). */
+export function configureBreakers(opts: Omit<CircuitBreakerOptions, 'name'> = {}): void {
+  breakers = new BreakerRegistry(opts);
+}
 /** The most of one context file sent (characters); more is cut with a note. */
 const CONTEXT_LIMIT = 200_000;
 const configCache = new Map<string, ProviderConfigs>();
 
-function configsFor(repoRoot: string): ProviderConfigs {
+export function configsFor(repoRoot: string): ProviderConfigs {
   let c = configCache.get(repoRoot);
   if (!c) configCache.set(repoRoot, (c = loadProviderConfigs(repoRoot)));
   return c;
@@ -113,9 +134,21 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   const sent = `provider: ${agent.provider}\nmodel: ${model ?? '(the provider default)'}\n\n# Instructions\n\n${instructions}\n\n# Prompt\n\n${prompt}\n`;
   fs.writeFileSync(logFile.replace(/\.log$/, '.prompt.md'), x.masker.mask(sent));
 
-  const breaker = breakers.get(agent.provider);
-  const open = breaker.check();
-  if (open.open) return { status: 'failed', reason: open.message, retryable: true, outputs: {} };
+  const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  const deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
+  // The step's own timeout (as for shell steps): its end aborts the call.
+  const abort = new AbortController();
+  let timedOut = false;
+  const onOuter = (): void => abort.abort();
+  x.signal.addEventListener('abort', onOuter, { once: true });
+  if (x.signal.aborted) abort.abort();
+  const timer =
+    timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, timeoutMs)
+      : undefined;
 
   const t0 = Date.now();
   let procRecord: string | undefined;
@@ -134,88 +167,85 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     fd ??= fs.openSync(logFile, 'a');
     fs.writeSync(fd, masked + (end && !masked.endsWith('\n') ? '\n' : ''));
   };
+  const note = (line: string): void => {
+    x.heard();
+    writeLines(`${pending && !pending.endsWith('\n') ? '\n' : ''}${line}\n`);
+  };
+  const took = (): number => Date.now() - t0;
+  const record = (r: Partial<AgentRecord> = {}): AgentRecord => ({ provider: agent.provider, ...(model ? { model } : {}), ...r, durationMs: took() });
+  const timedOutReason = (): string => `the agent did not answer within the step's timeout (${String(x.def.timeout ?? x.defaults.timeout)})`;
+
+  const breaker = breakers.get(agent.provider);
   try {
+    const pass = await passBreaker(breaker, abort.signal, deadline, note);
+    if (!pass.ok) {
+      writeLines('', true);
+      if (timedOut) return { status: 'timed_out', reason: timedOutReason(), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+      return { status: pass.cancelled ? 'cancelled' : 'failed', reason: x.masker.mask(pass.reason), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    }
     const provider = resolveProvider(agent.provider, configs, x.secrets);
     // Marked and recorded as a shell step is, so that a resume after this runner died can stop it (stepProcesses.ts).
     const token = stepToken(x.session.id, x.step.id, x.attempt);
-    const spawned = { env: { [STEP_TOKEN_ENV]: token }, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
-    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: x.signal, ...spawned }, (c) => {
+    const env: Record<string, string> = {
+      ...(x.baseEnv as Record<string, string>),
+      ...envText(x.workflowEnv, x.ctx),
+      ...envText(x.def.env ?? {}, x.ctx),
+      ORCHESTRATOR_SESSION_ID: x.session.id,
+      ORCHESTRATOR_STEP_ID: x.step.id,
+      ORCHESTRATOR_ATTEMPT: String(x.attempt),
+      [STEP_TOKEN_ENV]: token,
+    };
+    const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
+    const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
+    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned }, (c) => {
       x.heard();
-      writeLines(c.text);
+      if (c.note) note(c.text.replace(/\n$/, ''));
+      else writeLines(c.text);
     });
     writeLines('', true);
     breaker.success();
     const found = findingsInAnswer(result.text, x.step.id);
     for (const f of found.findings) x.finding({ ...f, message: x.masker.mask(f.message) });
     warnings.push(...found.warnings);
-    const record: AgentRecord = { provider: agent.provider, ...(result.model ?? model ? { model: result.model ?? model } : {}), ...(result.usage ? { usage: result.usage } : {}), durationMs: Date.now() - t0 };
-    return { status: 'succeeded', outputs: { text: x.masker.mask(result.text) }, agent: record, ...(warnings.length ? { warnings } : {}) };
+    const rec = record({
+      ...(result.model ?? model ? { model: result.model ?? model } : {}),
+      ...(result.usage ? { usage: result.usage } : {}),
+      ...(result.turns !== undefined ? { turns: result.turns } : {}),
+      ...(result.toolCalls !== undefined ? { toolCalls: result.toolCalls } : {}),
+    });
+    note(`[agent] ${agentText(rec)}`);
+    writeLines('', true);
+    return { status: 'succeeded', outputs: { text: x.masker.mask(result.text) }, agent: rec, ...(warnings.length ? { warnings } : {}) };
   } catch (e) {
     writeLines('', true);
     const cancelled = x.signal.aborted;
+    if (timedOut) {
+      breaker.failure(new Error(timedOutReason()));
+      return { status: 'timed_out', reason: timedOutReason(), retryable: true, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    }
     if (!cancelled) breaker.failure(e);
+    else breaker.failure(new ProviderError('run cancelled', false));
     const retryable = e instanceof ProviderError ? e.retryable : true;
     const message = e instanceof Error ? e.message : String(e);
     return {
       status: cancelled ? 'cancelled' : 'failed',
       reason: x.masker.mask(message),
       retryable,
-      agent: { provider: agent.provider, ...(model ? { model } : {}), durationMs: Date.now() - t0 },
+      agent: record(),
       outputs: {},
       ...(warnings.length ? { warnings } : {}),
     };
   } finally {
+    if (timer) clearTimeout(timer);
+    x.signal.removeEventListener('abort', onOuter);
     if (fd !== undefined) fs.closeSync(fd);
     forgetStepProcess(procRecord);
   }
 }
 
-const DecisionAnswer = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  status: z.enum(['open', 'dismissed']),
-  reason: z.string().min(1),
-});
 
-export interface ArbiterInput {
-  readonly repoRoot: string;
-  readonly session: SessionState;
-  readonly secrets: ReadonlyMap<string, string>;
-  readonly masker: Masker;
-  readonly signal: AbortSignal;
-}
-
-/**
- * Asks the arbiter agent (negotiate: { agent }) to settle one disputed finding: every opinion
- * goes in; a fenced ```decision block {severity, status: open|dismissed, reason} comes back.
- * A failure leaves the provisional decision (highest severity), saying why.
- */
-export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding): Promise<Decision> {
-  const fallback = (why: string): Decision => ({ policy: 'agent', by: agentName, severity: f.severity, status: f.status ?? 'open', reason: `the arbiter could not decide (${why}); highest severity wins` });
-  const agent = x.session.workflow.compiled.definition.agents?.[agentName];
-  if (!agent) return fallback(`agent '${agentName}' is not declared`);
-  const where = [f.file, f.line].filter((v) => v !== undefined).join(':');
-  const opinions = f.sources.map((s, i) => `${i + 1}. step ${s.step} (${s.source}): ${s.verdict ? `says it is ${s.verdict}` : `severity ${s.severity}`}: ${s.message}`).join('\n');
-  const prompt = [
-    `Several reviewers reported the same place differently. Decide what is right.`,
-    `Place: ${where || '(no location)'}${f.rule ? `, rule ${f.rule}` : ''}`,
-    `Opinions:\n${opinions}`,
-    `Answer with a fenced block labelled decision holding JSON: {"severity": "critical|high|medium|low|info", "status": "open|dismissed", "reason": "why, in one sentence"}`,
-  ].join('\n\n');
-  try {
-    const provider = resolveProvider(agent.provider, configsFor(x.repoRoot), x.secrets);
-    let instructions = agent.instructions ?? '';
-    if (instructions && looksLikePath(instructions)) {
-      const file = path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions);
-      const out = outsideRepo(x.repoRoot, file, x.session.workflow.compiled.definition.allow_outside_repo);
-      if (out) return fallback(outsideRepoRefusal(`agents.${agentName}.instructions`, instructions, out, x.repoRoot));
-      instructions = fs.readFileSync(file, 'utf8');
-    }
-    const result = await provider.run({ prompt: x.masker.mask(prompt), ...(agent.model ? { model: agent.model } : {}), ...(instructions ? { instructions } : {}), signal: x.signal }, () => undefined);
-    const block = /```decision[ \t]*\r?\n([\s\S]*?)```/.exec(result.text)?.[1] ?? result.text;
-    const parsed = DecisionAnswer.safeParse(JSON.parse(block.trim()));
-    if (!parsed.success) return fallback(`its answer is not a decision: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    return { policy: 'agent', by: agentName, severity: parsed.data.severity, status: parsed.data.status, reason: x.masker.mask(parsed.data.reason) };
-  } catch (e) {
-    return fallback(x.masker.mask(e instanceof Error ? e.message : String(e)));
-  }
+function envText(vars: Record<string, string | number | boolean>, ctx: Parameters<typeof interpolate>[1]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = typeof v === 'string' ? interpolate(v, ctx) : String(v);
+  return out;
 }

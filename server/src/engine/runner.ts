@@ -29,7 +29,7 @@ import { SnapshotWriter } from '../store/snapshot';
 import type { Clock, Timer } from './clock';
 import { EvalContexts, StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './executeStep';
-import { arbitrate } from './agentStep';
+import { arbitrate } from './arbiter';
 import type { Masker } from './secrets';
 import { Readiness } from './readiness';
 import { SilenceWatch, stuckAfterMs } from './silence';

@@ -93,8 +93,15 @@ export interface StepState {
   /** ISO time it was last heard from (output or heartbeat) while running. */
   lastHeardAt?: string;
   stuck?: boolean;
-  /** Agent steps: the provider and model that answered, token usage when reported, duration. */
-  agent?: { provider: string; model?: string; usage?: { inputTokens?: number; outputTokens?: number }; durationMs: number };
+  /** Agent steps: the provider and model that answered, token usage and cost when reported, turns and tool calls (CLI agents), duration. */
+  agent?: {
+    provider: string;
+    model?: string;
+    usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; costUsd?: number };
+    turns?: number;
+    toolCalls?: number;
+    durationMs: number;
+  };
   /** Approval steps: the question, and the answer once given. */
   approval?: { question: string; answer?: 'approved' | 'rejected'; by?: string; reason?: string; at?: string };
 }

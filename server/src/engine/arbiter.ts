@@ -1,0 +1,62 @@
+/**
+ * The arbiter (negotiate: { agent }): an agent that settles a disputed finding.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { resolveProvider } from '../agents/registry';
+import { outsideRepo, outsideRepoRefusal } from '../workflow/repoPaths';
+import { looksLikePath } from '../workflow/validate';
+import { configsFor } from './agentStep';
+import type { Masker } from './secrets';
+import { SEVERITIES, type Decision, type Finding, type SessionState } from './types';
+
+const DecisionAnswer = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  status: z.enum(['open', 'dismissed']),
+  reason: z.string().min(1),
+});
+
+export interface ArbiterInput {
+  readonly repoRoot: string;
+  readonly session: SessionState;
+  readonly secrets: ReadonlyMap<string, string>;
+  readonly masker: Masker;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Asks the arbiter agent (negotiate: { agent }) to settle one disputed finding: every opinion
+ * goes in; a fenced ```decision block {severity, status: open|dismissed, reason} comes back.
+ * A failure leaves the provisional decision (highest severity), saying why.
+ */
+export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding): Promise<Decision> {
+  const fallback = (why: string): Decision => ({ policy: 'agent', by: agentName, severity: f.severity, status: f.status ?? 'open', reason: `the arbiter could not decide (${why}); highest severity wins` });
+  const agent = x.session.workflow.compiled.definition.agents?.[agentName];
+  if (!agent) return fallback(`agent '${agentName}' is not declared`);
+  const where = [f.file, f.line].filter((v) => v !== undefined).join(':');
+  const opinions = f.sources.map((s, i) => `${i + 1}. step ${s.step} (${s.source}): ${s.verdict ? `says it is ${s.verdict}` : `severity ${s.severity}`}: ${s.message}`).join('\n');
+  const prompt = [
+    `Several reviewers reported the same place differently. Decide what is right.`,
+    `Place: ${where || '(no location)'}${f.rule ? `, rule ${f.rule}` : ''}`,
+    `Opinions:\n${opinions}`,
+    `Answer with a fenced block labelled decision holding JSON: {"severity": "critical|high|medium|low|info", "status": "open|dismissed", "reason": "why, in one sentence"}`,
+  ].join('\n\n');
+  try {
+    const provider = resolveProvider(agent.provider, configsFor(x.repoRoot), x.secrets);
+    let instructions = agent.instructions ?? '';
+    if (instructions && looksLikePath(instructions)) {
+      const file = path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions);
+      const out = outsideRepo(x.repoRoot, file, x.session.workflow.compiled.definition.allow_outside_repo);
+      if (out) return fallback(outsideRepoRefusal(`agents.${agentName}.instructions`, instructions, out, x.repoRoot));
+      instructions = fs.readFileSync(file, 'utf8');
+    }
+    const result = await provider.run({ prompt: x.masker.mask(prompt), ...(agent.model ? { model: agent.model } : {}), ...(instructions ? { instructions } : {}), signal: x.signal, cwd: x.repoRoot }, () => undefined);
+    const block = /```decision[ \t]*\r?\n([\s\S]*?)```/.exec(result.text)?.[1] ?? result.text;
+    const parsed = DecisionAnswer.safeParse(JSON.parse(block.trim()));
+    if (!parsed.success) return fallback(`its answer is not a decision: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return { policy: 'agent', by: agentName, severity: parsed.data.severity, status: parsed.data.status, reason: x.masker.mask(parsed.data.reason) };
+  } catch (e) {
+    return fallback(x.masker.mask(e instanceof Error ? e.message : String(e)));
+  }
+}
