@@ -135,8 +135,9 @@ export async function collectProviders(root: string): Promise<{ providers: Provi
 
 function short(where: string, root: string): string {
   const home = os.homedir();
+  // The home config first: a repository may be inside the home folder, or (in tests) the other way round.
+  if (where.startsWith(path.join(home, '.orchestrator') + path.sep)) return `~${where.slice(home.length)}`;
   if (where.startsWith(root + path.sep)) return path.relative(root, where);
-  if (where.startsWith(home + path.sep)) return `~${where.slice(home.length)}`;
   return where;
 }
 
