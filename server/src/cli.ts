@@ -8,6 +8,7 @@ import { UsageError, type Out } from './cli/output';
 import { logsCommand } from './cli/logsCommand';
 import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerPortableCommands } from './cli/portable';
+import { registerProvidersCommand } from './cli/providersCommand';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
 import { InputError } from './engine/sessions';
@@ -145,6 +146,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
       code = findingsCommand(id, opts, out);
     });
   registerPortableCommands(program, (c) => (code = c), out);
+  registerProvidersCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

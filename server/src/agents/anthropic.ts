@@ -28,7 +28,7 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
     async run(req: AgentRequest, onChunk: (c: AgentChunk) => void): Promise<AgentResult> {
       const url = joinUrl(label, baseUrl, 'v1/messages');
       const model = req.model || config.defaultModel;
-      if (!model) throw new ProviderError(`${label}: no model: set model on the step or default_model on the provider`, false);
+      if (!model) throw new ProviderError(`${label}: no model: set model: on the step or its agent, or model: under providers.${config.name} in .orchestrator/config.yaml`, false);
 
       const body: Record<string, unknown> = { max_tokens: ANTHROPIC_DEFAULT_MAX_TOKENS };
       for (const [k, v] of Object.entries(req.options ?? {})) if (!RESERVED.has(k)) body[k] = v;

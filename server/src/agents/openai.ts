@@ -26,7 +26,7 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
     async run(req: AgentRequest, onChunk: (c: AgentChunk) => void): Promise<AgentResult> {
       const url = joinUrl(label, baseUrl, 'chat/completions');
       const model = req.model || config.defaultModel;
-      if (!model) throw new ProviderError(`${label}: no model: set model on the step or default_model on the provider`, false);
+      if (!model) throw new ProviderError(`${label}: no model: set model: on the step or its agent, or model: under providers.${config.name} in .orchestrator/config.yaml`, false);
 
       const messages: { role: string; content: string }[] = [];
       if (req.instructions) messages.push({ role: 'system', content: req.instructions });

@@ -4,6 +4,9 @@
  * built-in one: `openai` (key from the OPENAI_API_KEY secret), `anthropic` (ANTHROPIC_API_KEY),
  * or a CLI preset (`claude-code`, `codex`, `gemini`, `opencode`, `aider`).
  *
+ * The file is read and checked in providerConfig.ts; the effective settings (with where each
+ * came from) are worked out in providerSettings.ts.
+ *
  * ```yaml
  * providers:
  *   local:                      # a name workflows use: provider: local
@@ -16,98 +19,40 @@
  *     type: command
  *     command: [mytool, --model, "{model}"]
  *     prompt: stdin             # or arg: the prompt replaces {prompt}, or is appended
+ *   claude-code:                # a preset: command replaces its program, args/env/model/timeout add to it
+ *     command: /opt/claude
+ *     api_key_secret: WORK_ANTHROPIC_KEY   # goes to the tool as ANTHROPIC_API_KEY
  * ```
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { parse as parseYamlText } from 'yaml';
-import { z } from 'zod';
-import { parseDuration } from '../workflow/durations';
 import { createAnthropicProvider } from './anthropic';
 import { createCommandProvider } from './command';
 import { createOpenAIProvider } from './openai';
-import { createPresetProvider, presetNames } from './presets';
+import { createPresetProvider } from './presets';
 import { ProviderError, type Provider } from './provider';
+import type { ProviderConfigs } from './providerConfig';
+import { effectiveProvider, toolEnv } from './providerSettings';
 
-const ProviderEntry = z.strictObject({
-  type: z.string(),
-  base_url: z.string().optional(),
-  api_key_secret: z.string().optional(),
-  model: z.string().optional(),
-  timeout: z.union([z.string(), z.number()]).optional(),
-  command: z.array(z.string()).min(1).optional(),
-  prompt: z.enum(['stdin', 'arg']).optional(),
-});
-export type ProviderEntry = z.infer<typeof ProviderEntry>;
-
-const ConfigFile = z.looseObject({ providers: z.record(z.string(), ProviderEntry).optional() });
-
-export interface ProviderConfigs {
-  readonly providers: Record<string, ProviderEntry & { from: string }>;
-  readonly warnings: string[];
-}
-
-/** Reads the providers of the home and repository config files (the repository's win). */
-export function loadProviderConfigs(repoRoot: string, homeDir = os.homedir()): ProviderConfigs {
-  const providers: ProviderConfigs['providers'] = {};
-  const warnings: string[] = [];
-  for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = parseYamlText(text);
-    } catch (e) {
-      warnings.push(`${file} does not parse (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): its providers are ignored`);
-      continue;
-    }
-    const parsed = ConfigFile.safeParse(value ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      warnings.push(`${file}: ${issue.path.join('.')}: ${issue.message}; its providers are ignored`);
-      continue;
-    }
-    for (const [name, entry] of Object.entries(parsed.data.providers ?? {})) providers[name] = { ...entry, from: file };
-  }
-  return { providers, warnings };
-}
-
-const BUILT_IN = ['openai', 'anthropic', 'command'];
+export { loadProviderConfigs, type ConfiguredProvider, type ProviderConfigs, type ProviderEntry } from './providerConfig';
 
 /** The provider for a name, with keys from the secrets. Throws ProviderError (not retryable) when it cannot be made. */
 export function resolveProvider(name: string, configs: ProviderConfigs, secrets: ReadonlyMap<string, string>): Provider {
-  const entry = configs.providers[name];
-  const type = entry?.type ?? name;
-  const timeoutMs = entry?.timeout !== undefined ? parseDuration(entry.timeout) : undefined;
-  const secretName = entry?.api_key_secret ?? (type === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY');
-  const apiKey = secrets.get(secretName);
-  const common = {
-    name,
-    ...(entry?.base_url ? { baseUrl: entry.base_url } : {}),
-    ...(apiKey ? { apiKey } : {}),
-    apiKeySecret: secretName,
-    ...(entry?.model ? { defaultModel: entry.model } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  };
-  switch (type) {
-    case 'openai':
-      return createOpenAIProvider(common);
-    case 'anthropic':
-      return createAnthropicProvider(common);
-    case 'command': {
-      if (!entry?.command) throw new ProviderError(`provider '${name}' runs a command, but none is configured: add command: [program, args...] under providers.${name} in .orchestrator/config.yaml`, false);
-      return createCommandProvider({ name, command: entry.command, promptVia: entry.prompt ?? 'stdin', ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-    }
-    default:
-      if (presetNames().includes(type)) return createPresetProvider(type, { name, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-      throw new ProviderError(
-        `unknown provider '${name}': use a built-in one (${[...BUILT_IN, ...presetNames()].join(', ')}) or configure it under providers: in .orchestrator/config.yaml`,
-        false,
-      );
+  const p = effectiveProvider(name, configs, secrets);
+  if (p.error !== undefined) throw new ProviderError(p.error, false);
+  const timeout = p.timeoutMs ? { timeoutMs: p.timeoutMs.value } : {};
+  const defaultModel = p.model ? { defaultModel: p.model.value } : {};
+  if (p.kind === 'http') {
+    const secret = p.key!.secret;
+    const apiKey = secrets.get(secret);
+    const config = { name, ...(p.baseUrl ? { baseUrl: p.baseUrl.value } : {}), ...(apiKey ? { apiKey } : {}), apiKeySecret: secret, ...defaultModel, ...timeout };
+    return p.type === 'anthropic' ? createAnthropicProvider(config) : createOpenAIProvider(config);
   }
+  let env: Record<string, string>;
+  try {
+    env = toolEnv(p, secrets);
+  } catch (e) {
+    throw new ProviderError(e instanceof Error ? e.message : String(e), false);
+  }
+  const common = { name, command: p.command!.value, ...(p.args ? { args: p.args.value } : {}), ...(Object.keys(env).length ? { env } : {}), ...defaultModel, ...timeout };
+  if (p.kind === 'preset') return createPresetProvider(p.type, common);
+  return createCommandProvider({ ...common, promptVia: p.prompt?.value ?? 'stdin' });
 }
