@@ -13,7 +13,11 @@ import { createAnthropicProvider } from '../../server/src/agents/anthropic';
 import { createOpenAIProvider } from '../../server/src/agents/openai';
 import { ProviderError } from '../../server/src/agents/provider';
 import { loadProviderConfigs } from '../../server/src/agents/providerConfig';
+import { PRESETS } from '../../server/src/agents/presets';
 import { resolveProvider } from '../../server/src/agents/registry';
+
+/** The preset's own flags (its command after the program). */
+const flags = (preset: string): string[] => PRESETS[preset].command.slice(1);
 
 const MY_KEY = 'sk-ant-mine-5e6f7a8b9c';
 const OTHER_KEY = 'sk-other-1a2b3c4d5e';
@@ -31,7 +35,7 @@ before(() => {
   fs.mkdirSync(path.dirname(tool));
   fs.writeFileSync(
     tool,
-    `#!${process.execPath}\nlet stdin = '';\nprocess.stdin.on('data', (d) => (stdin += d));\nprocess.stdin.on('end', () => process.stdout.write(JSON.stringify({ argv: process.argv.slice(2), env: process.env, stdin })));\n`,
+    `#!${process.execPath}\nlet stdin = '';\nprocess.stdin.on('data', (d) => (stdin += d));\nprocess.stdin.on('end', () => require('node:fs').writeFileSync(${JSON.stringify(path.join(root, 'seen.json'))}, JSON.stringify({ argv: process.argv.slice(2), env: process.env, stdin })));\n`,
   );
   fs.chmodSync(tool, 0o755);
 });
@@ -42,8 +46,10 @@ async function run(name: string, config: string, secrets: Map<string, string>, m
   const configs = loadProviderConfigs(root, home);
   assert.deepEqual(configs.warnings, []);
   const p = resolveProvider(name, configs, secrets);
-  const r = await p.run({ prompt: 'Review this.', ...(model ? { model } : {}), signal: new AbortController().signal }, () => undefined);
-  return JSON.parse(r.text) as { argv: string[]; env: Record<string, string>; stdin: string };
+  // (What the fake saw goes to a file: the presets read the tools' structured output, which it does not print.)
+  fs.rmSync(path.join(root, 'seen.json'), { force: true });
+  await p.run({ prompt: 'Review this.', ...(model ? { model } : {}), signal: new AbortController().signal }, () => undefined);
+  return JSON.parse(fs.readFileSync(path.join(root, 'seen.json'), 'utf8')) as { argv: string[]; env: Record<string, string>; stdin: string };
 }
 
 describe('a preset configured in .orchestrator/config.yaml', () => {
@@ -61,7 +67,7 @@ describe('a preset configured in .orchestrator/config.yaml', () => {
       '',
     ].join('\n');
     const seen = await run('work-claude', config, new Map([['WORK_KEY', MY_KEY], ['OTHER', OTHER_KEY], ['ANTHROPIC_API_KEY', OTHER_KEY]]));
-    assert.deepEqual(seen.argv, ['-p', '--model', 'opus', '--max-turns', '3']);
+    assert.deepEqual(seen.argv, [...flags('claude-code'), '--model', 'opus', '--max-turns', '3']);
     assert.equal(seen.stdin, 'Review this.');
     assert.equal(seen.env.FOO, 'bar');
     assert.equal(seen.env.ANTHROPIC_BASE_URL, 'http://127.0.0.1:9/');
@@ -72,7 +78,7 @@ describe('a preset configured in .orchestrator/config.yaml', () => {
   it('a step model wins over model:, and command: [program, args...] keeps the preset flags after it', async () => {
     const config = ['providers:', '  claude-code:', `    command: [${process.execPath}, ${tool}]`, '    model: opus', ''].join('\n');
     const seen = await run('claude-code', config, new Map(), 'haiku');
-    assert.deepEqual(seen.argv, ['-p', '--model', 'haiku']);
+    assert.deepEqual(seen.argv, [...flags('claude-code'), '--model', 'haiku']);
     assert.equal(seen.env.ANTHROPIC_API_KEY, undefined, 'no secret set: no key given');
   });
 
@@ -103,7 +109,7 @@ describe('a preset configured in .orchestrator/config.yaml', () => {
   it('timeout: applies to a preset', async () => {
     const config = ['providers:', '  slow:', '    type: claude-code', `    command: ${tool}`, '    timeout: 1h', ''].join('\n');
     const seen = await run('slow', config, new Map());
-    assert.deepEqual(seen.argv, ['-p']);
+    assert.deepEqual(seen.argv, flags('claude-code'));
   });
 });
 

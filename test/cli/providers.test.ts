@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cliEnv, makeRepo, runCli } from './cliProcess';
+import { PRESETS } from '../../server/src/agents/presets';
 
 const SECRET = 'sk-work-9d8c7b6a5f4e';
 
@@ -83,7 +84,7 @@ describe('orchestrator providers', () => {
     assert.deepEqual(claude.settings.args, { value: ['--verbose'], from: `${homeFile}:3` });
     assert.deepEqual(claude.settings.env, { value: ['TOOL_FLAG'], from: `${homeFile}:4` });
     assert.deepEqual(claude.settings.timeout, { value: '600s', from: `${homeFile}:5` });
-    assert.deepEqual(claude.settings.command, { value: ['claude', '-p'], from: 'preset' });
+    assert.deepEqual(claude.settings.command, { value: PRESETS['claude-code'].command, from: 'preset' });
 
     const gemini = by.gemini;
     assert.equal(gemini.configured, `${repoFile}:2`);

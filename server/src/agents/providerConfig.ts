@@ -28,7 +28,7 @@ export interface ProviderEntry {
   command?: string[];
   args?: string[];
   env?: Record<string, string>;
-  prompt?: 'stdin' | 'arg';
+  prompt?: 'stdin' | 'arg' | 'file';
 }
 export type ProviderKey = keyof ProviderEntry;
 
@@ -115,7 +115,7 @@ function checkValue(key: ProviderKey, v: unknown): { value: unknown } | string {
     case 'args':
       return stringList(v) ? { value: v } : 'must be a list of strings';
     case 'prompt':
-      return v === 'stdin' || v === 'arg' ? { value: v } : 'must be stdin or arg';
+      return v === 'stdin' || v === 'arg' || v === 'file' ? { value: v } : 'must be stdin, arg or file (a private file whose path replaces {promptFile} in command)';
     case 'env':
       return v !== null && typeof v === 'object' && !Array.isArray(v) ? { value: v } : 'must be a map of variable names to values';
   }

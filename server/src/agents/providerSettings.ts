@@ -56,7 +56,7 @@ export interface EffectiveProvider {
   readonly args?: Setting<string[]>;
   /** Literal variables from `env:` (shown by name only). */
   readonly env?: Setting<Record<string, string>>;
-  readonly prompt?: Setting<'stdin' | 'arg'>;
+  readonly prompt?: Setting<'stdin' | 'arg' | 'file'>;
   readonly key?: KeySetting;
 }
 
