@@ -90,7 +90,7 @@ describe('orchestrator providers', () => {
     assert.equal(gemini.configured, `${repoFile}:2`);
     assert.equal(gemini.tool?.found, true);
     assert.match(gemini.tool?.error ?? '', /--version failed \(exit code 3\): boom/);
-    assert.deepEqual(gemini.settings.command, { value: ['broken-gemini', '-p', '{prompt}'], from: `${repoFile}:3` });
+    assert.deepEqual(gemini.settings.command, { value: ['broken-gemini', ...PRESETS.gemini.command.slice(1)], from: `${repoFile}:3` });
     assert.deepEqual(gemini.settings.model, { value: 'gemini-2.5-pro', from: `${repoFile}:4` });
 
     const local = by.local;
