@@ -94,7 +94,8 @@ const STATUS_PATTERNS: RegExp[] = [
   /\b(?:HTTP(?:\/\d(?:\.\d)?)?|status(?:[ _]?code)?|statusCode|code)["']?\s*[:=]?\s*\(?(\d{3})\b/i,
   /\bunexpected status (\d{3})\b/i,
   /\b(\d{3}) (?:Too Many Requests|Unauthorized|Forbidden|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Overloaded|Request Timeout)\b/i,
-  /\b(401|403|408|429|500|502|503|504|529)\b/,
+  // Bare numbers only for statuses that rarely appear by chance (a bare 500 may be a token count).
+  /\b(401|403|429|529)\b/,
 ];
 
 /** The HTTP status a tool's message names, if any (`API Error: 429 …`, `status 503`, `"code":401`). */
@@ -112,7 +113,7 @@ export function statusFromText(text: string): number | undefined {
 const NOT_RETRYABLE_TEXT =
   /\b(?:authenticat\w*|unauthori[sz]ed|forbidden|permission[_ ]denied|invalid[_ ](?:x-)?api[_ -]?key|api key not valid|incorrect api key|no api key|missing api key|not logged in|please run \/login|login required|credit balance|billing|insufficient[_ ]quota|usage limit)\b|\binvalid auth\w*/i;
 const RETRYABLE_TEXT =
-  /rate[\s_-]?limit|too many requests|overloaded|resource[\s_-]?exhausted|\bunavailable\b|internal server error|bad gateway|gateway timeout|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEPIPE\b|\bENOTFOUND\b|\bEAI_AGAIN\b|socket hang up|\bterminated\b|fetch failed|network error|connection (?:reset|refused|closed|error|lost)|stream (?:closed|ended|disconnected|error)|premature close|timed? ?out|try again/i;
+  /rate[\s_-]?limit|too many requests|overloaded|resource[\s_-]?exhausted|has been exhausted|\bunavailable\b|internal server error|bad gateway|gateway timeout|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEPIPE\b|\bENOTFOUND\b|\bEAI_AGAIN\b|socket hang up|\bterminated\b|fetch failed|network error|connection (?:reset|refused|closed|error|lost)|stream (?:closed|ended|disconnected|error)|premature close|timed? ?out|try again/i;
 
 /**
  * Whether the failure a tool's message states is worth retrying: 429, 529, 5xx, 408, rate limits,

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createStreamParser, STREAM_FORMATS, type StreamFormat, type StreamSummary } from '../../server/src/agents/streams';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'agent-streams');
+
+interface Captured {
+  summary: StreamSummary;
+  texts: string[];
+  tools: string[];
+  notes: string[];
+}
+
+function feed(format: StreamFormat, lines: string[]): Captured {
+  const texts: string[] = [];
+  const tools: string[] = [];
+  const notes: string[] = [];
+  const p = createStreamParser(format, { text: (s) => texts.push(s), toolCall: (n) => tools.push(n), note: (s) => notes.push(s) });
+  for (const l of lines) p.line(l);
+  return { summary: p.end(), texts, tools, notes };
+}
+
+function fixture(tool: string, name: string): string[] {
+  return readFileSync(join(FIXTURES, tool, `${name}.stdout`), 'utf8').split('\n').filter((l) => l !== '');
+}
+
+describe('claude stream-json', () => {
+  it('streams partial-message deltas once, counts tools, reads usage, cost, turns and model', () => {
+    const r = feed('claude-stream-json', fixture('claude', 'doc-partial-tools'));
+    assert.deepEqual(r.texts, ['Let me ', 'look.', '\n\nTwo entries: ', 'README.md and src.']);
+    assert.deepEqual(r.tools, ['Bash']);
+    assert.ok(r.notes.includes('tool Bash: ls'), r.notes.join('|'));
+    assert.deepEqual(r.summary, {
+      text: 'Two entries: README.md and src.',
+      model: 'claude-sonnet-4-5-20250929',
+      usage: { inputTokens: 230, outputTokens: 29, cacheReadTokens: 40, costUsd: 0.0123 },
+      turns: 2,
+      toolCalls: 1,
+    });
+  });
+
+  it('gives the same text and summary from whole assistant messages (no partial messages)', () => {
+    const partial = feed('claude-stream-json', fixture('claude', 'doc-partial-tools'));
+    const whole = feed('claude-stream-json', fixture('claude', 'doc-whole-tools'));
+    assert.deepEqual(whole.texts, ['Let me look.', '\n\nTwo entries: README.md and src.']);
+    assert.equal(whole.texts.join(''), partial.texts.join(''));
+    assert.deepEqual(whole.summary, partial.summary);
+  });
+
+  it('reads a 429 API error (printed on stdout) as a retryable error with its status, not as the answer', () => {
+    const r = feed('claude-stream-json', fixture('claude', 'doc-api-error-429'));
+    assert.deepEqual(r.texts, []);
+    assert.equal(r.summary.text, '');
+    assert.equal(r.summary.error?.status, 429);
+    assert.equal(r.summary.error?.retryable, true);
+    assert.match(r.summary.error?.message ?? '', /^API Error: 429 /);
+    assert.ok(r.notes.some((n) => /API retry 1\/1: rate_limit \(429\)/.test(n)), r.notes.join('|'));
+  });
+
+  it('reads a login/key failure as not retryable', () => {
+    const r = feed('claude-stream-json', fixture('claude', 'doc-api-error-401'));
+    assert.deepEqual(r.summary.error, { message: 'Invalid API key · Please run /login', retryable: false });
+  });
+
+  it('treats a stream without its result as cut (retryable), keeps the partial text, notes non-JSON lines', () => {
+    const r = feed('claude-stream-json', fixture('claude', 'doc-cut'));
+    assert.equal(r.summary.text, 'Half an ans');
+    assert.equal(r.summary.error?.retryable, true);
+    assert.match(r.summary.error?.message ?? '', /ended before its final result/);
+    assert.ok(r.notes.includes('(node:123) Warning: something the tool printed that is not JSON'));
+  });
+
+  it('takes the error text from errors[] on an error subtype, and the status from api_retry when the text has none', () => {
+    const r = feed('claude-stream-json', [
+      '{"type":"system","subtype":"api_retry","attempt":1,"max_retries":1,"retry_delay_ms":1,"error_status":503,"error":"server_error"}',
+      '{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":1,"errors":["stream ended"],"usage":{}}',
+    ]);
+    assert.deepEqual(r.summary.error, { message: 'stream ended', status: 503, retryable: true });
+  });
+
+  it('notes a subagent\'s text instead of streaming it as the answer', () => {
+    const r = feed('claude-stream-json', [
+      '{"type":"assistant","message":{"id":"m_sub","model":"claude-haiku","content":[{"type":"text","text":"sub says"},{"type":"tool_use","id":"t9","name":"Grep","input":{"pattern":"x"}}]},"parent_tool_use_id":"toolu_task"}',
+      '{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"main","usage":{"input_tokens":1,"output_tokens":1}}',
+    ]);
+    assert.deepEqual(r.texts, []);
+    assert.ok(r.notes.includes('subagent: sub says'));
+    assert.deepEqual(r.tools, ['Grep']);
+    assert.equal(r.summary.text, 'main');
+  });
+});
+
+describe('codex --json', () => {
+  it('gives whole agent messages, tool items once each, the last cumulative usage, no model', () => {
+    const r = feed('codex-json', fixture('codex', 'doc-tools'));
+    assert.deepEqual(r.texts, ['Two entries: README.md and src.']);
+    assert.deepEqual(r.tools, ['shell', 'apply_patch']);
+    assert.ok(r.notes.includes('tool shell: bash -lc ls'));
+    assert.ok(r.notes.some((n) => n.startsWith('thinking: **Listing files**')));
+    assert.deepEqual(r.summary, {
+      text: 'Two entries: README.md and src.',
+      usage: { inputTokens: 24763, cacheReadTokens: 24448, outputTokens: 122 },
+      turns: 1,
+      toolCalls: 2,
+    });
+  });
+
+  it('reports turn.failed, with the status and retryability of its message (401: not retryable)', () => {
+    const r = feed('codex-json', fixture('codex', 'doc-turn-failed'));
+    assert.equal(r.summary.error?.status, 401);
+    assert.equal(r.summary.error?.retryable, false);
+    assert.match(r.summary.error?.message ?? '', /^unexpected status 401 Unauthorized/);
+    assert.ok(r.notes.some((n) => n.startsWith('error: Reconnecting... 1/2')));
+  });
+
+  it('reports 429 as retryable', () => {
+    const r = feed('codex-json', fixture('codex', 'doc-429'));
+    assert.deepEqual(r.summary.error, { message: 'exceeded retry limit, last status: 429 Too Many Requests', status: 429, retryable: true });
+  });
+
+  it('does not count a retry notice followed by a completed turn as a failure', () => {
+    const r = feed('codex-json', fixture('codex', 'doc-retry-then-ok'));
+    assert.equal(r.summary.error, undefined);
+    assert.equal(r.summary.text, 'Done.');
+  });
+
+  it('treats an error event with no completed turn after it as the failure, and no events at all as a cut stream', () => {
+    const a = feed('codex-json', ['{"type":"turn.started"}', '{"type":"error","message":"stream disconnected before completion: error sending request"}']);
+    assert.equal(a.summary.error?.retryable, true);
+    assert.match(a.summary.error?.message ?? '', /stream disconnected/);
+    const b = feed('codex-json', ['Reading prompt from stdin...']);
+    assert.match(b.summary.error?.message ?? '', /ended before its final result/);
+    assert.deepEqual(b.notes, ['Reading prompt from stdin...']);
+  });
+});
+
+describe('gemini stream-json', () => {
+  it('streams assistant deltas (not the echoed prompt), counts tools and turns, reads stats and model', () => {
+    const r = feed('gemini-stream-json', fixture('gemini', 'doc-tools'));
+    assert.deepEqual(r.texts, ['Let me ', 'look.', '\n\nTwo entries: ', 'README.md and src.']);
+    assert.deepEqual(r.tools, ['run_shell_command', 'read_file']);
+    assert.ok(r.notes.includes('tool read_file failed: File not found: missing.txt'));
+    assert.deepEqual(r.summary, {
+      text: 'Let me look.\n\nTwo entries: README.md and src.',
+      model: 'gemini-2.5-pro',
+      usage: { inputTokens: 350, outputTokens: 30, cacheReadTokens: 100 },
+      turns: 3,
+      toolCalls: 2,
+    });
+  });
+
+  it('reads an error result: 429 / RESOURCE_EXHAUSTED retryable', () => {
+    const r = feed('gemini-stream-json', fixture('gemini', 'doc-error-429'));
+    assert.equal(r.summary.error?.status, 429);
+    assert.equal(r.summary.error?.retryable, true);
+  });
+
+  it('reads an error result with a code: 401 not retryable; a warning event is only a note', () => {
+    const r = feed('gemini-stream-json', fixture('gemini', 'doc-error-401'));
+    assert.deepEqual(r.summary.error, { message: '[API Error: API key not valid. Please pass a valid API key.]', status: 401, retryable: false });
+    assert.ok(r.notes.includes('warning: Loop detected, stopping execution'));
+  });
+
+  it('treats a stream without its result as cut', () => {
+    const r = feed('gemini-stream-json', ['{"type":"init","model":"m"}', '{"type":"message","role":"assistant","content":"par","delta":true}']);
+    assert.equal(r.summary.error?.retryable, true);
+    assert.equal(r.summary.text, 'par');
+  });
+});
+
+describe('opencode json', () => {
+  it('gives whole text parts, counts tools and steps, sums tokens and cost over steps', () => {
+    const r = feed('opencode-json', fixture('opencode', 'doc-tools'));
+    assert.deepEqual(r.texts, ['Let me look.', '\n\nTwo entries: README.md and src.']);
+    assert.deepEqual(r.tools, ['bash']);
+    assert.equal(r.summary.text, 'Let me look.\n\nTwo entries: README.md and src.');
+    assert.deepEqual(r.summary.usage, { inputTokens: 230, outputTokens: 29, cacheReadTokens: 15, costUsd: 0.003 });
+    assert.equal(r.summary.turns, 2);
+    assert.equal(r.summary.toolCalls, 1);
+    assert.equal(r.summary.error, undefined);
+  });
+
+  it('reads an APIError with its status and isRetryable', () => {
+    const r = feed('opencode-json', fixture('opencode', 'doc-error-429'));
+    assert.deepEqual(r.summary.error, { message: 'Too Many Requests', status: 429, retryable: true });
+  });
+
+  it('reads a ProviderAuthError as not retryable', () => {
+    const r = feed('opencode-json', fixture('opencode', 'doc-error-auth'));
+    assert.deepEqual(r.summary.error, { message: 'Unauthorized: invalid api key', retryable: false });
+  });
+});
+
+describe('every parser', () => {
+  const junk = ['', 'not json', '[1,2]', '{"type":', '{"type":"unknown.event","x":1}', 'null', '{"type":"result","usage":null,"stats":5,"part":"x","item":7,"message":[]}', '\u001b[31mred warning\u001b[0m'];
+
+  for (const format of STREAM_FORMATS) {
+    it(`${format}: never throws, notes non-JSON lines without ANSI codes, ignores unknown events`, () => {
+      const r = feed(format, junk);
+      assert.ok(r.notes.includes('not json'));
+      assert.ok(r.notes.includes('red warning'));
+      assert.ok(!r.notes.some((n) => n.includes('unknown.event')));
+      assert.equal(typeof r.summary.text, 'string');
+    });
+
+    it(`${format}: a sink that throws does not break the parser`, () => {
+      const p = createStreamParser(format, { text: () => { throw new Error('sink'); }, toolCall: () => { throw new Error('sink'); }, note: () => { throw new Error('sink'); } });
+      for (const l of junk) p.line(l);
+      assert.equal(typeof p.end().toolCalls, 'number');
+    });
+  }
+});
