@@ -80,6 +80,16 @@ describe('claude stream-json', () => {
     assert.deepEqual(r.summary.error, { message: 'stream ended', status: 503, retryable: true });
   });
 
+  it('takes the status from api_error_status (2.1.332) when the text names none', () => {
+    const r = feed('claude-stream-json', [
+      '{"type":"assistant","message":{"id":"x","model":"<synthetic>","content":[{"type":"text","text":"Repeated server errors"}]},"parent_tool_use_id":null,"is_api_error_message":true,"api_error_status":503}',
+      '{"type":"result","subtype":"success","is_error":true,"num_turns":1,"result":"Repeated server errors","api_error_status":503,"usage":{}}',
+    ]);
+    assert.deepEqual(r.texts, []);
+    assert.equal(r.summary.model, undefined);
+    assert.deepEqual(r.summary.error, { message: 'Repeated server errors', status: 503, retryable: true });
+  });
+
   it('notes a subagent\'s text instead of streaming it as the answer', () => {
     const r = feed('claude-stream-json', [
       '{"type":"assistant","message":{"id":"m_sub","model":"claude-haiku","content":[{"type":"text","text":"sub says"},{"type":"tool_use","id":"t9","name":"Grep","input":{"pattern":"x"}}]},"parent_tool_use_id":"toolu_task"}',

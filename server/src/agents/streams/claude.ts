@@ -13,11 +13,13 @@
  *   parent_tool_use_id}`: whole messages (also sent with partial messages on, so text already
  *   streamed is not given twice; one API message may come as several lines with one id). A failed
  *   API call comes as a synthetic assistant message (model `<synthetic>`) whose text is
- *   `API Error: 429 {...}` and whose `error` names the category.
+ *   `API Error: 429 {...}`, whose `error` names the category and which may carry
+ *   `is_api_error_message: true` (both seen in the shipped 2.1.332 binary's SDK serializer).
  * - `{type:"user", message:{content:[tool_result...]}}`: tool results.
  * - `{type:"result", subtype:"success"|"error_…", is_error, result, num_turns, total_cost_usd,
  *   usage:{input_tokens, output_tokens, cache_read_input_tokens, ...}, modelUsage, errors?}` last;
- *   an API failure ends with subtype "success" and is_error true.
+ *   an API failure ends with subtype "success", is_error true and (2.1.332) `api_error_status`, the
+ *   HTTP status, also on the synthetic assistant message.
  * Messages of a subagent (non-null parent_tool_use_id) are notes, not the answer.
  */
 import { stripAnsi } from '../reasons';
@@ -82,11 +84,12 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
     const content = Array.isArray(m.content) ? m.content.filter(isObject) : [];
     const texts = content.filter((b) => b.type === 'text').map((b) => str(b.text) ?? '');
     const category = str(ev.error);
-    if (category) {
-      const text = texts.join('\n').trim() || category;
+    if (category || ev.is_api_error_message === true || ev.isApiErrorMessage === true) {
+      const text = texts.join('\n').trim() || category || 'API error';
       run.note(text);
-      const e = errorFrom(text);
-      if (e.status === undefined && CATEGORY_RETRYABLE[category] !== undefined) e.retryable = CATEGORY_RETRYABLE[category];
+      const st = num(ev.api_error_status);
+      const e = errorFrom(text, st !== undefined ? { status: st } : {});
+      if (e.status === undefined && category && CATEGORY_RETRYABLE[category] !== undefined) e.retryable = CATEGORY_RETRYABLE[category];
       apiError = e;
       return;
     }
@@ -160,8 +163,9 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
     if (ev.is_error === true || subtype.startsWith('error')) {
       const errors = Array.isArray(ev.errors) ? ev.errors.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
       const message = text?.trim() || errors.join('; ') || apiError?.message || subtype || 'claude reported an error';
-      let e = errorFrom(message);
-      if (apiError && (apiError.message === message || e.status === undefined)) e = { ...apiError, message };
+      const status = num(ev.api_error_status) ?? apiError?.status;
+      let e = errorFrom(message, status !== undefined ? { status } : {});
+      if (apiError && e.status === undefined) e = { ...apiError, message };
       if (e.status === undefined && retryStatus !== undefined) e = errorFrom(message, { status: retryStatus });
       run.fail(e);
     } else if (text !== undefined) {
