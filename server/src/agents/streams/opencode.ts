@@ -12,7 +12,7 @@
  *   cache:{read, write}}}}`: per model call, so usage and cost are summed here.
  * - `error {error:{name, data:{message, statusCode?, isRetryable?, ...}}}`: `APIError`,
  *   `ProviderAuthError`, `UnknownError`, ...; the run then exits 1.
- * - `done {reason:"idle", rejected}` in newer builds.
+ * - `done {reason:"idle", rejected}` in newer builds (not in the 1.18.33 binary).
  * No event names the model. A `step_start` without its `step_finish` at the end means a cut stream.
  */
 import { stripAnsi } from '../reasons';
