@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanReason, REASON_MAX_CHARS, retryableFromText, statusFromText, stripAnsi } from '../../server/src/agents/reasons';
 
@@ -112,4 +114,24 @@ describe('statusFromText / retryableFromText', () => {
       assert.equal(statusFromText(text), status);
     });
   }
+});
+
+describe('cleanReason on real stderr (captured by the real-CLI suite)', () => {
+  const stderr = (tool: string, name: string): string => readFileSync(join(__dirname, '..', 'fixtures', 'agent-streams', tool, `${name}.stderr`), 'utf8');
+
+  it('gemini: the API error, not the stack trace, the inspected error object or the report path', () => {
+    assert.equal(cleanReason(stderr('gemini-cli', 'error-401')), 'Error when talking to Gemini API _ApiError: {"error":{"code":401,"message":"invalid x-api-key","status":"UNAUTHENTICATED","details":[]}}');
+    assert.equal(cleanReason(stderr('gemini-cli', 'error-429')), 'Error when talking to Gemini API RetryableQuotaError: rate limited');
+    assert.match(cleanReason(stderr('gemini-cli', 'cut')), /SocketError: other side closed|TypeError: terminated/);
+    assert.equal(retryableFromText(stderr('gemini-cli', 'error-401')).retryable, false);
+    assert.equal(retryableFromText(stderr('gemini-cli', 'error-429')).retryable, true);
+  });
+
+  it('gemini: start-up noise alone gives nothing', () => {
+    assert.equal(cleanReason(stderr('gemini-cli', 'ok-plain')), '');
+  });
+
+  it('codex in --json mode: empty stderr gives an empty reason', () => {
+    assert.equal(cleanReason(stderr('codex', 'error-401')), '');
+  });
 });

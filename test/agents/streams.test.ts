@@ -28,7 +28,7 @@ function fixture(tool: string, name: string): string[] {
 
 describe('claude stream-json', () => {
   it('streams partial-message deltas once, counts tools, reads usage, cost, turns and model', () => {
-    const r = feed('claude-stream-json', fixture('claude', 'doc-partial-tools'));
+    const r = feed('claude-stream-json', fixture('claude-code', 'doc-partial-tools'));
     assert.deepEqual(r.texts, ['Let me ', 'look.', '\n\nTwo entries: ', 'README.md and src.']);
     assert.deepEqual(r.tools, ['Bash']);
     assert.ok(r.notes.includes('tool Bash: ls'), r.notes.join('|'));
@@ -42,15 +42,15 @@ describe('claude stream-json', () => {
   });
 
   it('gives the same text and summary from whole assistant messages (no partial messages)', () => {
-    const partial = feed('claude-stream-json', fixture('claude', 'doc-partial-tools'));
-    const whole = feed('claude-stream-json', fixture('claude', 'doc-whole-tools'));
+    const partial = feed('claude-stream-json', fixture('claude-code', 'doc-partial-tools'));
+    const whole = feed('claude-stream-json', fixture('claude-code', 'doc-whole-tools'));
     assert.deepEqual(whole.texts, ['Let me look.', '\n\nTwo entries: README.md and src.']);
     assert.equal(whole.texts.join(''), partial.texts.join(''));
     assert.deepEqual(whole.summary, partial.summary);
   });
 
   it('reads a 429 API error (printed on stdout) as a retryable error with its status, not as the answer', () => {
-    const r = feed('claude-stream-json', fixture('claude', 'doc-api-error-429'));
+    const r = feed('claude-stream-json', fixture('claude-code', 'doc-api-error-429'));
     assert.deepEqual(r.texts, []);
     assert.equal(r.summary.text, '');
     assert.equal(r.summary.error?.status, 429);
@@ -60,12 +60,12 @@ describe('claude stream-json', () => {
   });
 
   it('reads a login/key failure as not retryable', () => {
-    const r = feed('claude-stream-json', fixture('claude', 'doc-api-error-401'));
+    const r = feed('claude-stream-json', fixture('claude-code', 'doc-api-error-401'));
     assert.deepEqual(r.summary.error, { message: 'Invalid API key · Please run /login', retryable: false });
   });
 
   it('treats a stream without its result as cut (retryable), keeps the partial text, notes non-JSON lines', () => {
-    const r = feed('claude-stream-json', fixture('claude', 'doc-cut'));
+    const r = feed('claude-stream-json', fixture('claude-code', 'doc-cut'));
     assert.equal(r.summary.text, 'Half an ans');
     assert.equal(r.summary.error?.retryable, true);
     assert.match(r.summary.error?.message ?? '', /ended before its final result/);
@@ -148,7 +148,7 @@ describe('codex --json', () => {
 
 describe('gemini stream-json', () => {
   it('streams assistant deltas (not the echoed prompt), counts tools and turns, reads stats and model', () => {
-    const r = feed('gemini-stream-json', fixture('gemini', 'doc-tools'));
+    const r = feed('gemini-stream-json', fixture('gemini-cli', 'doc-tools'));
     assert.deepEqual(r.texts, ['Let me ', 'look.', '\n\nTwo entries: ', 'README.md and src.']);
     assert.deepEqual(r.tools, ['run_shell_command', 'read_file']);
     assert.ok(r.notes.includes('tool read_file failed: File not found: missing.txt'));
@@ -162,13 +162,13 @@ describe('gemini stream-json', () => {
   });
 
   it('reads an error result: 429 / RESOURCE_EXHAUSTED retryable', () => {
-    const r = feed('gemini-stream-json', fixture('gemini', 'doc-error-429'));
+    const r = feed('gemini-stream-json', fixture('gemini-cli', 'doc-error-429'));
     assert.equal(r.summary.error?.status, 429);
     assert.equal(r.summary.error?.retryable, true);
   });
 
   it('reads an error result with a code: 401 not retryable; a warning event is only a note', () => {
-    const r = feed('gemini-stream-json', fixture('gemini', 'doc-error-401'));
+    const r = feed('gemini-stream-json', fixture('gemini-cli', 'doc-error-401'));
     assert.deepEqual(r.summary.error, { message: '[API Error: API key not valid. Please pass a valid API key.]', status: 401, retryable: false });
     assert.ok(r.notes.includes('warning: Loop detected, stopping execution'));
   });
@@ -221,4 +221,113 @@ describe('every parser', () => {
       assert.equal(typeof p.end().toolCalls, 'number');
     });
   }
+});
+
+/**
+ * Real outputs of the installed tools against the loopback fake model server (captured by the
+ * real-CLI suite; see test/fixtures/agent-streams/README.md). The server answers "Hello from the
+ * fake model. All good." in 4 chunks, as model "fake-model-answered", 123 tokens in and 45 out.
+ */
+describe('real outputs', () => {
+  const HELLO = 'Hello from the fake model. All good.';
+  const FORMAT: Record<string, StreamFormat> = { 'claude-code': 'claude-stream-json', codex: 'codex-json', 'gemini-cli': 'gemini-stream-json', opencode: 'opencode-json' };
+  const real = (tool: string, name: string): Captured => feed(FORMAT[tool], fixture(tool, name));
+  type Err = StreamSummary['error'];
+  const errors: Record<string, Record<string, Err>> = {
+    'claude-code': {
+      'error-401': { message: 'Invalid API key · Fix external API key', status: 401, retryable: false },
+      'error-429': { message: 'API Error: Request rejected (429) · rate limited', status: 429, retryable: true },
+    },
+    codex: {
+      'error-401': { message: 'unexpected status 401 Unauthorized: invalid x-api-key, url: http://127.0.0.1:$PORT/v1/responses', status: 401, retryable: false },
+      'error-429': { message: 'exceeded retry limit, last status: 429 Too Many Requests', status: 429, retryable: true },
+      // codex loses the server's message and status on a 500.
+      'error-500': { message: 'We’re currently experiencing high demand, which may cause temporary errors.', retryable: true },
+      cut: { message: 'stream disconnected before completion: Transport error: network error: error decoding response body', retryable: true },
+    },
+    'gemini-cli': {
+      'error-401': { message: '[API Error: {"error":{"code":401,"message":"invalid x-api-key","status":"UNAUTHENTICATED","details":[]}}]', status: 401, retryable: false },
+      'error-500': { message: '[API Error: {"error":{"code":500,"message":"internal boom","status":"INTERNAL","details":[]}}]', status: 500, retryable: true },
+      cut: { message: '[API Error: terminated]', retryable: true },
+    },
+    opencode: {
+      'error-401': { message: 'invalid x-api-key', status: 401, retryable: false },
+      'error-429': { message: 'rate limited', status: 429, retryable: true },
+      'error-500': { message: 'internal boom', status: 500, retryable: true },
+      cut: { message: 'Connection reset by server', retryable: true },
+    },
+  };
+
+  for (const tool of Object.keys(FORMAT)) {
+    it(`${tool}: a plain answer streams the whole text once, with usage and no error`, () => {
+      const r = real(tool, 'ok');
+      assert.equal(r.summary.text, HELLO);
+      assert.equal(r.texts.join(''), HELLO);
+      assert.equal(r.summary.error, undefined);
+      assert.equal(r.summary.usage?.inputTokens, 123);
+      assert.equal(r.summary.usage?.outputTokens, 45);
+      assert.equal(r.summary.turns, 1);
+      assert.equal(r.summary.toolCalls, 0);
+      assert.equal(r.summary.model, tool === 'claude-code' || tool === 'gemini-cli' ? 'fake-model-answered' : undefined);
+    });
+
+    it(`${tool}: an answer after the tool's own retry (429, 500) is not an error`, () => {
+      for (const name of ['retry-429-then-ok', 'retry-500-then-ok']) {
+        const r = real(tool, name);
+        assert.equal(r.summary.error, undefined, name);
+        assert.equal(r.summary.text, HELLO, name);
+      }
+    });
+
+    it(`${tool}: findings and a 300 KB prompt come through whole`, () => {
+      assert.match(real(tool, 'findings').summary.text, /^Found one problem\.\n\n```findings\n/);
+      assert.equal(real(tool, 'big-prompt').summary.text, HELLO);
+    });
+
+    for (const [name, expected] of Object.entries(errors[tool])) {
+      it(`${tool}: ${name} gives ${JSON.stringify(expected)}`, () => {
+        assert.deepEqual(real(tool, name).summary.error, expected);
+      });
+    }
+  }
+
+  it('claude: deltas stream before the whole assistant message, which adds no text; usage and cost from the result', () => {
+    const r = real('claude-code', 'ok');
+    assert.deepEqual(r.texts, ['Hello fro', 'm the fak', 'e model. ', 'All good.']);
+    assert.deepEqual(r.summary.usage, { inputTokens: 123, outputTokens: 45, cacheReadTokens: 0, costUsd: 0.001392 });
+  });
+
+  it('claude: a 500 is retryable with its status, and a retry notice is noted', () => {
+    const e = real('claude-code', 'error-500').summary.error;
+    assert.equal(e?.status, 500);
+    assert.equal(e?.retryable, true);
+    assert.match(e?.message ?? '', /^API Error: 500 internal boom\./);
+    assert.ok(real('claude-code', 'retry-429-then-ok').notes.includes('API retry 1/2: rate_limit (429)'));
+  });
+
+  it('claude: a cut stream that claude recovered from by itself (non-streaming fallback) is an answer', () => {
+    const r = real('claude-code', 'cut');
+    assert.equal(r.summary.error, undefined);
+    assert.equal(r.summary.text, 'This answer is cut in the middle of it.');
+  });
+
+  it('gemini: the echoed prompt is not answer text; a 429 is retryable as one line; a cut keeps the chunks before it', () => {
+    const big = real('gemini-cli', 'big-prompt');
+    assert.equal(big.texts.join(''), HELLO);
+    const e = real('gemini-cli', 'error-429').summary.error;
+    assert.equal(e?.retryable, true);
+    assert.match(e?.message ?? '', /^\[API Error: rate limited Suggested retry after 1s\.\] Please wait/);
+    assert.equal(real('gemini-cli', 'cut').summary.text, 'This answer is cut i');
+  });
+
+  it('codex: a retry notice is noted, not fatal', () => {
+    const r = real('codex', 'retry-429-then-ok');
+    assert.ok(r.notes.some((n) => n.startsWith('error: Reconnecting... 1/2')), r.notes.join('|'));
+    assert.ok(r.notes.some((n) => n.startsWith('warning: Model metadata for `fake-model` not found')));
+  });
+
+  it('opencode: retries of a failing call are not counted as turns', () => {
+    assert.equal(real('opencode', 'cut').summary.turns, undefined);
+    assert.deepEqual(real('opencode', 'ok').summary.usage, { inputTokens: 123, outputTokens: 45, cacheReadTokens: 0, costUsd: 0 });
+  });
 });

@@ -27,6 +27,8 @@ export function stripAnsi(s: string): string {
 /** Banners, progress and framing that never state a cause. */
 const NOISE: RegExp[] = [
   /^\s+at\s/, // stack frame (checked before trimming)
+  /^\s{2,}[\w$]+: /, // a property of an error object Node printed (`  status: 429,`, `  code: 'UND_ERR_SOCKET',`)
+  /[{[]$/, // the opening of an object or array Node printed
 ];
 const NOISE_TRIMMED: RegExp[] = [
   /^[-=_*#~.·•─━═\s]+$/, // rules and separators
@@ -41,12 +43,17 @@ const NOISE_TRIMMED: RegExp[] = [
   /^(throw|reject)\b.*;$/, // the source line of a Node crash (`throw err;`)
   /^(file|node):[^\s]*:\d+$/, // `file:///…/cli.js:123` above a Node crash
   /^Node\.js v\d/,
+  /^\[STARTUP\]/, // gemini's start-up timing
+  /^Warning: 256-color support not detected/,
+  /^Ripgrep is not available/,
+  /^[\]}),;\s]+$/, // closing brackets
   /^\{?\s*\}?$/, // lone braces
 ];
 
 /** Lines that state an error, strongest first. */
 const ERROR_LINE: RegExp[] = [
-  /\bAPI Error\b|\b[A-Z][A-Za-z]*Error\b:|\bError:|\berror:|\bERROR\b|\bFATAL\b|\bfatal:/,
+  /\bAPI Error\b|\w*Error:|\berror:|\bERROR\b|\bFATAL\b|\bfatal:/,
+  /\berror\b/i,
   /\b(?:HTTP|status(?: code)?)[\s:=]*[1-5]\d\d\b|\b[45]\d\d (?:[A-Z][a-z]+)/,
   /\b(?:failed|failure|exception|refused|denied|invalid|unauthori[sz]ed|forbidden|not logged in|timed? ?out|terminated)\b/i,
 ];
@@ -66,7 +73,9 @@ export function cleanReason(text: string, opts: { prompt?: string } = {}): strin
     const segments = raw.split('\r').filter((s) => s.trim() !== '');
     const line = segments.length > 0 ? segments[segments.length - 1] : '';
     if (!line.trim() || NOISE.some((re) => re.test(line))) continue;
-    const t = line.trim().replace(/\s+/g, ' ');
+    // gemini's pointer to its own error dump says nothing about the cause.
+    const t = line.trim().replace(/\s*Full report available at: \S+/, '').replace(/\s+/g, ' ').trim();
+    if (!t) continue;
     if (NOISE_TRIMMED.some((re) => re.test(t))) continue;
     if (promptLines.has(line.trim()) || (t.length >= 12 && prompt.includes(t))) continue;
     lines.push(t);
@@ -113,7 +122,7 @@ export function statusFromText(text: string): number | undefined {
 const NOT_RETRYABLE_TEXT =
   /\b(?:authenticat\w*|unauthori[sz]ed|forbidden|permission[_ ]denied|invalid[_ ](?:x-)?api[_ -]?key|api key not valid|incorrect api key|no api key|missing api key|not logged in|please run \/login|login required|credit balance|billing|insufficient[_ ]quota|usage limit)\b|\binvalid auth\w*/i;
 const RETRYABLE_TEXT =
-  /rate[\s_-]?limit|too many requests|overloaded|resource[\s_-]?exhausted|has been exhausted|\bunavailable\b|internal server error|bad gateway|gateway timeout|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEPIPE\b|\bENOTFOUND\b|\bEAI_AGAIN\b|socket hang up|\bterminated\b|fetch failed|network error|connection (?:reset|refused|closed|error|lost)|stream (?:closed|ended|disconnected|error)|premature close|timed? ?out|try again/i;
+  /rate[\s_-]?limit|too many requests|overloaded|resource[\s_-]?exhausted|has been exhausted|\bunavailable\b|internal server error|bad gateway|gateway timeout|\bECONNRESET\b|\bECONNREFUSED\b|\bETIMEDOUT\b|\bEPIPE\b|\bENOTFOUND\b|\bEAI_AGAIN\b|socket hang up|\bterminated\b|fetch failed|network error|connection (?:reset|refused|closed|error|lost)|stream (?:closed|ended|disconnected|error)|premature close|timed? ?out|try again|high demand|temporar(?:y|ily)\b/i;
 
 /**
  * Whether the failure a tool's message states is worth retrying: 429, 529, 5xx, 408, rate limits,

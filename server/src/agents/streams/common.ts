@@ -2,7 +2,7 @@
  * What every stream parser shares: reading one JSON line, field accessors that never throw, and
  * a run's running totals (text, tool calls, usage, error), which build the summary.
  */
-import { retryableFromText } from '../reasons';
+import { REASON_MAX_CHARS, retryableFromText, stripAnsi } from '../reasons';
 import type { StreamSink, StreamSummary } from './types';
 
 export type Json = Record<string, unknown>;
@@ -51,6 +51,12 @@ export function brief(v: unknown, max = 120): string {
 
 export type StreamError = NonNullable<StreamSummary['error']>;
 
+/** A tool's message as one clean line of at most REASON_MAX_CHARS (the whole stays in the step log). */
+export function oneLine(message: string): string {
+  const s = stripAnsi(message).replace(/\s+/g, ' ').trim();
+  return s.length <= REASON_MAX_CHARS ? s : `${s.slice(0, REASON_MAX_CHARS - 1).trimEnd()}…`;
+}
+
 /** An error from a tool's message: status and retryability read from the text unless given. */
 export function errorFrom(message: string, opts: { status?: number; retryable?: boolean } = {}): StreamError {
   const fromText = retryableFromText(message);
@@ -59,7 +65,7 @@ export function errorFrom(message: string, opts: { status?: number; retryable?: 
   if (opts.retryable === undefined && opts.status !== undefined) {
     retryable = opts.status === 408 || opts.status === 429 || opts.status >= 500 ? true : opts.status === 401 || opts.status === 403 ? false : fromText.retryable;
   }
-  const e: StreamError = { message: message.trim() || 'the tool reported an error without a message', retryable };
+  const e: StreamError = { message: oneLine(message) || 'the tool reported an error without a message', retryable };
   if (status !== undefined) e.status = status;
   return e;
 }

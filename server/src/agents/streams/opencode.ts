@@ -57,9 +57,7 @@ export function createOpencodeParser(sink: StreamSink): StreamParser {
     const part = obj(ev.part);
     switch (ev.type) {
       case 'step_start':
-        steps++;
         openStep = true;
-        run.turns = steps;
         return;
       case 'text': {
         const id = str(part.id);
@@ -83,6 +81,9 @@ export function createOpencodeParser(sink: StreamSink): StreamParser {
       }
       case 'step_finish': {
         openStep = false;
+        // Turns are finished model calls: opencode starts a step for each retry of a failing call too.
+        steps++;
+        run.turns = steps;
         const tokens = obj(part.tokens);
         add('inputTokens', num(tokens.input));
         add('outputTokens', num(tokens.output));
