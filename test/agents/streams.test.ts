@@ -291,6 +291,37 @@ describe('real outputs', () => {
     }
   }
 
+  it('a tool turn: each tool counts once, text of both model calls streams once, usage sums both calls', () => {
+    const FINAL = 'The folder holds notes.txt.';
+    const expected: Record<string, { tool: string; note: string; texts: string[]; summary: Partial<StreamSummary> }> = {
+      'claude-code': {
+        tool: 'Bash', note: 'tool Bash: ls', texts: ['Let me look.', `\n\n${FINAL}`],
+        summary: { text: FINAL, model: 'fake-model-answered', usage: { inputTokens: 100, outputTokens: 29, cacheReadTokens: 14, costUsd: 0.0009828 }, turns: 2 },
+      },
+      // codex gives no model, and its "turn" is the whole exec, whatever the number of model calls.
+      codex: {
+        tool: 'shell', note: 'tool shell: /bin/bash -lc ls', texts: [FINAL],
+        summary: { text: FINAL, usage: { inputTokens: 100, cacheReadTokens: 14, outputTokens: 18 }, turns: 1 },
+      },
+      'gemini-cli': {
+        tool: 'list_directory', note: 'tool list_directory: .', texts: ['Let me look.', `\n\n${FINAL}`],
+        summary: { text: `Let me look.\n\n${FINAL}`, model: 'fake-model-answered', usage: { inputTokens: 100, outputTokens: 18, cacheReadTokens: 14 }, turns: 2 },
+      },
+      // opencode's input count leaves out the cached tokens (50 - 7 per call).
+      opencode: {
+        tool: 'read', note: 'tool read: $TMP/repo/notes.txt', texts: ['Let me look.', `\n\n${FINAL}`],
+        summary: { text: `Let me look.\n\n${FINAL}`, usage: { inputTokens: 86, outputTokens: 18, cacheReadTokens: 14, costUsd: 0 }, turns: 2 },
+      },
+    };
+    for (const [tool, e] of Object.entries(expected)) {
+      const r = real(tool, 'tools');
+      assert.deepEqual(r.tools, [e.tool], tool);
+      assert.ok(r.notes.includes(e.note), `${tool}: ${r.notes.join('|')}`);
+      assert.deepEqual(r.texts, e.texts, tool);
+      assert.deepEqual(r.summary, { toolCalls: 1, ...e.summary }, tool);
+    }
+  });
+
   it('claude: deltas stream before the whole assistant message, which adds no text; usage and cost from the result', () => {
     const r = real('claude-code', 'ok');
     assert.deepEqual(r.texts, ['Hello fro', 'm the fak', 'e model. ', 'All good.']);

@@ -41,7 +41,7 @@ export function brief(v: unknown, max = 120): string {
   if (typeof v === 'string') s = v;
   else if (isObject(v)) {
     // The field that says what the call does, where there is an obvious one.
-    const key = ['command', 'cmd', 'file_path', 'path', 'filePath', 'pattern', 'query', 'url', 'description'].find((k) => typeof v[k] === 'string' || Array.isArray(v[k]));
+    const key = ['command', 'cmd', 'file_path', 'absolute_path', 'filePath', 'path', 'dir_path', 'pattern', 'query', 'url', 'description'].find((k) => typeof v[k] === 'string' || Array.isArray(v[k]));
     const main = key === undefined ? undefined : v[key];
     s = Array.isArray(main) ? main.map(String).join(' ') : typeof main === 'string' ? main : JSON.stringify(v);
   } else s = v === undefined ? '' : JSON.stringify(v) ?? '';
