@@ -1,6 +1,21 @@
-// TEMP STUB
+/** The stream parser for each agent CLI's structured output format. */
+import { createClaudeParser } from './claude';
+import { createCodexParser } from './codex';
+import { createGeminiParser } from './gemini';
+import { createOpencodeParser } from './opencode';
 import type { StreamFormat, StreamParser, StreamSink } from './types';
-export function createStreamParser(_f: StreamFormat, sink: StreamSink): StreamParser {
-  let text = '';
-  return { line: (l) => { text += l + '\n'; sink.text(l + '\n'); }, end: () => ({ text, toolCalls: 0 }) };
+
+export type { StreamFormat, StreamParser, StreamSink, StreamSummary } from './types';
+
+const PARSERS: Record<StreamFormat, (sink: StreamSink) => StreamParser> = {
+  'claude-stream-json': createClaudeParser,
+  'codex-json': createCodexParser,
+  'gemini-stream-json': createGeminiParser,
+  'opencode-json': createOpencodeParser,
+};
+
+export const STREAM_FORMATS = Object.keys(PARSERS) as StreamFormat[];
+
+export function createStreamParser(format: StreamFormat, sink: StreamSink): StreamParser {
+  return PARSERS[format](sink);
 }
