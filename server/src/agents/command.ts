@@ -240,8 +240,13 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
             });
           }
           const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
-          const said = summary?.error?.message ?? (cleanReason(err, { prompt: req.prompt }) || cleanReason(stdoutTail.text(), { prompt: req.prompt }));
-          const judged = summary?.error ?? retryableFromText(`${err}\n${stdoutTail.text()}`);
+          // The tool's own error: from its structured output, else stderr, else plain stdout. An
+          // output that just stopped says less than what the tool printed on stderr as it died
+          // (gemini's untrusted folder, codex's git check).
+          const fromStderr = cleanReason(err, { prompt: req.prompt });
+          const streamError = summary?.error?.cut && fromStderr ? undefined : summary?.error;
+          const said = streamError?.message ?? (fromStderr || (parser ? '' : cleanReason(stdoutTail.text(), { prompt: req.prompt })));
+          const judged = streamError ?? retryableFromText(parser ? err : `${err}\n${stdoutTail.text()}`);
           const reason = `provider '${name}': ${said ? said : `${inv.file} ${how} (it printed no error)`}`;
           finish(new ProviderError(said && code !== 0 ? `${reason} (${inv.file} ${how})` : reason, judged.retryable, judged.status));
         });

@@ -153,7 +153,7 @@ export class Run {
 /** A stream that ended without the tool's final event: the tool was cut off or crashed. */
 export function cutStream(tool: string, last?: StreamError): StreamError {
   if (last) return last;
-  return { message: `${tool}'s output ended before its final result (the stream was cut or the tool crashed)`, retryable: true };
+  return { message: `${tool}'s output ended before its final result (the stream was cut or the tool crashed)`, retryable: true, cut: true };
 }
 
 /** Wraps a line handler so that nothing it does can throw. */

@@ -29,7 +29,7 @@ export interface StreamSummary {
   turns?: number;
   toolCalls: number;
   /** The tool reported a failure (error event, is_error result, turn.failed...). */
-  error?: { message: string; status?: number; retryable: boolean };
+  error?: { message: string; status?: number; retryable: boolean; /** The output ended without the tool's final event (its own error, if any, is elsewhere: stderr). */ cut?: boolean };
 }
 
 export interface StreamParser {
