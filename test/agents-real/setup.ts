@@ -81,7 +81,7 @@ export function setupTool(tool: AgentTool, o: SetupOptions): ToolSetup {
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         DISABLE_AUTOUPDATER: '1',
       });
-      const args = ['-p', '--output-format', 'stream-json', '--verbose', '--model', model];
+      const args = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model', model];
       return { tool, args, env, files, apiKey, model };
     }
     case 'codex': {
