@@ -87,6 +87,24 @@ async function versionOf(bin) {
   }
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Removes `<dir>.partial-<pid>` folders left by an install whose process is gone (interrupted). */
+function removeStalePartials(dir) {
+  const base = `${path.basename(dir)}.partial-`;
+  for (const name of fs.readdirSync(path.dirname(dir))) {
+    const pid = Number(name.startsWith(base) ? name.slice(base.length) : NaN);
+    if (Number.isInteger(pid) && !alive(pid)) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
 /** Installs one tool unless its marker is there; returns its manifest entry. */
 export async function installTool(tool, log = (m) => process.stderr.write(`${m}\n`)) {
   const { src, version, dir } = installDir(tool);
@@ -99,6 +117,7 @@ export async function installTool(tool, log = (m) => process.stderr.write(`${m}\
   }
   fs.mkdirSync(cacheRoot(), { recursive: true });
   if (fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true }); // a marker-less leftover
+  removeStalePartials(dir);
   const tmp = `${dir}.partial-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
