@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { agentEnv } from './environment';
 import { buildInvocation, PROMPT_FILE, type Invocation, type InvocationOptions } from './invocation';
@@ -240,6 +240,7 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
             });
           }
           const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+          const program = basename(inv.file);
           // The tool's own error: from its structured output, else stderr, else plain stdout. An
           // output that just stopped says less than what the tool printed on stderr as it died
           // (gemini's untrusted folder, codex's git check).
@@ -247,8 +248,8 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
           const streamError = summary?.error?.cut && fromStderr ? undefined : summary?.error;
           const said = streamError?.message ?? (fromStderr || (parser ? '' : cleanReason(stdoutTail.text(), { prompt: req.prompt })));
           const judged = streamError ?? retryableFromText(parser ? err : `${err}\n${stdoutTail.text()}`);
-          const reason = `provider '${name}': ${said ? said : `${inv.file} ${how} (it printed no error)`}`;
-          finish(new ProviderError(said && code !== 0 ? `${reason} (${inv.file} ${how})` : reason, judged.retryable, judged.status));
+          const reason = `provider '${name}': ${said ? said : `${program} ${how} (it printed no error)`}`;
+          finish(new ProviderError(said && code !== 0 ? `${reason} (${program} ${how})` : reason, judged.retryable, judged.status));
         });
       });
     },
