@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { configureBreakers } from '../../server/src/engine/agentStep';
+import { configureBreakers } from '../../server/src/engine/steps/agentStep';
 import { startSession } from '../../server/src/engine/sessions';
 import { loadSession } from '../../server/src/store/sessionStore';
 

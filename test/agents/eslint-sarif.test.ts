@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Log } from 'sarif';
 import { startSession } from '../../server/src/engine/sessions';
-import { findingsToSarif, FINGERPRINT_KEY, SARIF_SCHEMA } from '../../server/src/engine/sarif';
+import { findingsToSarif, FINGERPRINT_KEY, SARIF_SCHEMA } from '../../server/src/engine/findings/sarif';
 import { loadSession } from '../../server/src/store/sessionStore';
 import { assertValidSarif } from '../helpers/sarif';
 

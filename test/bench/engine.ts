@@ -20,8 +20,8 @@ import * as path from 'node:path';
 import { resumeSession } from '../../server/src/engine/sessions';
 import { readEvents } from '../../server/src/store/eventLog';
 import { listSessions } from '../../server/src/store/sessionStore';
-import { shellArgs } from '../../server/src/engine/shell';
-import { USE_PROCESS_GROUPS } from '../../server/src/engine/processTree';
+import { shellArgs } from '../../server/src/engine/steps/shell';
+import { USE_PROCESS_GROUPS } from '../../server/src/engine/steps/processTree';
 import { LspClient } from '../host/lspClient';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage, parseAnnotation, parseSeverity, type AnnotationResult } from '../../server/src/engine/annotations';
+import { decodeMessage, parseAnnotation, parseSeverity, type AnnotationResult } from '../../server/src/engine/findings/annotations';
 import type { RawFinding } from '../../server/src/engine/types';
 
 function finding(r: AnnotationResult | undefined): RawFinding {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { findingsToSarif } from '../../server/src/engine/sarif';
-import { isSarif, parseFindingsJsonl, parseFindingsText, readFindingsFile } from '../../server/src/engine/findingsFile';
-import { mergeFindings } from '../../server/src/engine/merge';
+import { findingsToSarif } from '../../server/src/engine/findings/sarif';
+import { isSarif, parseFindingsJsonl, parseFindingsText, readFindingsFile } from '../../server/src/engine/findings/findingsFile';
+import { mergeFindings } from '../../server/src/engine/findings/merge';
 
 describe('parseFindingsJsonl', () => {
   it('reads one finding a line, source jsonl', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { compareSeverity, mergeFindings } from '../../server/src/engine/merge';
+import { compareSeverity, mergeFindings } from '../../server/src/engine/findings/merge';
 import type { RawFinding } from '../../server/src/engine/types';
 
 function raw(f: Partial<RawFinding>): RawFinding {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseOutputs } from '../../server/src/engine/outputs';
+import { parseOutputs } from '../../server/src/engine/steps/outputs';
 
 describe('parseOutputs', () => {
   it('reads name=value lines; the value is everything after the first =, verbatim', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Log } from 'sarif';
 import { z } from 'zod';
-import { mergeFindings } from '../../server/src/engine/merge';
+import { mergeFindings } from '../../server/src/engine/findings/merge';
 import { assertValidSarif } from '../helpers/sarif';
-import { findingsToSarif, sarifToFindings, severityFromScore } from '../../server/src/engine/sarif';
+import { findingsToSarif, sarifToFindings, severityFromScore } from '../../server/src/engine/findings/sarif';
 import type { Finding, RawFinding } from '../../server/src/engine/types';
 
 /** The parts of SARIF 2.1.0 (sarif-schema-2.1.0.json) our output relies on, checked structurally. */

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LineSplitter } from '../../server/src/engine/lines';
+import { LineSplitter } from '../../server/src/engine/steps/lines';
 import { Masker } from '../../server/src/engine/secrets';
-import { runShellStep, shellArgs, type ShellStepOptions, type ShellStepResult } from '../../server/src/engine/shell';
+import { runShellStep, shellArgs, type ShellStepOptions, type ShellStepResult } from '../../server/src/engine/steps/shell';
 import { prepareScript, type Value } from '../../server/src/workflow/expressions/index';
 
 const baseEnv: Record<string, string> = {};

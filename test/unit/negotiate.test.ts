@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mergeFindings } from '../../server/src/engine/merge';
+import { mergeFindings } from '../../server/src/engine/findings/merge';
 import type { RawFinding } from '../../server/src/engine/types';
 import { validateWorkflow } from '../../server/src/workflow/validate';
 

@@ -2,15 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDuration } from '../workflow/durations';
-import { findingsToSarif } from '../engine/sarif';
+import { findingsToSarif } from '../engine/findings/sarif';
 import { controlSession, findRepoRoot, InputError, loadWorkflowFile, resolveInputs, resumeSession, spawnRunner, startSession, type Started } from '../engine/sessions';
 import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
-import { agentText } from '../engine/agentStep';
+import { agentText } from '../engine/steps/agentStep';
 import { summarize } from '../store/sessionWatcher';
 import { damageText } from '../store/logDamage';
-import { baselineOf } from '../engine/baseline';
+import { baselineOf } from '../engine/findings/baseline';
 import { withPausing } from '../engine/pausing';
 import { statusText, stepsText } from '../protocol/summary';
 import { painter, UsageError, type Out } from './output';

@@ -3,7 +3,7 @@
  * always be rebuilt from log.jsonl alone (sessions.md).
  */
 import type { CompiledWorkflow } from '../workflow/plan';
-import { mergeFindings } from './merge';
+import { mergeFindings } from './findings/merge';
 import { isAtRest, isStepDone, text, type RawFinding, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
 
 export interface StartedData {

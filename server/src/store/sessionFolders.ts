@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
-import { removeDeadScratch } from '../engine/scratch';
+import { removeDeadScratch } from '../engine/steps/scratch';
 import { fsyncDir } from './durableFile';
 import { acquireLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
 import { processAlive } from './liveness';

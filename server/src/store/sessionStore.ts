@@ -12,7 +12,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { removeDeadScratch } from '../engine/scratch';
+import { removeDeadScratch } from '../engine/steps/scratch';
 import { applyEvent, finalize, rebuild } from '../engine/state';
 import type { LogDamage, SessionState } from '../engine/types';
 import { isAtRest } from '../engine/types';

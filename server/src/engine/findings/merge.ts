@@ -19,7 +19,7 @@
  *   by code unit (not locale), so the order is total and does not depend on the input order.
  */
 import { createHash } from 'node:crypto';
-import { SEVERITIES, type Decision, type Finding, type FindingSeverity, type NegotiationPolicy, type RawFinding } from './types';
+import { SEVERITIES, type Decision, type Finding, type FindingSeverity, type NegotiationPolicy, type RawFinding } from '../types';
 
 const RANK: Record<FindingSeverity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<FindingSeverity, number>;
 

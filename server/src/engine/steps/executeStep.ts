@@ -5,21 +5,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { interpolate, prepareScript, type EvalContext } from '../workflow/expressions';
-import { parseDuration } from '../workflow/durations';
-import type { CompiledStep } from '../workflow/plan';
-import type { WorkflowFile } from '../workflow/schema';
-import type { SessionPaths } from '../store/sessionStore';
-import { parseAnnotation } from './annotations';
-import { parseFindingsJsonl, readFindingsFile } from './findingsFile';
+import { interpolate, prepareScript, type EvalContext } from '../../workflow/expressions';
+import { parseDuration } from '../../workflow/durations';
+import type { CompiledStep } from '../../workflow/plan';
+import type { WorkflowFile } from '../../workflow/schema';
+import type { SessionPaths } from '../../store/sessionStore';
+import { parseAnnotation } from '../findings/annotations';
+import { parseFindingsJsonl, readFindingsFile } from '../findings/findingsFile';
 import { parseOutputs } from './outputs';
-import type { Masker } from './secrets';
+import type { Masker } from '../secrets';
 import { scratchPrefix } from './scratch';
 import { runShellStep } from './shell';
 import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 import { agentStep, type AgentRecord } from './agentStep';
 import { usesStep } from './actions';
-import type { RawFinding, SessionState, StepState, StepStatus } from './types';
+import type { RawFinding, SessionState, StepState, StepStatus } from '../types';
 
 export interface StepOutcome {
   status: Extract<StepStatus, 'succeeded' | 'failed' | 'timed_out' | 'cancelled'>;

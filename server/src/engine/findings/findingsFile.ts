@@ -24,9 +24,9 @@ import path from 'node:path';
 import type { Log } from 'sarif';
 import { z } from 'zod';
 import { parseSeverity, unknownSeverityWarning } from './annotations';
-import { outsideRepo, outsideRepoRefusal, type AllowOutsideRepo } from '../workflow/repoPaths';
+import { outsideRepo, outsideRepoRefusal, type AllowOutsideRepo } from '../../workflow/repoPaths';
 import { sarifToFindings } from './sarif';
-import type { RawFinding } from './types';
+import type { RawFinding } from '../types';
 
 export interface FindingsParse {
   findings: RawFinding[];

@@ -4,10 +4,10 @@
  * implementation per name, and the compiler checks that none is missing.
  */
 import * as path from 'node:path';
-import { actionList, findAction, findArg, type ActionName } from '../workflow/actions';
-import { interpolate } from '../workflow/expressions';
+import { actionList, findAction, findArg, type ActionName } from '../../workflow/actions';
+import { interpolate } from '../../workflow/expressions';
 import type { ExecuteInput, StepOutcome } from './executeStep';
-import { readFindingsFile } from './findingsFile';
+import { readFindingsFile } from '../findings/findingsFile';
 
 /** The `with:` arguments by their table name (an alias counts as its argument), expressions evaluated. */
 type Args = Record<string, string>;

@@ -16,16 +16,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BreakerRegistry, type CircuitBreakerOptions } from '../agents/breaker';
-import { parseDuration } from '../workflow/durations';
+import { BreakerRegistry, type CircuitBreakerOptions } from '../../agents/breaker';
+import { parseDuration } from '../../workflow/durations';
 import { passBreaker } from './agentBreaker';
-import { ProviderError, type AgentUsage } from '../agents/provider';
-import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../agents/registry';
-import { interpolate } from '../workflow/expressions';
-import { outsideRepo, outsideRepoRefusal } from '../workflow/repoPaths';
-import { looksLikePath } from '../workflow/validate';
+import { ProviderError, type AgentUsage } from '../../agents/provider';
+import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../../agents/registry';
+import { interpolate } from '../../workflow/expressions';
+import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
+import { looksLikePath } from '../../workflow/validate';
 import type { ExecuteInput, StepOutcome } from './executeStep';
-import { parseFindingsText } from './findingsFile';
+import { parseFindingsText } from '../findings/findingsFile';
 import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 
 export interface AgentRecord {

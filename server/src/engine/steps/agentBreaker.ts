@@ -4,7 +4,7 @@
  * within the step's own time left (and then makes the trial call, or waits for the trial another
  * step is making), or it fails once, not retryable, with the breaker's own reason.
  */
-import { clock, type CircuitBreaker } from '../agents/breaker';
+import { clock, type CircuitBreaker } from '../../agents/breaker';
 
 export type BreakerWait = { ok: true } | { ok: false; reason: string; cancelled?: boolean };
 

@@ -24,7 +24,7 @@
  *   `::command::` lines (e.g. GitHub's `::group::`) are ordinary lines: `undefined`.
  */
 import { parseVerdict } from './findingsFile';
-import { SEVERITIES, type FindingSeverity, type RawFinding } from './types';
+import { SEVERITIES, type FindingSeverity, type RawFinding } from '../types';
 
 export type AnnotationResult =
   | { kind: 'finding'; finding: RawFinding; warnings?: string[] }

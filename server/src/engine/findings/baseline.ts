@@ -2,8 +2,8 @@
  * What is new and what was fixed compared with the previous session of the same workflow file.
  * Findings are compared by their stable ids (a hash of file, line and rule; see merge.ts).
  */
-import { listSessionIds, loadSession } from '../store/sessionStore';
-import type { Finding, SessionState } from './types';
+import { listSessionIds, loadSession } from '../../store/sessionStore';
+import type { Finding, SessionState } from '../types';
 
 export interface Baseline {
   /** The session compared with, if there is one. */

@@ -4,12 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { resolveProvider } from '../agents/registry';
-import { outsideRepo, outsideRepoRefusal } from '../workflow/repoPaths';
-import { looksLikePath } from '../workflow/validate';
-import { configsFor } from './agentStep';
-import type { Masker } from './secrets';
-import { SEVERITIES, type Decision, type Finding, type SessionState } from './types';
+import { resolveProvider } from '../../agents/registry';
+import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
+import { looksLikePath } from '../../workflow/validate';
+import { configsFor } from '../steps/agentStep';
+import type { Masker } from '../secrets';
+import { SEVERITIES, type Decision, type Finding, type SessionState } from '../types';
 
 const DecisionAnswer = z.strictObject({
   severity: z.enum(SEVERITIES),

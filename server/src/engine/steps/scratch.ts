@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { processAlive, procStat } from '../store/liveness';
+import { processAlive, procStat } from '../../store/liveness';
 
 const PREFIX = 'orch-steps-';
 

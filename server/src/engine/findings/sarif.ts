@@ -23,7 +23,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { ArtifactLocation, Log, ReportingDescriptor, Result, Run } from 'sarif';
-import { SEVERITIES, type Finding, type FindingSeverity, type RawFinding } from './types';
+import { SEVERITIES, type Finding, type FindingSeverity, type RawFinding } from '../types';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const FINGERPRINT_KEY = 'orchestratorFindingId/v1';

@@ -23,11 +23,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hasProc, listProcesses, procEnvValue, procInfo, type ProcInfo } from '../store/liveness';
-import { stepFolder, type SessionPaths } from '../store/sessionStore';
+import { hasProc, listProcesses, procEnvValue, procInfo, type ProcInfo } from '../../store/liveness';
+import { stepFolder, type SessionPaths } from '../../store/sessionStore';
 import { signalGroup, USE_PROCESS_GROUPS } from './processTree';
 import { DEFAULT_KILL_GRACE_MS } from './shell';
-import { isStepDone, type SessionState } from './types';
+import { isStepDone, type SessionState } from '../types';
 
 /** The environment variable that marks every process of a step. */
 export const STEP_TOKEN_ENV = 'ORCHESTRATOR_STEP_TOKEN';
