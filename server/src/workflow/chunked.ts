@@ -5,12 +5,16 @@
  * faster on a cold start: many small documents parse quicker than one large one.
  *
  * Safety: anything unusual (directives, document markers, a top level that is not a block
- * mapping, duplicate top-level keys, any error in any chunk) falls back to parsing the whole
- * text, so problems always come from the real parser on the real document. A wrong cut cannot
- * pass unnoticed: it leaves a chunk with an unterminated construct, which is an error.
- * test/unit/chunked.test.ts checks that both parses give the same tree.
+ * mapping, duplicate top-level keys, any error of the YAML parser in any chunk) falls back to
+ * parsing the whole text, so syntax errors always come from the real parser on the real document.
+ * A wrong cut cannot pass unnoticed: it leaves a chunk with an unterminated construct, which is an
+ * error. Duplicate keys below the top level are the exception: yamlTree.ts finds them itself, in
+ * one mapping at a time, and a mapping below the top level lies wholly in one chunk, so a chunk's
+ * duplicate-key problems are the whole parse's (the file is not parsed a second time for them).
+ * test/unit/chunked.test.ts checks that both parses give the same tree and problems.
  */
 import type { ExprAnalysis } from './exprChecks';
+import type { Problem } from './problems';
 import { parseYaml, type ParsedYaml, type YMap, type YNode, type YPair, type YScalar, type YSeq } from './yamlTree';
 
 /** Parsed chunks of one document, by text. Keep one per open document. */
@@ -118,6 +122,7 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   const chunks = cut(text);
   if (!chunks || chunks.length < 2) return whole();
   const pairs: YPair[] = [];
+  const problems: Problem[] = [];
   const keys = new Set<string>();
   let mapEnd = 0;
   let list: { key: string; pair: YPair; items: (YNode | null)[]; start: number; end: number } | undefined;
@@ -129,10 +134,11 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   };
   for (const ch of chunks) {
     const parsed = cache.get(text.slice(ch.start, ch.end));
-    if (parsed.problems.length || !parsed.root || parsed.aliases) {
+    if (parsed.parserErrors || !parsed.root || parsed.aliases) {
       cache.sweep();
       return whole();
     }
+    for (const p of parsed.problems) problems.push(ch.start ? { ...p, span: { start: p.span.start + ch.start, end: p.span.end + ch.start } } : p);
     const root = shift(parsed.root, ch.start);
     mapEnd = root.end;
     if (ch.listOf) {
@@ -172,7 +178,7 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   if (!pairs.length) return whole();
   const first = pairs[0];
   const map: YMap = { kind: 'map', start: first.key.start, end: mapEnd, pairs };
-  return { root: map, problems: [], chunked: true };
+  return { root: map, problems, chunked: true };
 }
 
 /** The tree with every offset moved by delta (the same tree when delta is 0). */
