@@ -17,23 +17,35 @@ import type { ExprAnalysis } from './exprChecks';
 import type { Problem } from './problems';
 import { parseYaml, type ParsedYaml, type YMap, type YNode, type YPair, type YScalar, type YSeq } from './yamlTree';
 
+/** A parsed chunk and the offset its tree's positions start from. */
+interface Entry {
+  readonly parsed: ParsedYaml;
+  readonly base: number;
+}
+
 /** Parsed chunks of one document, by text. Keep one per open document. */
 export class ChunkCache {
-  private entries = new Map<string, ParsedYaml>();
-  private used = new Map<string, ParsedYaml>();
+  private entries = new Map<string, Entry>();
+  private used = new Map<string, Entry>();
   /** How many chunks were parsed (not found in the cache), for tests and the debug log. */
   misses = 0;
   /** Expression analyses by text (see exprChecks.ts), kept while the document is open. */
   readonly expressions = new Map<string, ExprAnalysis>();
 
-  get(text: string): ParsedYaml {
+  /**
+   * The chunk's tree with offsets from `base` (its place in the document). A chunk is parsed at
+   * its place, so a cold parse copies nothing; one found in the cache is moved only when it moved.
+   */
+  get(text: string, base: number): ParsedYaml {
     let hit = this.used.get(text) ?? this.entries.get(text);
     if (!hit) {
-      hit = parseYaml(text);
+      hit = { parsed: parseYaml(text, base), base };
       this.misses++;
+    } else if (hit.base !== base) {
+      hit = { parsed: shiftParsed(hit.parsed, base - hit.base), base };
     }
     this.used.set(text, hit);
-    return hit;
+    return hit.parsed;
   }
 
   /** Forget the chunks the last parse did not use. */
@@ -133,13 +145,13 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
     list = undefined;
   };
   for (const ch of chunks) {
-    const parsed = cache.get(text.slice(ch.start, ch.end));
+    const parsed = cache.get(text.slice(ch.start, ch.end), ch.start);
     if (parsed.parserErrors || !parsed.root || parsed.aliases) {
       cache.sweep();
       return whole();
     }
-    for (const p of parsed.problems) problems.push(ch.start ? { ...p, span: { start: p.span.start + ch.start, end: p.span.end + ch.start } } : p);
-    const root = shift(parsed.root, ch.start);
+    for (const p of parsed.problems) problems.push(p);
+    const root = parsed.root;
     mapEnd = root.end;
     if (ch.listOf) {
       if (root.kind !== 'seq' || !list || list.key !== ch.listOf) {
@@ -179,6 +191,14 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   const first = pairs[0];
   const map: YMap = { kind: 'map', start: first.key.start, end: mapEnd, pairs };
   return { root: map, problems, chunked: true };
+}
+
+function shiftParsed(parsed: ParsedYaml, delta: number): ParsedYaml {
+  return {
+    ...parsed,
+    root: parsed.root && shift(parsed.root, delta),
+    problems: parsed.problems.map((p) => ({ ...p, span: { start: p.span.start + delta, end: p.span.end + delta } })),
+  };
 }
 
 /** The tree with every offset moved by delta (the same tree when delta is 0). */
