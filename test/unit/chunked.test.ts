@@ -36,6 +36,8 @@ const SHAPES = [
   '%YAML 1.2\n---\nname: x\nsteps: []\n',
   '- just\n- a list\n',
   'name: x\nsteps:\n  - id: a\n run: bad indent\n',
+  'name: x\nenv:\n  A: 1\n  B: 2\n  A: 3\nsteps:\n  - id: a\n    run: echo\n    run: again\n  - { id: b, run: echo, id: c }\n',
+  'name: x\nenv:\n  1: a\n  "1": b\n  0x1: c\n  ~: d\n  null: e\nsteps:\n  - id: a\n    run: echo\n',
   '',
   '\n\n# only comments\n',
 ];
@@ -73,6 +75,27 @@ describe('chunked parsing', () => {
     for (const text of ['%YAML 1.2\n---\nname: x\n', '- a\n- b\n', '{ name: x }\n', 'name: x\nsteps:\n  - id: a\n    run: echo\nname: again\n']) {
       assert.equal(parseChunked(text).chunked, false, text);
     }
+  });
+
+  it('a file whose only problems are duplicate keys is parsed once, in chunks', () => {
+    let text = 'name: dup\nenv:\n';
+    for (let i = 0; i < 1_000; i++) text += `  KEY_${i}: v\n`;
+    text += '  KEY_500: again\nsteps:\n  - id: a\n    run: echo\n    run: twice\n  - id: b\n    run: echo\n';
+    const cache = new ChunkCache();
+    const chunked = parseChunked(text, cache);
+    // Every chunk parsed exactly once and no whole parse: the chunks' problems are the result.
+    assert.equal(chunked.chunked, true);
+    assert.equal(cache.misses, cut(text)!.length);
+    const whole = parseYaml(text);
+    assert.deepEqual(chunked.root, whole.root);
+    assert.deepEqual(chunked.problems, whole.problems);
+    assert.deepEqual(
+      chunked.problems.map((p) => [text.slice(p.span.start, p.span.end), p.message]),
+      [
+        ['KEY_500', "duplicate key 'KEY_500': YAML keeps one value per key: rename or remove one of them"],
+        ['run', "duplicate key 'run': YAML keeps one value per key: rename or remove one of them"],
+      ],
+    );
   });
 
   it('an edit re-parses only the chunk it touched', () => {

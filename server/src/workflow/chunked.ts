@@ -5,31 +5,47 @@
  * faster on a cold start: many small documents parse quicker than one large one.
  *
  * Safety: anything unusual (directives, document markers, a top level that is not a block
- * mapping, duplicate top-level keys, any error in any chunk) falls back to parsing the whole
- * text, so problems always come from the real parser on the real document. A wrong cut cannot
- * pass unnoticed: it leaves a chunk with an unterminated construct, which is an error.
- * test/unit/chunked.test.ts checks that both parses give the same tree.
+ * mapping, duplicate top-level keys, any error of the YAML parser in any chunk) falls back to
+ * parsing the whole text, so syntax errors always come from the real parser on the real document.
+ * A wrong cut cannot pass unnoticed: it leaves a chunk with an unterminated construct, which is an
+ * error. Duplicate keys below the top level are the exception: yamlTree.ts finds them itself, in
+ * one mapping at a time, and a mapping below the top level lies wholly in one chunk, so a chunk's
+ * duplicate-key problems are the whole parse's (the file is not parsed a second time for them).
+ * test/unit/chunked.test.ts checks that both parses give the same tree and problems.
  */
 import type { ExprAnalysis } from './exprChecks';
+import type { Problem } from './problems';
 import { parseYaml, type ParsedYaml, type YMap, type YNode, type YPair, type YScalar, type YSeq } from './yamlTree';
+
+/** A parsed chunk and the offset its tree's positions start from. */
+interface Entry {
+  readonly parsed: ParsedYaml;
+  readonly base: number;
+}
 
 /** Parsed chunks of one document, by text. Keep one per open document. */
 export class ChunkCache {
-  private entries = new Map<string, ParsedYaml>();
-  private used = new Map<string, ParsedYaml>();
+  private entries = new Map<string, Entry>();
+  private used = new Map<string, Entry>();
   /** How many chunks were parsed (not found in the cache), for tests and the debug log. */
   misses = 0;
   /** Expression analyses by text (see exprChecks.ts), kept while the document is open. */
   readonly expressions = new Map<string, ExprAnalysis>();
 
-  get(text: string): ParsedYaml {
+  /**
+   * The chunk's tree with offsets from `base` (its place in the document). A chunk is parsed at
+   * its place, so a cold parse copies nothing; one found in the cache is moved only when it moved.
+   */
+  get(text: string, base: number): ParsedYaml {
     let hit = this.used.get(text) ?? this.entries.get(text);
     if (!hit) {
-      hit = parseYaml(text);
+      hit = { parsed: parseYaml(text, base), base };
       this.misses++;
+    } else if (hit.base !== base) {
+      hit = { parsed: shiftParsed(hit.parsed, base - hit.base), base };
     }
     this.used.set(text, hit);
-    return hit;
+    return hit.parsed;
   }
 
   /** Forget the chunks the last parse did not use. */
@@ -118,6 +134,7 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   const chunks = cut(text);
   if (!chunks || chunks.length < 2) return whole();
   const pairs: YPair[] = [];
+  const problems: Problem[] = [];
   const keys = new Set<string>();
   let mapEnd = 0;
   let list: { key: string; pair: YPair; items: (YNode | null)[]; start: number; end: number } | undefined;
@@ -128,12 +145,13 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
     list = undefined;
   };
   for (const ch of chunks) {
-    const parsed = cache.get(text.slice(ch.start, ch.end));
-    if (parsed.problems.length || !parsed.root || parsed.aliases) {
+    const parsed = cache.get(text.slice(ch.start, ch.end), ch.start);
+    if (parsed.parserErrors || !parsed.root || parsed.aliases) {
       cache.sweep();
       return whole();
     }
-    const root = shift(parsed.root, ch.start);
+    for (const p of parsed.problems) problems.push(p);
+    const root = parsed.root;
     mapEnd = root.end;
     if (ch.listOf) {
       if (root.kind !== 'seq' || !list || list.key !== ch.listOf) {
@@ -172,7 +190,15 @@ export function parseChunked(text: string, cache: ChunkCache = new ChunkCache())
   if (!pairs.length) return whole();
   const first = pairs[0];
   const map: YMap = { kind: 'map', start: first.key.start, end: mapEnd, pairs };
-  return { root: map, problems: [], chunked: true };
+  return { root: map, problems, chunked: true };
+}
+
+function shiftParsed(parsed: ParsedYaml, delta: number): ParsedYaml {
+  return {
+    ...parsed,
+    root: parsed.root && shift(parsed.root, delta),
+    problems: parsed.problems.map((p) => ({ ...p, span: { start: p.span.start + delta, end: p.span.end + delta } })),
+  };
 }
 
 /** The tree with every offset moved by delta (the same tree when delta is 0). */

@@ -14,7 +14,7 @@ import {
   truthy,
   type Expr,
 } from './expressions';
-import { problem, type Problem, type Span } from './problems';
+import { cappedMessage, problem, type Problem, type Span } from './problems';
 import { shellMessage, shellPlaces } from './shellChecks';
 import { didYouMean } from './suggest';
 import { get, type YNode, type YScalar } from './yamlTree';
@@ -74,10 +74,17 @@ export class ExpressionChecker {
   /** Parsed `if` of each step, for the unreachable check. */
   readonly ifs = new Map<StepSource, IfInfo>();
 
-  constructor(private readonly ctx: ExprContext, private readonly out: Problem[]) {}
+  constructor(private readonly ctx: ExprContext, private readonly out: Problem[]) {
+    this.inputSet = new Set(ctx.inputs);
+  }
 
   /** `defaults.shell` of the workflow, read with its env. */
   private defaultShell: YNode | null | undefined;
+  /** The declared inputs as a set, and their list for messages (made on first use). */
+  private readonly inputSet: ReadonlySet<string>;
+  private inputList: string | undefined;
+  /** Each matrix's keys, their set and list (a step may read its matrix many times). */
+  private readonly matrices = new WeakMap<YNode, { keys: string[]; set: Set<string>; list: string }>();
 
   checkWorkflowEnv(root: YNode | null): void {
     this.defaultShell = get(get(root, 'defaults'), 'shell');
@@ -178,9 +185,11 @@ export class ExpressionChecker {
     const [ctxName, name] = path;
     if (name === undefined) return;
     if (ctxName === 'inputs') {
-      if (!this.ctx.inputs.includes(name)) {
-        const hint = didYouMean(name, this.ctx.inputs) || (this.ctx.inputs.length ? ` Declared inputs: ${this.ctx.inputs.join(', ')}.` : ' Declare it under inputs: at the top level.');
-        this.report('unknown-input', span, `input '${name}' is not declared under 'inputs'.${hint}`);
+      if (!this.inputSet.has(name)) {
+        const inputs = this.ctx.inputs;
+        const suggestion = didYouMean(name, inputs);
+        const hint = suggestion ? [suggestion] : inputs.length ? [' Declared inputs: ', (this.inputList ??= inputs.join(', ')), '.'] : [' Declare it under inputs: at the top level.'];
+        this.report('unknown-input', span, cappedMessage([`input '${name}' is not declared under 'inputs'.`, ...hint]));
       }
     } else if (ctxName === 'steps') {
       const reader = scope.step?.id;
@@ -195,10 +204,24 @@ export class ExpressionChecker {
       }
     } else if (ctxName === 'matrix') {
       const m = scope.step ? get(scope.step.node, 'matrix') : undefined;
-      const keys = m && m.kind === 'map' ? m.pairs.map((p) => String(p.key.value)) : [];
-      if (!keys.length) this.report('bad-expression', span, `matrix.${name}: ${scope.step ? 'this step has no matrix' : 'there is no matrix outside a step'}; add matrix: { ${name}: [...] } to the step`);
-      else if (!keys.includes(name)) this.report('bad-expression', span, `matrix.${name}: the step's matrix has no key '${name}'.${didYouMean(name, keys) || ` Keys: ${keys.join(', ')}.`}`);
+      const keys = this.matrixKeys(m);
+      if (!keys.keys.length) this.report('bad-expression', span, `matrix.${name}: ${scope.step ? 'this step has no matrix' : 'there is no matrix outside a step'}; add matrix: { ${name}: [...] } to the step`);
+      else if (!keys.set.has(name)) {
+        const suggestion = didYouMean(name, keys.keys);
+        this.report('bad-expression', span, cappedMessage([`matrix.${name}: the step's matrix has no key '${name}'.`, ...(suggestion ? [suggestion] : [' Keys: ', keys.list, '.'])]));
+      }
     }
+  }
+
+  private matrixKeys(m: YNode | null | undefined): { keys: string[]; set: Set<string>; list: string } {
+    if (!m || m.kind !== 'map') return { keys: [], set: new Set(), list: '' };
+    let k = this.matrices.get(m);
+    if (!k) {
+      const keys = m.pairs.map((p) => String(p.key.value));
+      k = { keys, set: new Set(keys), list: keys.join(', ') };
+      this.matrices.set(m, k);
+    }
+    return k;
   }
 
   private report(code: 'bad-expression' | 'unknown-input' | 'not-upstream', span: Span, message: string): void {

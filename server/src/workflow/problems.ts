@@ -70,6 +70,24 @@ export function problem(code: ProblemCode, span: Span, message: string): Problem
   return { code, severity: SEVERITY_OF[code], message: m, span: { start: span.start, end: Math.max(span.start, span.end) } };
 }
 
+/**
+ * The message problem() keeps for the concatenation of `parts`, made without building that
+ * concatenation: a list of thousands of names shared by thousands of messages costs each message
+ * its capped length, not the list's.
+ */
+export function cappedMessage(parts: readonly string[]): string {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  if (length <= MAX_MESSAGE_LENGTH) return parts.join('');
+  const headLength = MAX_MESSAGE_LENGTH - 200;
+  const tailLength = 190;
+  let head = '';
+  for (let i = 0; i < parts.length && head.length < headLength; i++) head += parts[i].slice(0, headLength - head.length);
+  let tail = '';
+  for (let i = parts.length - 1; i >= 0 && tail.length < tailLength; i--) tail = parts[i].slice(-(tailLength - tail.length)) + tail;
+  return `${head} … ${tail}`;
+}
+
 /** The first line of the text: where a problem about the whole file is reported. */
 export function topOfFile(text: string): Span {
   const eol = text.search(/\r|\n/);

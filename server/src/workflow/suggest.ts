@@ -1,22 +1,47 @@
 /** "Did you mean" suggestions by edit distance (optimal string alignment). */
 
-export function editDistance(a: string, b: string): number {
+/** Rows of the distance table, reused by every call (grown when a word is longer). */
+let rows = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
+/**
+ * The distance, or any number above `max` once it is sure to exceed it (the smallest entry of a
+ * row never decreases two rows later, so a row whose entries all exceed `max` ends the work).
+ */
+export function editDistance(a: string, b: string, max = Infinity): number {
   const m = a.length;
   const n = b.length;
   if (m === 0) return n;
   if (n === 0) return m;
-  let prev2 = new Array<number>(n + 1).fill(0);
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  let cur = new Array<number>(n + 1).fill(0);
+  if (rows[0].length <= n) rows = [new Int32Array(2 * n + 2), new Int32Array(2 * n + 2), new Int32Array(2 * n + 2)];
+  let [prev2, prev, cur] = rows;
+  for (let j = 0; j <= n; j++) prev[j] = j;
+  let prevMin = 0;
   for (let i = 1; i <= m; i++) {
+    const ai = a.charCodeAt(i - 1);
+    const ai1 = i > 1 ? a.charCodeAt(i - 2) : -1;
     cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      const bj = b.charCodeAt(j - 1);
+      let v = prev[j - 1] + (ai === bj ? 0 : 1);
+      const del = prev[j] + 1;
+      if (del < v) v = del;
+      const ins = cur[j - 1] + 1;
+      if (ins < v) v = ins;
+      if (j > 1 && ai === b.charCodeAt(j - 2) && ai1 === bj) {
+        const t = prev2[j - 2] + 1;
+        if (t < v) v = t;
+      }
       cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
-    [prev2, prev, cur] = [prev, cur, prev2];
+    // A transposition reads two rows back, so stop only when two rows in a row exceed max.
+    if (rowMin > max && prevMin > max) return rowMin;
+    prevMin = rowMin;
+    const t = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = t;
   }
   return prev[n];
 }
@@ -56,7 +81,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       break;
     }
     cellsLeft -= cost;
-    const d = cl === lower ? 0 : editDistance(lower, cl);
+    // Only a distance within the limit and below the best so far matters: stop beyond it.
+    const d = cl === lower ? 0 : editDistance(lower, cl, Math.min(limit, bestScore - 1));
     if (d <= limit && d < bestScore) {
       best = c;
       bestScore = d;

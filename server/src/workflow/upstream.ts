@@ -10,44 +10,66 @@
  *   likewise a reader asked about a second time gets the set of everything it needs.
  * - Each step visited costs one unit of the budget; once it is spent, the remaining questions are
  *   answered "yes" (no false error) and counted in `unchecked`, so validation can say so.
+ * - Steps are numbered once; the searches work on numbers and typed arrays (a "seen" mark is the
+ *   search's generation), not on maps and sets of strings: no garbage per step visited.
  */
 import type { StepSource } from './compile';
 
 export class UpstreamIndex {
-  /** Position in a topological order; steps on or after a cycle have none. */
-  private readonly position = new Map<string, number>();
-  private readonly dependents = new Map<string, string[]>();
-  private readonly needIds = new Map<string, string[]>();
-  private readonly askedTarget = new Set<string>();
-  private readonly askedReader = new Set<string>();
-  private readonly dependentsOf = new Map<string, Set<string>>();
-  private readonly needsOf = new Map<string, Set<string>>();
+  /** The number of each id: the steps' ids first (0 … steps - 1), then needs that name no step. */
+  private readonly num = new Map<string, number>();
+  /** Each step's needs as written (unknown ids and itself included), by number. */
+  private readonly rawNeeds: Int32Array[] = [];
+  /** Position in a topological order; -1 for steps on or after a cycle (and for unknown ids). */
+  private readonly position: Int32Array;
+  /** Each step's distinct known needs other than itself, and the steps that have it as such a need. */
+  private readonly needIds: number[][] = [];
+  private readonly dependents: number[][] = [];
+  private readonly askedTarget = new Set<number>();
+  private readonly askedReader = new Set<number>();
+  private readonly dependentsOf = new Map<number, Set<number>>();
+  private readonly needsOf = new Map<number, Set<number>>();
+  private readonly steps: number;
+  /** search()'s marks: a step is seen when its mark is the current search's generation. */
+  private seen = new Uint32Array(0);
+  private generation = 0;
   private budget: number;
   /** Questions answered "yes" unchecked because the budget was spent. */
   unchecked = 0;
 
   constructor(private readonly byId: ReadonlyMap<string, StepSource>, budget?: number) {
+    for (const id of byId.keys()) this.num.set(id, this.num.size);
+    this.steps = this.num.size;
     let edges = 0;
-    const pending = new Map<string, number>();
+    const pending = new Int32Array(this.steps);
+    for (let i = 0; i < this.steps; i++) this.dependents.push([]);
+    let i = 0;
     for (const [id, s] of byId) {
-      const needs = new Set(s.needs.map((n) => n.id).filter((n) => byId.has(n) && n !== id));
-      edges += needs.size;
-      pending.set(id, needs.size);
-      this.needIds.set(id, [...needs]);
-      for (const n of needs) {
-        const list = this.dependents.get(n);
-        if (list) list.push(id);
-        else this.dependents.set(n, [id]);
-      }
+      const raw = new Int32Array(s.needs.length);
+      const needs: number[] = [];
+      const distinct = new Set<number>();
+      s.needs.forEach((n, k) => {
+        let x = this.num.get(n.id);
+        if (x === undefined) this.num.set(n.id, (x = this.num.size));
+        raw[k] = x;
+        if (x < this.steps && n.id !== id && !distinct.has(x)) {
+          distinct.add(x);
+          needs.push(x);
+        }
+      });
+      this.rawNeeds.push(raw);
+      this.needIds.push(needs);
+      edges += needs.length;
+      pending[i] = needs.length;
+      for (const n of needs) this.dependents[n].push(i);
+      i++;
     }
-    const order = [...pending].filter(([, n]) => n === 0).map(([id]) => id);
-    for (let i = 0; i < order.length; i++) {
-      this.position.set(order[i], i);
-      for (const d of this.dependents.get(order[i]) ?? []) {
-        const left = pending.get(d)! - 1;
-        pending.set(d, left);
-        if (left === 0) order.push(d);
-      }
+    this.position = new Int32Array(this.num.size).fill(-1);
+    const order: number[] = [];
+    for (let v = 0; v < this.steps; v++) if (pending[v] === 0) order.push(v);
+    for (let k = 0; k < order.length; k++) {
+      this.position[order[k]] = k;
+      for (const d of this.dependents[order[k]]) if (--pending[d] === 0) order.push(d);
     }
     // Enough for any ordinary workflow many times over; linear in the graph's size.
     this.budget = budget ?? Math.max(250_000, 20 * (byId.size + edges));
@@ -55,51 +77,58 @@ export class UpstreamIndex {
 
   /** Whether `reader` needs `target`, directly or transitively. */
   isUpstream(reader: string, target: string): boolean {
-    const start = this.byId.get(reader);
-    if (!start || !this.byId.has(target)) return false;
-    if (start.needs.some((n) => n.id === target)) return true;
-    const pr = this.position.get(reader);
-    const pt = this.position.get(target);
-    if (pt !== undefined && pr !== undefined && pt >= pr) return false;
-    const dependents = this.dependentsOf.get(target);
-    if (dependents) return dependents.has(reader);
-    const needs = this.needsOf.get(reader);
-    if (needs) return needs.has(target);
+    const r = this.num.get(reader);
+    const t = this.num.get(target);
+    if (r === undefined || r >= this.steps || t === undefined || t >= this.steps) return false;
+    const raw = this.rawNeeds[r];
+    for (let k = 0; k < raw.length; k++) if (raw[k] === t) return true;
+    const pr = this.position[r];
+    const pt = this.position[t];
+    if (pt >= 0 && pr >= 0 && pt >= pr) return false;
+    const dependents = this.dependentsOf.get(t);
+    if (dependents) return dependents.has(r);
+    const needs = this.needsOf.get(r);
+    if (needs) return needs.has(t);
     let found: boolean | undefined;
-    if (this.askedTarget.has(target)) found = this.closure(target, this.dependents, this.dependentsOf)?.has(reader);
-    else if (this.askedReader.has(reader)) found = this.closure(reader, this.needIds, this.needsOf)?.has(target);
-    else found = this.search(reader, target, pt);
-    this.askedTarget.add(target);
-    this.askedReader.add(reader);
+    if (this.askedTarget.has(t)) found = this.closure(t, this.dependents, this.dependentsOf)?.has(r);
+    else if (this.askedReader.has(r)) found = this.closure(r, this.needIds, this.needsOf)?.has(t);
+    else found = this.search(r, t, pt);
+    this.askedTarget.add(t);
+    this.askedReader.add(r);
     if (found !== undefined) return found;
     this.unchecked++;
     return true;
   }
 
-  /** Depth-first over needs from the reader, skipping steps ordered before the target. */
-  private search(reader: string, target: string, pt: number | undefined): boolean | undefined {
-    const seen = new Set<string>([reader]);
-    const stack = this.byId.get(reader)!.needs.map((n) => n.id);
+  /** Depth-first over needs from the reader, skipping steps ordered before the target (pt: -1 for none). */
+  private search(reader: number, target: number, pt: number): boolean | undefined {
+    if (this.seen.length < this.num.size) this.seen = new Uint32Array(this.num.size);
+    const seen = this.seen;
+    const mark = ++this.generation;
+    seen[reader] = mark;
+    const stack = Array.from(this.rawNeeds[reader]);
     while (stack.length) {
       const id = stack.pop()!;
       if (id === target) return true;
-      if (seen.has(id)) continue;
-      seen.add(id);
+      if (seen[id] === mark) continue;
+      seen[id] = mark;
       if (--this.budget < 0) return undefined;
-      const p = this.position.get(id);
-      if (pt !== undefined && p !== undefined && p < pt) continue;
-      const s = this.byId.get(id);
-      if (s) for (const n of s.needs) stack.push(n.id);
+      const p = this.position[id];
+      if (pt >= 0 && p >= 0 && p < pt) continue;
+      if (id < this.steps) {
+        const raw = this.rawNeeds[id];
+        for (let k = 0; k < raw.length; k++) stack.push(raw[k]);
+      }
     }
     return false;
   }
 
   /** Every step reachable from `from` along `edges` (remembered in `into`), or undefined when over budget. */
-  private closure(from: string, edges: ReadonlyMap<string, readonly string[]>, into: Map<string, Set<string>>): Set<string> | undefined {
-    const set = new Set<string>();
+  private closure(from: number, edges: readonly (readonly number[])[], into: Map<number, Set<number>>): Set<number> | undefined {
+    const set = new Set<number>();
     const queue = [from];
     for (let i = 0; i < queue.length; i++) {
-      for (const d of edges.get(queue[i]) ?? []) {
+      for (const d of edges[queue[i]]) {
         if (set.has(d)) continue;
         if (--this.budget < 0) return undefined;
         set.add(d);

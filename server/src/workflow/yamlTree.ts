@@ -44,6 +44,11 @@ export interface ParsedYaml {
   readonly aliases?: boolean;
   /** Set when a limit stopped the parse: the problems say why, and nothing else is to be checked. */
   readonly notParsed?: boolean;
+  /**
+   * Set when a problem came from the YAML parser itself or from the alias budget; unset when the
+   * only problems are duplicate keys (found by convert(), the same in any part of the text).
+   */
+  readonly parserErrors?: boolean;
 }
 
 const STYLE: Record<string, ScalarStyle> = {
@@ -78,7 +83,7 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
   const deep = tooDeep(text);
   if (deep !== undefined) {
     const message = `flow collections ([ ] or { }) nested more than ${MAX_FLOW_DEPTH} levels deep: the file was not parsed, so nothing in it was checked; write the value with fewer levels`;
-    return { root: null, problems: [problem('yaml-syntax', { start: base + deep, end: base + deep + 1 }, message)], notParsed: true };
+    return { root: null, problems: [problem('yaml-syntax', { start: base + deep, end: base + deep + 1 }, message)], notParsed: true, parserErrors: true };
   }
   // uniqueKeys: false: the YAML library compares each key with every earlier key of its map,
   // which is quadratic (10,000 keys take seconds); convert() finds duplicates with a set instead.
@@ -94,7 +99,7 @@ export function parseYaml(text: string, base = 0): ParsedYaml {
   if (state.exceeded) {
     problems.push(problem('yaml-syntax', { start: base, end: base + Math.min(text.length, text.indexOf('\n') === -1 ? text.length : text.indexOf('\n')) }, 'aliases expand to too many nodes: a workflow file should not need this many aliases; write the values out or use fewer aliases'));
   }
-  return { root, problems, ...(state.aliases ? { aliases: true } : {}) };
+  return { root, problems, ...(state.aliases ? { aliases: true } : {}), ...(doc.errors.length || state.exceeded ? { parserErrors: true } : {}) };
 }
 
 /** The offset of the bracket that opens level MAX_FLOW_DEPTH + 1, if any (by the YAML lexer's tokens). */
