@@ -79,7 +79,7 @@ for (const tool of AGENT_TOOLS) {
       const served = fake.answer({ text: 'Summary: lorem.' }).served;
       const r = await runTool({ bin: bin!, args: setup.args, env: setup.env, cwd: repo, prompt });
       assert.equal(r.exitCode, 0, r.stdout.slice(-2000) + r.stderr.slice(-2000));
-      assert.equal(answerText(tool, r.stdout), 'Summary: lorem.');
+      assert.equal(answerText(tool, r.stdout), 'Summary: lorem.', `stdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}\nrequests: ${fake.requests.slice(-3).map((q) => `${q.url} ${q.served} ${q.bodyBytes}`).join(', ')}`);
       const main = await served;
       assert.ok(JSON.stringify(main.body).includes(tail), 'the end of the prompt reached the model');
       assert.ok(main.bodyBytes > 300_000);

@@ -67,10 +67,16 @@ async function killedWhileRunning(r: Repo): Promise<{ id: string; stepPid: numbe
   const runner = spawn(process.execPath, [CLI, 'run', 'wf.yaml', '--quiet'], { cwd: r.root, env: cliEnv(path.join(r.root, '.home')), stdio: 'ignore' });
   const exited = new Promise((resolve) => runner.once('exit', resolve));
   const stepPid = await waitFor(() => starts(r)[0], 'the step to start');
+  // The runner records the step's process right after the spawn returns; on a busy machine the step
+  // can print before that. Kill once the record is there: a step that also clears its environment
+  // (the 'scrub' case) is findable only by it (between spawn and record, only the mark finds it).
+  const [id] = await waitFor(() => {
+    const ids = sessionFolders(r.root);
+    return ids.length > 0 && fs.existsSync(path.join(r.root, '.orchestrator', 'sessions', ids[0], 'steps', 'slow', '1.proc')) ? ids : undefined;
+  }, "the step's process record");
   runner.kill('SIGKILL');
   await exited;
   assert.ok(processAlive(stepPid), "the step's shell outlives its runner (it leads its own process group)");
-  const [id] = sessionFolders(r.root);
   return { id, stepPid };
 }
 
