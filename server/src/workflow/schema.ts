@@ -180,6 +180,7 @@ export type StageDef = z.infer<typeof Stage>;
 export type AgentDef = z.infer<typeof Agent>;
 export type InputDef = z.infer<typeof Input>;
 export type RetryDef = z.infer<typeof Retry>;
+export type BudgetDef = z.infer<typeof Budget>;
 
 /** The JSON Schema published in schemas/workflow.schema.json. */
 export function workflowJsonSchema(): Record<string, unknown> {
