@@ -62,7 +62,10 @@ async function readAnswer(label: string, url: string, answer: StreamBody, onChun
     if (!isObject(chunk)) throw malformed(label, url, ev.data);
     if (chunk.error !== undefined) throw streamError(label, url, chunk);
     if (typeof chunk.model === 'string' && chunk.model) model = chunk.model;
-    if (isObject(chunk.usage)) onUsage?.({ ...(usage = usageOf(chunk.usage)), turns: 1, ...(model ? { model } : {}) });
+    if (isObject(chunk.usage)) {
+      usage = usageOf(chunk.usage);
+      onUsage?.({ ...usage, turns: 1, ...(model ? { model } : {}) });
+    }
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     const choice = choices.find((c) => isObject(c) && (c.index === undefined || c.index === 0)) ?? choices[0];
     if (!isObject(choice)) continue;

@@ -37,13 +37,18 @@ export interface AgentRecord {
   turns?: number;
   toolCalls?: number;
   durationMs: number;
+  /** budget: the workflow's agent, the cost used (engine/types.ts StepState['agent']), usage counted as it streamed */
+  agent?: string;
+  cost?: { usd: number; from: 'prices' | 'tool' };
+  estimated?: boolean;
 }
 
-/** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123, 3 turns, 2 tool calls` */
+/** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123 (prices:), 3 turns, 2 tool calls` */
 export function agentText(a: AgentRecord): string {
   const u = a.usage;
-  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'} tokens` : '';
-  const cost = u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
+  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'}${a.estimated ? ' (counted as it streamed)' : ''} tokens` : '';
+  // budget: the cost used (prices: when the model has one, else the tool's)
+  const cost = a.cost ? ` $${a.cost.usd.toFixed(4)} (${a.cost.from === 'prices' ? 'prices:' : 'the tool'})` : u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
   const counts = [a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : '', a.toolCalls ? `${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
   return `${a.provider}${a.model ? `/${a.model}` : ''}${tokens}${cost}${counts ? `, ${counts}` : ''}`;
 }
