@@ -46,7 +46,7 @@ export interface AgentRecord {
 /** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123 (prices:), 3 turns, 2 tool calls` */
 export function agentText(a: AgentRecord): string {
   const u = a.usage;
-  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'}${a.estimated ? ' (counted as it streamed)' : ''} tokens` : '';
+  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'} tokens${a.estimated ? ' (counted as it streamed)' : ''}` : '';
   // budget: the cost used (prices: when the model has one, else the tool's)
   const cost = a.cost ? ` $${a.cost.usd.toFixed(4)} (${a.cost.from === 'prices' ? 'prices:' : 'the tool'})` : u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
   const counts = [a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : '', a.toolCalls ? `${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
