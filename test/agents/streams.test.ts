@@ -111,7 +111,7 @@ describe('codex --json', () => {
     assert.ok(r.notes.some((n) => n.startsWith('thinking: **Listing files**')));
     assert.deepEqual(r.summary, {
       text: 'Two entries: README.md and src.',
-      usage: { inputTokens: 24763, cacheReadTokens: 24448, outputTokens: 122 },
+      usage: { inputTokens: 24763, cacheReadTokens: 24448, outputTokens: 122, cacheReadInInput: true },
       turns: 1,
       toolCalls: 2,
     });
@@ -155,7 +155,7 @@ describe('gemini stream-json', () => {
     assert.deepEqual(r.summary, {
       text: 'Let me look.\n\nTwo entries: README.md and src.',
       model: 'gemini-2.5-pro',
-      usage: { inputTokens: 350, outputTokens: 30, cacheReadTokens: 100 },
+      usage: { inputTokens: 350, outputTokens: 30, cacheReadTokens: 100, cacheReadInInput: true },
       turns: 3,
       toolCalls: 2,
     });
@@ -301,11 +301,11 @@ describe('real outputs', () => {
       // codex gives no model, and its "turn" is the whole exec, whatever the number of model calls.
       codex: {
         tool: 'shell', note: 'tool shell: /bin/bash -lc ls', texts: [FINAL],
-        summary: { text: FINAL, usage: { inputTokens: 100, cacheReadTokens: 14, outputTokens: 18 }, turns: 1 },
+        summary: { text: FINAL, usage: { inputTokens: 100, cacheReadTokens: 14, outputTokens: 18, cacheReadInInput: true }, turns: 1 },
       },
       'gemini-cli': {
         tool: 'list_directory', note: 'tool list_directory: .', texts: ['Let me look.', `\n\n${FINAL}`],
-        summary: { text: `Let me look.\n\n${FINAL}`, model: 'fake-model-answered', usage: { inputTokens: 100, outputTokens: 18, cacheReadTokens: 14 }, turns: 2 },
+        summary: { text: `Let me look.\n\n${FINAL}`, model: 'fake-model-answered', usage: { inputTokens: 100, outputTokens: 18, cacheReadTokens: 14, cacheReadInInput: true }, turns: 2 },
       },
       // opencode's input count leaves out the cached tokens (50 - 7 per call).
       opencode: {

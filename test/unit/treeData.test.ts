@@ -336,6 +336,23 @@ describe('stepRow and stepRows', () => {
     assert.equal(stepRow(SESSION_ID, killed, ended('cancelled'), NOW).tooltip, 'hang: cancelled');
   });
 
+  it('tooltip: what an agent step spent (over its attempts), where the cost came from, a stopped call', () => {
+    const spent = { tokens: 51_200, costUsd: 0.1536, turns: 3, timeMs: 9_000, calls: 2, uncosted: 0 };
+    const over = step('impl', { status: 'failed', attempt: 2, reason: 'budget exceeded: 51,200 of 50,000 tokens', spent,
+      agent: { provider: 'claude-code', model: 'claude-sonnet-4-5', durationMs: 5_000, agent: 'impl', cost: { usd: 0.09, from: 'prices' }, estimated: true } });
+    assert.equal(
+      stepRow(SESSION_ID, over, ended('failed'), NOW).tooltip,
+      'impl: failed\nbudget exceeded: 51,200 of 50,000 tokens\nagent: claude-code / claude-sonnet-4-5\nspent: 51,200 tokens, $0.1536, 3 turns (2 attempts); cost from prices:; counted as it streamed (the call was stopped)',
+    );
+    const unpriced = step('ask', { status: 'succeeded', attempt: 1, spent: { tokens: 1_200, costUsd: 0, turns: 1, timeMs: 900, calls: 1, uncosted: 1 }, agent: { provider: 'local', durationMs: 900 } });
+    assert.equal(stepRow(SESSION_ID, unpriced, ended('succeeded'), NOW).tooltip, 'ask: succeeded\nagent: local\nspent: 1,200 tokens, cost unknown, 1 turn');
+  });
+
+  it('session tooltip: what its agent calls spent in all', () => {
+    const s = ended('succeeded', { spent: { tokens: 12_345, costUsd: 0.5, turns: 4, timeMs: 20_000, calls: 3, uncosted: 1 } });
+    assert.match(sessionRow(s, NOW).tooltip ?? '', /\nspent: 12,345 tokens, \$0\.50 \+ unknown, 4 turns$/);
+  });
+
   it('tokens: hasLog once an attempt started; approvable only while live and unanswered; retryable; resumableFrom at rest', () => {
     const waitingSession = summary({ status: 'waiting' });
     const ask = step('ship', { status: 'waiting', attempt: 1, approval: { question: 'Deploy?' } });

@@ -3,7 +3,7 @@
  * the `contextValue` tokens that decide which actions its menu offers. Rendering to TreeItems
  * happens in one place (render.ts); this module is tested without an editor.
  */
-import { statusText, stepsText, type Finding, type SessionDetail, type SessionSummary, type StepState, type StuckItem } from '../protocol';
+import { spendText, statusText, stepsText, type Finding, type SessionDetail, type SessionSummary, type StepState, type StuckItem } from '../protocol';
 
 export interface Icon {
   /** A codicon id (`pass`, `sync~spin`...). */
@@ -136,7 +136,7 @@ export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
     key: `session:${s.id}`,
     label: s.workflow,
     description: `${parts.join(' · ')} · ${s.id}`,
-    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}${s.damaged?.length ? `\nlog.jsonl is damaged: ${s.damaged.map((d) => `line ${d.line} lost ${d.lost}`).join('; ')}` : ''}`,
+    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}${s.spent ? `\nspent: ${spendText(s.spent)}` : ''}${s.damaged?.length ? `\nlog.jsonl is damaged: ${s.damaged.map((d) => `line ${d.line} lost ${d.lost}`).join('; ')}` : ''}`,
     icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : pausing ? PAUSING_ICON : statusIcon(s.status),
     contextValue: sessionTokens(s).join(' '),
     collapsible: 'collapsed',
@@ -195,6 +195,7 @@ export function stepRow(sessionId: string, st: StepState, session: SessionSummar
   if (st.reason) tip.push(st.reason);
   if (st.approval) tip.push(`asks: ${st.approval.question}${st.approval.answer ? ` → ${st.approval.answer}${st.approval.reason ? ` (${st.approval.reason})` : ''}` : ''}`);
   if (st.agent) tip.push(`agent: ${st.agent.provider}${st.agent.model ? ` / ${st.agent.model}` : ''}`);
+  if (st.spent) tip.push(`spent: ${spendText(st.spent)}${st.spent.calls > 1 ? ` (${st.spent.calls} attempts)` : ''}${st.agent?.cost ? `; cost from ${st.agent.cost.from === 'prices' ? 'prices:' : 'the tool'}` : ''}${st.agent?.estimated ? '; counted as it streamed (the call was stopped)' : ''}`);
   if (st.exitCode !== undefined && st.exitCode !== null) tip.push(`exit code ${st.exitCode}`);
   return {
     kind: 'step',

@@ -42,13 +42,13 @@ export function createAnthropicProvider(config: ProviderConfig): Provider {
 
       return streamRequest(
         { label, url, headers, body, signal: req.signal, timeoutMs, keySecret, hasKey: !!config.apiKey, model },
-        (answer) => readAnswer(label, url, answer, onChunk),
+        (answer) => readAnswer(label, url, answer, onChunk, req.onUsage),
       );
     },
   };
 }
 
-async function readAnswer(label: string, url: string, answer: StreamBody, onChunk: (c: AgentChunk) => void): Promise<AgentResult> {
+async function readAnswer(label: string, url: string, answer: StreamBody, onChunk: (c: AgentChunk) => void, onUsage?: AgentRequest['onUsage']): Promise<AgentResult> {
   if (answer.kind === 'json') return fromMessage(label, url, answer.value, onChunk);
 
   let text = '';
@@ -63,6 +63,7 @@ async function readAnswer(label: string, url: string, answer: StreamBody, onChun
         const msg = isObject(data.message) ? data.message : {};
         if (typeof msg.model === 'string') model = msg.model;
         if (isObject(msg.usage)) addUsage(usage, msg.usage);
+        onUsage?.({ ...usage, turns: 1, ...(model ? { model } : {}) });
         break;
       }
       case 'content_block_delta': {
@@ -75,6 +76,7 @@ async function readAnswer(label: string, url: string, answer: StreamBody, onChun
       }
       case 'message_delta':
         if (isObject(data.usage)) addUsage(usage, data.usage);
+        onUsage?.({ ...usage, turns: 1, ...(model ? { model } : {}) });
         break;
       case 'message_stop':
         return result(text, usage, model);

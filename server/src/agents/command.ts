@@ -140,6 +140,7 @@ export function createCommandProvider(opts: CommandProviderOptions): Provider {
               text: (s) => s && send({ text: s }),
               toolCall: (tool) => send({ text: `[tool] ${tool}\n`, note: true }),
               note: (s) => s && send({ text: s.endsWith('\n') ? s : `${s}\n`, note: true }),
+              usage: (u) => req.onUsage?.(u),
             })
           : undefined;
         let pendingLine = '';

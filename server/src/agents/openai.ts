@@ -42,13 +42,13 @@ export function createOpenAIProvider(config: ProviderConfig): Provider {
 
       return streamRequest(
         { label, url, headers, body, signal: req.signal, timeoutMs, keySecret, hasKey: !!config.apiKey, model },
-        (answer) => readAnswer(label, url, answer, onChunk),
+        (answer) => readAnswer(label, url, answer, onChunk, req.onUsage),
       );
     },
   };
 }
 
-async function readAnswer(label: string, url: string, answer: StreamBody, onChunk: (c: AgentChunk) => void): Promise<AgentResult> {
+async function readAnswer(label: string, url: string, answer: StreamBody, onChunk: (c: AgentChunk) => void, onUsage?: AgentRequest['onUsage']): Promise<AgentResult> {
   if (answer.kind === 'json') return fromCompletion(label, url, answer.value, onChunk);
 
   let text = '';
@@ -62,7 +62,10 @@ async function readAnswer(label: string, url: string, answer: StreamBody, onChun
     if (!isObject(chunk)) throw malformed(label, url, ev.data);
     if (chunk.error !== undefined) throw streamError(label, url, chunk);
     if (typeof chunk.model === 'string' && chunk.model) model = chunk.model;
-    if (isObject(chunk.usage)) usage = usageOf(chunk.usage);
+    if (isObject(chunk.usage)) {
+      usage = usageOf(chunk.usage);
+      onUsage?.({ ...usage, turns: 1, ...(model ? { model } : {}) });
+    }
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
     const choice = choices.find((c) => isObject(c) && (c.index === undefined || c.index === 0)) ?? choices[0];
     if (!isObject(choice)) continue;
@@ -109,6 +112,8 @@ function usageOf(u: Record<string, unknown>): AgentUsage {
   const output = num(u.completion_tokens) ?? num(u.output_tokens);
   if (input !== undefined) usage.inputTokens = input;
   if (output !== undefined) usage.outputTokens = output;
+  const cached = num((isObject(u.prompt_tokens_details) ? u.prompt_tokens_details : {}).cached_tokens);
+  if (cached !== undefined) Object.assign(usage, { cacheReadTokens: cached, cacheReadInInput: true });
   return usage;
 }
 

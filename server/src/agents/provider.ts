@@ -29,6 +29,20 @@ export interface AgentRequest {
   cwd?: string;
   /** Providers that run a program: called with its pid (it leads its process group) right after it started. */
   onSpawn?: (pid: number) => void;
+  /**
+   * Called as spend becomes known during the call (budgets: engine/steps/budget.ts), each time
+   * with the call's running totals so far: the HTTP APIs' usage events, the CLI parsers' usage,
+   * turns and tool calls as their lines arrive. A provider that learns nothing mid-call never calls it.
+   */
+  onUsage?: (u: AgentProgress) => void;
+}
+
+/** A call's running totals so far (each field only once the provider knows it). */
+export interface AgentProgress extends AgentUsage {
+  turns?: number;
+  toolCalls?: number;
+  /** The model answering, once the provider says. */
+  model?: string;
 }
 
 export interface AgentUsage {
@@ -38,6 +52,8 @@ export interface AgentUsage {
   cacheReadTokens?: number;
   /** What the call cost in US dollars, where the tool reports it. */
   costUsd?: number;
+  /** The tool counts cache reads inside `inputTokens` (codex, gemini, OpenAI), not beside them (Anthropic). */
+  cacheReadInInput?: boolean;
 }
 
 export interface AgentChunk {

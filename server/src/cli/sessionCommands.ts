@@ -8,6 +8,7 @@ import { isAtRest, SESSION_STATUSES, type SessionState } from '../engine/types';
 import { listSessionIds, loadSession, listSessions, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { stuckSteps } from '../engine/stuck';
 import { agentText } from '../engine/steps/agentStep';
+import { spendText } from '../engine/spend';
 import { summarize } from '../store/sessionWatcher';
 import { damageText } from '../store/logDamage';
 import { baselineOf } from '../engine/findings/baseline';
@@ -183,12 +184,13 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
     `started: ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt} (${since(s.startedAt, s.finishedAt)})` : ''}`,
     ...(l.owner ? [`runner: process ${l.owner.pid} on ${l.owner.host}`] : []),
     ...(Object.keys(s.inputs).length ? [`inputs: ${Object.entries(s.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),
+    ...(s.spent ? [`spent: ${spendText(s.spent.total)}${Object.keys(s.spent.agents).length > 1 ? ` (${Object.entries(s.spent.agents).map(([a, x]) => `${a}: ${spendText(x)}`).join('; ')})` : ''}`] : []),
     '',
   ];
   const table = [['STEP', 'STATUS', 'ATTEMPT', 'DURATION', 'NOTE']];
   for (const sid of s.order) {
     const st = s.steps[sid];
-    const agent = st.agent ? `agent: ${agentText(st.agent)}` : '';
+    const agent = st.agent ? `agent: ${agentText(st.agent)}${st.spent && st.spent.calls > 1 ? `; spent over ${st.spent.calls} attempts: ${spendText(st.spent)}` : ''}` : '';
     const note = [agent, st.stuck ? `stuck (last heard ${since(st.lastHeardAt)} ago)` : '', st.approval && !st.approval.answer ? `approval: ${st.approval.question}` : '', st.reason ?? '', Object.keys(st.outputs).length ? `outputs: ${Object.keys(st.outputs).join(', ')}` : ''].filter(Boolean).join('; ');
     table.push([sid, st.status, String(st.attempt || ''), st.startedAt ? since(st.startedAt, st.finishedAt) : '', note]);
   }

@@ -363,7 +363,7 @@ export class SessionRunner {
     const max = Math.max(1, policy?.max_attempts ?? 1);
     const retryable = (status === 'failed' || status === 'timed_out') && !cancelled && outcome.retryable !== false;
     if (retryNow && !cancelled) {
-      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request' } });
+      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request', ...(outcome.agent ? { agent: outcome.agent } : {}) } });
       this.pump();
       return;
     }
@@ -372,7 +372,7 @@ export class SessionRunner {
       const factor = policy?.factor ?? 2;
       const cap = parseDuration(policy?.max_backoff) ?? Number.POSITIVE_INFINITY;
       const delay = Math.min(base * Math.pow(factor, attempt - 1), cap);
-      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: delay, reason: `attempt ${attempt} of ${max} ${status}${outcome.reason ? `: ${outcome.reason}` : ''}; retrying in ${Math.round(delay)} ms` } });
+      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: delay, reason: `attempt ${attempt} of ${max} ${status}${outcome.reason ? `: ${outcome.reason}` : ''}; retrying in ${Math.round(delay)} ms`, ...(outcome.agent ? { agent: outcome.agent } : {}) } });
       this.retryTimers.set(
         id,
         this.opts.clock.setTimeout(() => {

@@ -4,6 +4,7 @@
  */
 import type { CompiledWorkflow } from '../workflow/plan';
 import { mergeFindings } from './findings/merge';
+import { addSpend, noSpend, spendOf } from './spend';
 import { isAtRest, isStepDone, text, type RawFinding, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
 
 export interface StartedData {
@@ -84,10 +85,12 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
         else delete step.reason;
         if (data.outputs) step.outputs = data.outputs as Record<string, string>;
         if (data.agent) step.agent = data.agent as StepState['agent'];
+        addSpent(state, step, data.agent);
       }
       break;
     case 'step.retrying':
       if (step) {
+        addSpent(state, step, data.agent);
         step.status = 'pending';
         step.reason = typeof data.reason === 'string' ? data.reason : 'retrying';
       }
@@ -147,6 +150,17 @@ export function applyEvent(state: SessionState, e: SessionEvent): SessionState {
   else if (step) track(state, before, step.status);
   if (!isAtRest(state.status)) state.status = liveStatus(state);
   return state;
+}
+
+/** An attempt's agent record adds to the step's, its agent's and the session's spend. */
+function addSpent(state: SessionState, step: StepState, agent: unknown): void {
+  if (!agent || typeof agent !== 'object') return;
+  const a = agent as NonNullable<StepState['agent']>;
+  const s = spendOf(a);
+  step.spent = addSpend(step.spent, s);
+  const spent = (state.spent ??= { total: noSpend(), agents: {} });
+  spent.total = addSpend(spent.total, s);
+  if (a.agent) spent.agents[a.agent] = addSpend(spent.agents[a.agent], s);
 }
 
 /**

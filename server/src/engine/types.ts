@@ -1,4 +1,5 @@
 import type { CompiledWorkflow } from '../workflow/plan';
+import type { Spend } from './spend';
 
 /**
  * The engine's data: statuses, events, findings and the session snapshot. Plain data only, so it
@@ -97,11 +98,19 @@ export interface StepState {
   agent?: {
     provider: string;
     model?: string;
-    usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; costUsd?: number };
+    usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; costUsd?: number; cacheReadInInput?: boolean };
     turns?: number;
     toolCalls?: number;
     durationMs: number;
+    /** The workflow's agent (budgets per agent). */
+    agent?: string;
+    /** What the call cost: from `prices:` when the model has one, else the tool's own figure. */
+    cost?: { usd: number; from: 'prices' | 'tool' };
+    /** The usage is our count as it streamed (the call was stopped before the provider's own). */
+    estimated?: boolean;
   };
+  /** Agent steps: what all attempts spent (spend.ts). */
+  spent?: Spend;
   /** Approval steps: the question, and the answer once given. */
   approval?: { question: string; answer?: 'approved' | 'rejected'; by?: string; reason?: string; at?: string };
 }
@@ -127,6 +136,8 @@ export interface SessionState {
   seq: number;
   /** Control commands (control.jsonl) already applied, by count. */
   controlApplied: number;
+  /** What agent calls spent, in all and per agent (spend.ts); kept across resumes. */
+  spent?: { total: Spend; agents: Record<string, Spend> };
   /** An arbiter agent's decisions on disputed findings, by finding id (negotiate: { agent }). */
   decisions?: Record<string, Decision>;
   /** Lines of log.jsonl that could not be read (store/logDamage.ts); absent when the log is whole. */

@@ -88,6 +88,7 @@ export const PlanRequest = request<PlanParams, PlanResult>('orchestrator/plan');
 export type { DefinitionCheck, Finding, GraphDto, SessionState, SessionSummary, StepState, StuckItem };
 /** What a session's steps came to, in words (shared by the editor and the CLI). */
 export { addCounts, countSteps, emptyCounts, statusText, stepsText, type StepCounts } from './summary';
+export { spendText, type Spend } from '../engine/spend';
 
 /** A session as the editor shows it: the state without the compiled workflow and raw findings. */
 export type SessionDetail = Omit<SessionState, 'workflow' | 'rawFindings'> & {

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Spend } from '../engine/spend';
 import { applyEvent, finalize } from '../engine/state';
 import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
 import { countSteps, type StepCounts } from '../protocol/summary';
@@ -45,6 +46,8 @@ export interface SessionSummary {
   stuck: number;
   /** Lines of log.jsonl that could not be read (see logDamage.ts); absent when the log is whole. */
   damaged?: LogDamage[];
+  /** What the session's agent calls spent (budgets); absent before the first. */
+  spent?: Spend;
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -69,6 +72,7 @@ export function summarize(s: SessionState): SessionSummary {
     findings: s.findings.length,
     stuck,
     ...(s.damaged?.length ? { damaged: s.damaged } : {}),
+    ...(s.spent ? { spent: s.spent.total } : {}),
   };
 }
 

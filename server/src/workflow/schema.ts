@@ -36,6 +36,15 @@ export const OnError = z.enum(['fail', 'continue']).meta({
   description: '`fail` (default): the session fails once running steps end. `continue`: dependents still run and the session can still succeed.',
 });
 
+export const Budget = z
+  .strictObject({
+    tokens: z.number().int().positive().optional().meta({ description: 'Most input + output tokens, as the provider reports them (output estimated from the streamed text until it does).' }),
+    cost: z.number().positive().optional().meta({ description: 'Most US dollars, from `prices:` in .orchestrator/config.yaml (else the cost the tool reports).' }),
+    turns: z.number().int().positive().optional().meta({ description: 'Most model turns (one per model call; an HTTP provider makes one).' }),
+    time: Duration.optional().meta({ description: 'Most time spent in agent calls.' }),
+  })
+  .meta({ description: 'Spend limits of agent calls: `{tokens, cost, turns, time}`. Over one, the call is stopped at once and the step fails, not retried.' });
+
 const stepKeys = {
   name: z.string().optional().meta({ description: 'Display name of the step.' }),
   needs: z
@@ -65,6 +74,7 @@ const stepKeys = {
   stuck_after: Duration.optional().meta({ description: 'No output and no heartbeat for this long while running → the step is flagged stuck (it keeps running). Default 5m.' }),
   retry: Retry.optional(),
   on_error: OnError.optional(),
+  budget: Budget.optional().meta({ description: "Agent steps: the step's spend limit, over all its attempts." }),
   findings: z.string().optional().meta({ description: 'Path of a SARIF 2.1.0 or findings-JSON file the step writes; its results become findings.' }),
   outputs: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
@@ -102,6 +112,7 @@ export const Agent = z
       .array(z.string())
       .optional()
       .meta({ description: 'Files (relative to the repository root, e.g. `AGENTS.md`, `README.md`) whose contents are added to every prompt of this agent.' }),
+    budget: Budget.optional().meta({ description: "This agent's spend limit over all its steps in the session." }),
   })
   .meta({ description: 'An agent: a provider, a model and instructions.' });
 
@@ -156,6 +167,7 @@ export const Workflow = z
         description:
           'Lets the workflow read files outside the repository (agent `instructions` and `context`, `findings:`, the `file` of `findings/sarif`): `true` for any, or a list of files and folders (relative to the repository root, or absolute) allowed with what is under them. Without it such a read fails the step. Symlinks are resolved first: a link in the repository that points out counts as outside.',
       }),
+    budget: Budget.optional().meta({ description: "The session's spend limit over all agent calls: once spent, no further agent call starts." }),
     deadline: Duration.optional().meta({ description: 'Limit for the whole session: on expiry running steps are cancelled and the session ends `timed_out`, keeping what finished.' }),
     steps: z.array(Step).optional().meta({ description: 'The steps: a DAG ordered by `needs`. Exactly one of `steps` or `pipeline`.' }),
     pipeline: z.array(Stage).min(1).optional().meta({ description: 'The staged form: stages run in order, `parallel` items side by side. Compiled to `steps`.' }),
@@ -168,6 +180,7 @@ export type StageDef = z.infer<typeof Stage>;
 export type AgentDef = z.infer<typeof Agent>;
 export type InputDef = z.infer<typeof Input>;
 export type RetryDef = z.infer<typeof Retry>;
+export type BudgetDef = z.infer<typeof Budget>;
 
 /** The JSON Schema published in schemas/workflow.schema.json. */
 export function workflowJsonSchema(): Record<string, unknown> {

@@ -68,6 +68,8 @@ export interface RecordedRequest {
   main: boolean;
   /** What the server did: "answer", "error 429", "cut", "side", "404"… */
   served?: string;
+  /** The client closed the connection before the whole answer was sent. */
+  closedByClient?: boolean;
 }
 
 export interface Scripted {
@@ -104,11 +106,14 @@ export class FakeModelServer {
   defaultAnswer: AnswerSpec = { text: 'OK' };
   /** Answer to side turns (no tools offered), e.g. opencode's title request. */
   sideAnswer = 'Fake title';
+  /** Every turn takes the next scripted answer, with or without tools (clients that send none, like our HTTP providers). */
+  allTurnsMain = false;
   private queue: Entry[] = [];
   private readonly events = new EventEmitter();
   private readonly sockets = new Set<Socket>();
   private readonly releases = new Set<() => void>();
   private seq = 0;
+  private readonly finished = new Set<number>();
 
   private constructor(
     private readonly server: http.Server,
@@ -158,6 +163,20 @@ export class FakeModelServer {
     });
   }
 
+  /** Resolves once the response to request `seq` is over: true when the client closed it before the end. */
+  waitForClose(seq: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const r = this.requests.find((x) => x.seq === seq);
+        if (!r || !this.finished.has(seq)) return false;
+        this.events.off('closed', check);
+        resolve(r.closedByClient === true);
+        return true;
+      };
+      if (!check()) this.events.on('closed', check);
+    });
+  }
+
   mainRequests(): RecordedRequest[] {
     return this.requests.filter((r) => r.main);
   }
@@ -203,8 +222,13 @@ export class FakeModelServer {
     const u = new URL(req.url ?? '/', this.url);
     const r = route(req.method ?? 'GET', u.pathname, body);
     const rec: RecordedRequest = { seq: ++this.seq, method: req.method ?? 'GET', url: req.url ?? '/', pathname: u.pathname, headers: req.headers, body, bodyBytes: raw.length,
-      wire: 'wire' in r ? r.wire : undefined, main: r.kind === 'turn' && r.main };
+      wire: 'wire' in r ? r.wire : undefined, main: r.kind === 'turn' && (r.main || this.allTurnsMain) };
     this.requests.push(rec);
+    res.on('close', () => {
+      if (!res.writableFinished) rec.closedByClient = true;
+      this.finished.add(rec.seq);
+      this.events.emit('closed');
+    });
     this.events.emit('request');
     const json = (status: number, data: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -223,8 +247,8 @@ export class FakeModelServer {
       rec.served = 'side';
       return json(200, r.wire === 'gemini' ? { totalTokens: 1 } : { input_tokens: 1 });
     }
-    const entry = r.main ? this.take() : undefined;
-    const script: Script = entry?.script ?? { type: 'answer', ...(r.main ? this.defaultAnswer : { text: this.sideAnswer, chunks: 1 }) };
+    const entry = rec.main ? this.take() : undefined;
+    const script: Script = entry?.script ?? { type: 'answer', ...(rec.main ? this.defaultAnswer : { text: this.sideAnswer, chunks: 1 }) };
     if (script.type === 'error') {
       rec.served = `error ${script.status}`;
       entry?.onServed(rec);
@@ -233,7 +257,7 @@ export class FakeModelServer {
     const text = (script.text ?? 'OK') + (script.findings ? findingsBlock(script.findings) : '');
     const plan: StreamPlan = { id: `fake_${rec.seq}`, model: script.model ?? r.model, chunks: splitChunks(text, script.chunks ?? 3),
       usage: script.usage ?? { input: 10, output: Math.max(1, Math.ceil(text.length / 4)) } };
-    rec.served = r.main ? 'answer' : 'side';
+    rec.served = rec.main ? 'answer' : 'side';
     entry?.onServed(rec);
     if (!r.stream) {
       const whole = r.wire === 'anthropic' ? anthropicJson(plan) : r.wire === 'gemini' ? geminiJson(plan) : chatJson(plan);

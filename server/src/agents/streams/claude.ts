@@ -51,6 +51,23 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
   let apiError: StreamError | undefined; // from a synthetic API-error message
   let retryStatus: number | undefined;
   let gotResult = false;
+  // Budgets: each API message's usage as it streams (message_start, message_delta, whole messages; subagents' too).
+  const live = new Map<string, { input?: number; output?: number; cache?: number }>();
+  let liveId: string | undefined;
+  const liveUsage = (id: string | undefined, u: unknown): void => {
+    if (!id) return;
+    const cur = live.get(id) ?? {};
+    const x = obj(u);
+    const input = num(x.input_tokens);
+    const output = num(x.output_tokens);
+    const cache = num(x.cache_read_input_tokens);
+    if (input !== undefined && (input > 0 || cur.input === undefined)) cur.input = input;
+    if (output !== undefined) cur.output = Math.max(cur.output ?? 0, output);
+    if (cache !== undefined) cur.cache = cache;
+    live.set(id, cur);
+    const sum = (k: 'input' | 'output' | 'cache'): number => [...live.values()].reduce((n, v) => n + (v[k] ?? 0), 0);
+    run.progress({ inputTokens: sum('input'), outputTokens: sum('output'), cacheReadTokens: sum('cache') }, live.size);
+  };
 
   const setModel = (m: unknown): void => {
     const s = str(m);
@@ -58,8 +75,10 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
   };
 
   function streamEvent(ev: Json): void {
-    if (ev.parent_tool_use_id) return; // a subagent's stream: its whole messages are noted instead
     const e = obj(ev.event);
+    if (e.type === 'message_start') liveUsage((liveId = str(obj(e.message).id)), obj(e.message).usage);
+    else if (e.type === 'message_delta') liveUsage(liveId, e.usage);
+    if (ev.parent_tool_use_id) return; // a subagent's stream: its whole messages are noted instead
     if (e.type === 'message_start') {
       const m = obj(e.message);
       streamId = str(m.id);
@@ -94,6 +113,7 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
       return;
     }
     const sub = Boolean(ev.parent_tool_use_id);
+    if (isObject(m.usage)) liveUsage(id, m.usage);
     if (!sub) {
       setModel(m.model);
       if (id) {

@@ -74,6 +74,7 @@ export function createCodexParser(sink: StreamSink): StreamParser {
         turns++;
         run.turns = turns;
         if (turns > 1) run.note(`turn ${turns}`);
+        run.progress();
         return;
       case 'item.started': return item(ev, 'started');
       case 'item.updated': return item(ev, 'updated');
@@ -85,6 +86,8 @@ export function createCodexParser(sink: StreamSink): StreamParser {
         run.usage.inputTokens = num(u.input_tokens);
         run.usage.cacheReadTokens = num(u.cached_input_tokens);
         run.usage.outputTokens = num(u.output_tokens);
+        run.usage.cacheReadInInput = true;
+        run.progress();
         return;
       }
       case 'turn.failed': {

@@ -126,6 +126,16 @@ export class Run {
     this.note(detail ? `tool ${name}: ${detail}` : `tool ${name}`);
   }
 
+  /** Tells the sink the totals so far (usage given, else the run's own), for budgets mid-run. */
+  progress(usage: NonNullable<StreamSummary['usage']> = this.usage, turns = this.turns): void {
+    const u = Object.fromEntries(Object.entries(usage).filter(([, v]) => v !== undefined));
+    try {
+      this.sink.usage?.({ ...u, ...(turns !== undefined ? { turns } : {}), toolCalls: this.toolCalls, ...(this.model ? { model: this.model } : {}) });
+    } catch {
+      // see note()
+    }
+  }
+
   fail(e: StreamError): void {
     this.error = e;
   }

@@ -28,7 +28,11 @@ export function createGeminiParser(sink: StreamSink): StreamParser {
   let turns = 0;
   let inTurn = false;
   const responded = (): void => {
-    if (!inTurn) turns++;
+    if (!inTurn) {
+      turns++;
+      run.turns = turns;
+      run.progress();
+    }
     inTurn = true;
   };
 
@@ -51,6 +55,7 @@ export function createGeminiParser(sink: StreamSink): StreamParser {
     run.usage.inputTokens = num(stats.input_tokens);
     run.usage.outputTokens = num(stats.output_tokens);
     run.usage.cacheReadTokens = num(stats.cached);
+    if (run.usage.cacheReadTokens !== undefined) run.usage.cacheReadInInput = true;
     const models = obj(stats.models);
     const ranked = Object.entries(models).sort((a, b) => (num(obj(b[1]).output_tokens) ?? 0) - (num(obj(a[1]).output_tokens) ?? 0));
     if (ranked.length > 0 && (!run.model || !(run.model in models))) run.model = ranked[0][0];

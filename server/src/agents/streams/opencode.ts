@@ -89,6 +89,7 @@ export function createOpencodeParser(sink: StreamSink): StreamParser {
         add('outputTokens', num(tokens.output));
         add('cacheReadTokens', num(obj(tokens.cache).read));
         add('costUsd', num(part.cost));
+        run.progress();
         return;
       }
       case 'error': return error(ev);

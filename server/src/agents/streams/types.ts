@@ -4,6 +4,7 @@
  * `run --format json`. The caller splits stdout into lines and feeds them one by one; a parser
  * streams what it learns to a sink and sums the run up at the end. Parsers never throw.
  */
+import type { AgentProgress } from '../provider';
 
 export type StreamFormat = 'claude-stream-json' | 'codex-json' | 'gemini-stream-json' | 'opencode-json';
 
@@ -14,6 +15,8 @@ export interface StreamSink {
   toolCall(name: string): void;
   /** A human-readable progress/log line that is not the answer (e.g. "tool Bash: ls", "turn 2"), for the step log. Optional to use. */
   note?(s: string): void;
+  /** The run's totals so far (usage, turns, tool calls), as they change mid-run: for budgets. */
+  usage?(u: AgentProgress): void;
 }
 
 export interface StreamSummary {
@@ -25,7 +28,7 @@ export interface StreamSummary {
    * Token counts as the tool reports them. `inputTokens` keeps the tool's own meaning: Anthropic's
    * `input_tokens` excludes cache reads, OpenAI's and Gemini's include them.
    */
-  usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; costUsd?: number };
+  usage?: { inputTokens?: number; outputTokens?: number; cacheReadTokens?: number; costUsd?: number; cacheReadInInput?: boolean };
   turns?: number;
   toolCalls: number;
   /** The tool reported a failure (error event, is_error result, turn.failed...). */

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { BreakerRegistry, type CircuitBreakerOptions } from '../../agents/breaker';
 import { parseDuration } from '../../workflow/durations';
 import { passBreaker } from './agentBreaker';
+import { budgetFor } from './budget';
 import { ProviderError, type AgentUsage } from '../../agents/provider';
 import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../../agents/registry';
 import { interpolate } from '../../workflow/expressions';
@@ -36,13 +37,18 @@ export interface AgentRecord {
   turns?: number;
   toolCalls?: number;
   durationMs: number;
+  /** budget: the workflow's agent, the cost used (engine/types.ts StepState['agent']), usage counted as it streamed */
+  agent?: string;
+  cost?: { usd: number; from: 'prices' | 'tool' };
+  estimated?: boolean;
 }
 
-/** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123, 3 turns, 2 tool calls` */
+/** `claude-code/claude-sonnet-4-5 1200→340 tokens $0.0123 (prices:), 3 turns, 2 tool calls` */
 export function agentText(a: AgentRecord): string {
   const u = a.usage;
-  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'} tokens` : '';
-  const cost = u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
+  const tokens = u && (u.inputTokens !== undefined || u.outputTokens !== undefined) ? ` ${u.inputTokens ?? '?'}→${u.outputTokens ?? '?'} tokens${a.estimated ? ' (counted as it streamed)' : ''}` : '';
+  // budget: the cost used (prices: when the model has one, else the tool's)
+  const cost = a.cost ? ` $${a.cost.usd.toFixed(4)} (${a.cost.from === 'prices' ? 'prices:' : 'the tool'})` : u?.costUsd !== undefined ? ` $${u.costUsd.toFixed(4)}` : '';
   const counts = [a.turns !== undefined ? `${a.turns} turn${a.turns === 1 ? '' : 's'}` : '', a.toolCalls ? `${a.toolCalls} tool call${a.toolCalls === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
   return `${a.provider}${a.model ? `/${a.model}` : ''}${tokens}${cost}${counts ? `, ${counts}` : ''}`;
 }
@@ -142,6 +148,14 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   const onOuter = (): void => abort.abort();
   x.signal.addEventListener('abort', onOuter, { once: true });
   if (x.signal.aborted) abort.abort();
+  // budget: spend limits; over one, the call is aborted and the step fails, not retried (budget.ts)
+  const budget = budgetFor(x, agentName, model, () => abort.abort());
+  warnings.push(...budget.priceWarnings);
+  const refused = budget.start();
+  if (refused) {
+    x.signal.removeEventListener('abort', onOuter);
+    return { status: 'failed', reason: refused, retryable: false, outputs: {}, ...(warnings.length ? { warnings } : {}) };
+  }
   const timer =
     timeoutMs !== undefined
       ? setTimeout(() => {
@@ -197,31 +211,47 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     };
     const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
     const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
-    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned }, (c) => {
+    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned, onUsage: (u) => budget.usage(u) }, (c) => {
       x.heard();
       if (c.note) note(c.text.replace(/\n$/, ''));
-      else writeLines(c.text);
+      else {
+        writeLines(c.text);
+        budget.text(c.text); // budget
+      }
     });
+    if (budget.reason) throw new ProviderError(budget.reason, false); // budget: tripped as the answer ended
     writeLines('', true);
     breaker.success();
     const found = findingsInAnswer(result.text, x.step.id);
     for (const f of found.findings) x.finding({ ...f, message: x.masker.mask(f.message) });
     warnings.push(...found.warnings);
-    const rec = record({
+    // budget: the call's cost, and whether its final figures went over
+    const settled = budget.settle(record({
       ...(result.model ?? model ? { model: result.model ?? model } : {}),
       ...(result.usage ? { usage: result.usage } : {}),
       ...(result.turns !== undefined ? { turns: result.turns } : {}),
       ...(result.toolCalls !== undefined ? { toolCalls: result.toolCalls } : {}),
-    });
-    note(`[agent] ${agentText(rec)}`);
+    }), false);
+    const rec = settled.rec;
+    if (settled.warning) warnings.push(settled.warning);
+    note(`[agent] ${agentText(rec)}${settled.warning ? `\n[budget] ${settled.warning}` : ''}`);
     writeLines('', true);
+    if (settled.over) return { status: 'failed', reason: settled.over, retryable: false, agent: rec, outputs: {}, ...(warnings.length ? { warnings } : {}) };
     return { status: 'succeeded', outputs: { text: x.masker.mask(result.text) }, agent: rec, ...(warnings.length ? { warnings } : {}) };
   } catch (e) {
     writeLines('', true);
+    // budget: a call stopped over a budget fails, not retried, with what it spent so far
+    const cut = budget.settle(record(), true);
+    if (cut.warning && budget.reason) warnings.push(cut.warning);
+    if (budget.reason && !x.signal.aborted) {
+      note(`[agent] ${agentText(cut.rec)}: ${budget.reason}`);
+      writeLines('', true);
+      return { status: 'failed', reason: budget.reason, retryable: false, agent: cut.rec, outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    }
     const cancelled = x.signal.aborted;
     if (timedOut) {
       breaker.failure(new Error(timedOutReason()));
-      return { status: 'timed_out', reason: timedOutReason(), retryable: true, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+      return { status: 'timed_out', reason: timedOutReason(), retryable: true, agent: cut.rec, outputs: {}, ...(warnings.length ? { warnings } : {}) };
     }
     if (!cancelled) breaker.failure(e);
     else breaker.failure(new ProviderError('run cancelled', false));
@@ -231,13 +261,14 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
       status: cancelled ? 'cancelled' : 'failed',
       reason: x.masker.mask(message),
       retryable,
-      agent: record(),
+      agent: cut.rec,
       outputs: {},
       ...(warnings.length ? { warnings } : {}),
     };
   } finally {
     if (timer) clearTimeout(timer);
     x.signal.removeEventListener('abort', onOuter);
+    budget.stop(); // budget
     if (fd !== undefined) fs.closeSync(fd);
     forgetStepProcess(procRecord);
   }

@@ -1,0 +1,113 @@
+/**
+ * Model prices: `prices:` in `~/.orchestrator/config.yaml` and `.orchestrator/config.yaml` (the
+ * repository's entry of a model replaces the home one as a whole). No price is built in.
+ *
+ * ```yaml
+ * prices:                          # US dollars per million tokens
+ *   claude-sonnet-4-5: { input: 3, output: 15, cache_read: 0.3 }
+ *   gpt-5-codex: { input: 1.25, output: 10 }
+ * ```
+ *
+ * A model matches its own entry, else the longest entry it starts with (`claude-sonnet-4-5`
+ * prices `claude-sonnet-4-5-20250929`), also after a `provider/` prefix (opencode's
+ * `anthropic/claude-sonnet-4-5`). Checked key by key like `providers:`: a bad key or value is a
+ * warning naming `file:line`, and only that key (or an entry without input and output) is ignored.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import type { AgentUsage } from './provider';
+
+export interface Price {
+  /** US$ per million input tokens. */
+  input: number;
+  /** US$ per million output tokens. */
+  output: number;
+  /** US$ per million tokens read from the prompt cache (default: the input price). */
+  cache_read?: number;
+  /** `file:line` of the entry. */
+  at: string;
+}
+
+export interface Prices {
+  readonly prices: Record<string, Price>;
+  readonly warnings: string[];
+}
+
+const KEYS = ['input', 'output', 'cache_read'] as const;
+
+function readFile(file: string, prices: Record<string, Price>, warnings: string[]): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  if (doc.errors.length > 0) return; // providerConfig.ts reports a file that does not parse
+  const at = (n: Node | null | undefined): string => (n?.range ? `${file}:${lines.linePos(n.range[0]).line}` : file);
+  const root = doc.contents;
+  if (!isMap(root)) return;
+  const list = root.items.find((p) => isScalar(p.key) && p.key.value === 'prices')?.value as Node | null | undefined;
+  if (list === undefined || list === null || (isScalar(list) && list.value === null)) return;
+  if (!isMap(list)) {
+    warnings.push(`${at(list)}: prices must be a map of models to { input, output } (US$ per million tokens): it is ignored`);
+    return;
+  }
+  for (const p of list.items) {
+    const keyNode = p.key as Node;
+    const model = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+    const where = `prices.${model}`;
+    if (!isMap(p.value)) {
+      warnings.push(`${at(keyNode)}: ${where} must be a map { input, output, cache_read? } of US$ per million tokens: it is ignored`);
+      continue;
+    }
+    const entry: Partial<Price> = {};
+    for (const kv of p.value.items) {
+      const k = isScalar(kv.key) ? String(kv.key.value) : String(kv.key);
+      const v = isScalar(kv.value) ? kv.value.value : undefined;
+      if (!(KEYS as readonly string[]).includes(k)) warnings.push(`${at(kv.key as Node)}: ${where}.${k}: unknown key, ignored. Keys: ${KEYS.join(', ')}`);
+      else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) warnings.push(`${at(kv.key as Node)}: ${where}.${k} must be a number (US$ per million tokens): it is ignored`);
+      else entry[k as (typeof KEYS)[number]] = v;
+    }
+    if (entry.input === undefined || entry.output === undefined) {
+      warnings.push(`${at(keyNode)}: ${where} needs both input: and output: (US$ per million tokens): it is ignored`);
+      continue;
+    }
+    prices[model] = { ...(entry as Price), at: at(keyNode) };
+  }
+}
+
+/** The prices of the home and repository config files (the repository's win per model). */
+export function loadPrices(repoRoot: string, homeDir = os.homedir()): Prices {
+  const prices: Record<string, Price> = {};
+  const warnings: string[] = [];
+  for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) readFile(file, prices, warnings);
+  return { prices, warnings };
+}
+
+/** The price of a model: its own entry, else the longest entry it starts with (also without a `provider/` prefix). */
+export function priceOf(prices: Prices, model: string | undefined): Price | undefined {
+  if (!model) return undefined;
+  for (const m of model.includes('/') ? [model, model.slice(model.lastIndexOf('/') + 1)] : [model]) {
+    if (prices.prices[m]) return prices.prices[m];
+    const key = Object.keys(prices.prices)
+      .filter((k) => m.startsWith(k))
+      .sort((a, b) => b.length - a.length)[0];
+    if (key) return prices.prices[key];
+  }
+  return undefined;
+}
+
+/**
+ * What usage costs at a price, in US$. Cache reads are priced at `cache_read` (else the input
+ * price); where the tool counts them inside its input tokens (`cacheReadInInput`: codex, gemini,
+ * OpenAI), they are taken out of the input first.
+ */
+export function costAt(price: Price, u: AgentUsage): number {
+  const cache = u.cacheReadTokens ?? 0;
+  const input = Math.max(0, (u.inputTokens ?? 0) - (u.cacheReadInInput ? cache : 0));
+  return (input * price.input + (u.outputTokens ?? 0) * price.output + cache * (price.cache_read ?? price.input)) / 1e6;
+}
