@@ -24,6 +24,14 @@ export interface TreeMark {
 
 export class NotGitError extends Error {}
 
+function real(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('git', args, { cwd, env: { ...env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' }, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -33,8 +41,11 @@ function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): Promise<strin
   });
 }
 
-/** The state of cwd's repository now; NotGitError outside one. `env`: no secrets in it. */
-export async function markTree(cwd: string, env: NodeJS.ProcessEnv): Promise<TreeMark> {
+/**
+ * The state of cwd's repository now; NotGitError outside one. `env`: no secrets in it. `skip`: a
+ * folder whose files never count (the sessions' own logs, in case no .gitignore keeps them out).
+ */
+export async function markTree(cwd: string, env: NodeJS.ProcessEnv, skip?: string): Promise<TreeMark> {
   let top: string;
   try {
     top = (await git(cwd, env, ['rev-parse', '--show-toplevel'])).trim();
@@ -45,7 +56,9 @@ export async function markTree(cwd: string, env: NodeJS.ProcessEnv): Promise<Tre
     (h) => h.trim() || null,
     () => null,
   );
-  const raw = await git(top, env, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  const rel = skip ? path.relative(real(top), real(skip)) : '';
+  const exclude = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? ['--', '.', `:(exclude)${rel}`] : [];
+  const raw = await git(top, env, ['status', '--porcelain=v1', '-z', '--untracked-files=all', ...exclude]);
   const entries = new Map<string, string>();
   const parts = raw.split('\0');
   for (let i = 0; i < parts.length; i++) {
@@ -61,8 +74,8 @@ export async function markTree(cwd: string, env: NodeJS.ProcessEnv): Promise<Tre
 }
 
 /** The files (relative to the repository's top) changed in cwd's repository since the mark. */
-export async function changedFiles(cwd: string, since: TreeMark, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const now = await markTree(cwd, env);
+export async function changedFiles(cwd: string, since: TreeMark, env: NodeJS.ProcessEnv, skip?: string): Promise<string[]> {
+  const now = await markTree(cwd, env, skip);
   const changed = new Set<string>();
   if (now.head !== since.head && now.head) {
     const range = since.head ? [since.head, now.head] : [now.head];

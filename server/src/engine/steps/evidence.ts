@@ -28,9 +28,9 @@ export interface EvidenceSetup {
 export interface Evidence {
   readonly plan: VerifyPlan | undefined;
   /** One verify round in the step's folder. */
-  check(round: number, rounds: number): Promise<VerifyRun>;
-  /** After the work (and the rounds): why the step cannot count as done, or undefined. */
-  verdict(failed: VerifyRun | undefined, retryable: boolean): Promise<Pick<StepOutcome, 'status' | 'reason' | 'retryable'> | undefined>;
+  readonly check: (round: number, rounds: number) => Promise<VerifyRun>;
+  /** After the work (and the rounds; a passed round counts as none): why the step cannot count as done, or undefined. */
+  readonly verdict: (failed: VerifyRun | undefined, retryable: boolean) => Promise<Pick<StepOutcome, 'status' | 'reason' | 'retryable'> | undefined>;
 }
 
 /** Before the step's work; a string when it cannot start (changes: required outside git). */
@@ -39,7 +39,7 @@ export async function startEvidence(x: ExecuteInput, s: EvidenceSetup): Promise<
   let mark: TreeMark | undefined;
   if (x.def.changes === 'required') {
     try {
-      mark = await markTree(s.cwd, s.env);
+      mark = await markTree(s.cwd, s.env, path.dirname(x.paths.dir));
     } catch (e) {
       return e instanceof NotGitError ? e.message : `'changes: required': cannot read the repository's state: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -73,7 +73,7 @@ export async function startEvidence(x: ExecuteInput, s: EvidenceSetup): Promise<
         rounds,
       ),
     verdict: async (failed, retryable) => {
-      if (failed) {
+      if (failed && !failed.ok) {
         if (failed.outcome === 'cancelled' && !x.signal.aborted) return { status: 'timed_out', reason: `verification ran out of the step's time (${String(x.def.timeout ?? x.defaults.timeout)})`, retryable: false };
         if (failed.outcome !== 'failed') return { status: failed.outcome === 'succeeded' ? 'failed' : failed.outcome, reason: `verification ${failed.outcome === 'timed_out' ? 'ran out of the step\'s time' : 'was cancelled'}`, retryable: false };
         return { status: 'failed', reason: failed.reason ?? 'verification failed', retryable };
@@ -81,7 +81,7 @@ export async function startEvidence(x: ExecuteInput, s: EvidenceSetup): Promise<
       if (!mark) return undefined;
       let files: string[];
       try {
-        files = await changedFiles(s.cwd, mark, s.env);
+        files = await changedFiles(s.cwd, mark, s.env, path.dirname(x.paths.dir));
       } catch (e) {
         return { status: 'failed', reason: `'changes: required': cannot read what the step changed: ${e instanceof Error ? e.message : String(e)}`, retryable: false };
       }
