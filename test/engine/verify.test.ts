@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startSession } from '../../server/src/engine/sessions';
 import { loadSession, sessionPaths } from '../../server/src/store/sessionStore';
+import { descriptionAt, keysAt } from '../../server/src/workflow/schemaNav';
 import { validateWorkflow, fileExists } from '../../server/src/workflow/validate';
 
 const SECRET = 'sk-Qz81x7c1e9aW';
@@ -228,5 +229,11 @@ describe('validation of verify and changes', () => {
   it('takes a command, a list, or { run, attempts }; nothing else', () => {
     for (const ok of ['verify: npm test', 'verify: [a, b]', 'verify: { run: npm test, attempts: 5 }', 'verify: { run: [a, b] }']) assert.deepEqual(problemsOf(`    run: x\n    ${ok}\n`), [], ok);
     for (const bad of ['verify: { run: a, attempts: 0 }', 'verify: { cmd: a }', 'verify: []', 'changes: yes']) assert.notDeepEqual(problemsOf(`    run: x\n    ${bad}\n`), [], bad);
+  });
+  it('has hover text and completion for its keys', () => {
+    assert.match(descriptionAt(['steps', 0, 'verify']) ?? '', /^Evidence that the step did its work/);
+    assert.match(descriptionAt(['steps', 0, 'verify', 'attempts']) ?? '', /default 3/);
+    assert.match(descriptionAt(['steps', 0, 'changes']) ?? '', /claims done but changed nothing/);
+    assert.deepEqual(keysAt(['steps', 0, 'verify']), ['run', 'attempts']);
   });
 });
