@@ -230,6 +230,10 @@ describe('validation of verify and changes', () => {
     for (const ok of ['verify: npm test', 'verify: [a, b]', 'verify: { run: npm test, attempts: 5 }', 'verify: { run: [a, b] }']) assert.deepEqual(problemsOf(`    run: x\n    ${ok}\n`), [], ok);
     for (const bad of ['verify: { run: a, attempts: 0 }', 'verify: { cmd: a }', 'verify: []', 'changes: yes']) assert.notDeepEqual(problemsOf(`    run: x\n    ${bad}\n`), [], bad);
   });
+  it('checks expressions in verify as in run (contexts, shell arithmetic)', () => {
+    const found = problemsOf(`    run: x\n    verify: { run: ['echo \${{ inputs.nope }}', "echo $(( \${{ inputs.n }} ))"] }\n`).map((p) => p.split(' ')[0]);
+    assert.deepEqual(found.sort(), ['shell-expression', 'unknown-input', 'unknown-input']);
+  });
   it('has hover text and completion for its keys', () => {
     assert.match(descriptionAt(['steps', 0, 'verify']) ?? '', /^Evidence that the step did its work/);
     assert.match(descriptionAt(['steps', 0, 'verify', 'attempts']) ?? '', /default 3/);
