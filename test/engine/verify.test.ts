@@ -143,6 +143,17 @@ describe('verify on an agent step', () => {
   });
 });
 
+describe('verify and the step\'s timeout', () => {
+  it('a check that outlives the step\'s timeout ends the step timed_out', async () => {
+    const t = agentTool('true');
+    const dir = gitRepo(t.file, agentWorkflow(`    timeout: 2s\n    verify: sleep 600\n`));
+    const r = await run(dir);
+    assert.equal(r.state.steps.build.status, 'timed_out', r.state.steps.build.reason);
+    // When the machine is fast enough to reach the check (the usual case), the reason says so.
+    if (r.log('build').includes('[verify]')) assert.equal(r.state.steps.build.reason, "verification ran out of the step's time (timeout 2s)");
+  });
+});
+
 describe('verify on a run step', () => {
   it('a failing check fails the step at once (no rounds), with the reason; retry: applies', async () => {
     const dir = gitRepo(undefined, `name: w\nsteps:\n  - id: s\n    run: echo work >> work.log\n    retry: { max_attempts: 2, backoff: 1ms }\n    verify: ['true', 'echo "bad news" >&2; exit 3']\n`);

@@ -74,8 +74,10 @@ export async function startEvidence(x: ExecuteInput, s: EvidenceSetup): Promise<
       ),
     verdict: async (failed, retryable) => {
       if (failed && !failed.ok) {
-        if (failed.outcome === 'cancelled' && !x.signal.aborted) return { status: 'timed_out', reason: `verification ran out of the step's time (${String(x.def.timeout ?? x.defaults.timeout)})`, retryable: false };
-        if (failed.outcome !== 'failed') return { status: failed.outcome === 'succeeded' ? 'failed' : failed.outcome, reason: `verification ${failed.outcome === 'timed_out' ? 'ran out of the step\'s time' : 'was cancelled'}`, retryable: false };
+        const outOfTime = `verification ran out of the step's time (timeout ${String(x.def.timeout ?? x.defaults.timeout)})`;
+        // An agent's check is stopped through the agent's own signal: cancelled without a cancel means its timeout.
+        if (failed.outcome === 'timed_out' || (failed.outcome === 'cancelled' && !x.signal.aborted)) return { status: 'timed_out', reason: outOfTime, retryable };
+        if (failed.outcome === 'cancelled') return { status: 'cancelled', reason: 'verification was cancelled', retryable: false };
         return { status: 'failed', reason: failed.reason ?? 'verification failed', retryable };
       }
       if (!mark) return undefined;
