@@ -61,7 +61,7 @@ export interface ExprContext {
 }
 
 /** Fields of a step that take expressions: [key, allowStatusFunctions]. */
-const STEP_FIELDS = ['run', 'prompt', 'env', 'with', 'outputs'] as const;
+const STEP_FIELDS = ['run', 'prompt', 'env', 'with', 'outputs', 'verify'] as const;
 
 export interface IfInfo {
   readonly ast?: Expr;
@@ -121,7 +121,7 @@ export class ExpressionChecker {
     const found = findExpressions(src.text, src.base);
     for (const e of found.errors) this.report('bad-expression', src.exact ? e : node, e.message);
     for (const f of found.expressions) this.checkOne(f.inner, f.innerStart, !src.exact ? node : f.inner.trim() ? undefined : f, scope);
-    if (scope.field === 'run' && scope.step && isPosixShell(get(scope.step.node, 'shell') ?? this.defaultShell)) this.checkShell(node, src.exact ? found.expressions : []);
+    if ((scope.field === 'run' || scope.field === 'verify') && scope.step && isPosixShell(get(scope.step.node, 'shell') ?? this.defaultShell)) this.checkShell(node, src.exact ? found.expressions : []);
   }
 
   /** `shell-expression`: expressions where the shell expands nothing, or evaluates them as arithmetic (shellChecks.ts). */

@@ -23,6 +23,7 @@ export const PROBLEM_CODES = [
   'outside-repo',
   'shell-expression',
   'not-checked',
+  'no-git-repo',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -47,6 +48,7 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'outside-repo': 'warning',
   'shell-expression': 'warning',
   'not-checked': 'warning',
+  'no-git-repo': 'warning',
 };
 
 /** A half-open range of offsets [start, end). */

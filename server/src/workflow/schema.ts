@@ -44,6 +44,19 @@ export const Budget = z
     time: Duration.optional().meta({ description: 'Most time spent in agent calls.' }),
   })
   .meta({ description: 'Spend limits of agent calls: `{tokens, cost, turns, time}`. Over one, the call is stopped at once and the step fails, not retried.' });
+const VerifyCommands = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+export const Verify = z
+  .union([
+    VerifyCommands,
+    z.strictObject({
+      run: VerifyCommands.meta({ description: 'A shell command, or a list run in order (the first that fails stops the round).' }),
+      attempts: z.number().int().min(1).optional().meta({ description: 'Agent steps: rounds in all, the first answer included (default 3).' }),
+    }),
+  ])
+  .meta({
+    description:
+      "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once.",
+  });
 
 const stepKeys = {
   name: z.string().optional().meta({ description: 'Display name of the step.' }),
@@ -86,6 +99,12 @@ const stepKeys = {
     .meta({ description: 'name → list of values: the step runs once per combination, with ids `step[name=value,...]`; dependents wait for all.' }),
   shell: z.string().optional().meta({ description: 'The shell that runs `run` (default bash).' }),
   working_directory: z.string().optional().meta({ description: 'Folder the step runs in, relative to the repository root.' }),
+  // Done needs evidence (engine/steps/verify.ts): checks run after the step's work.
+  verify: Verify.optional(),
+  changes: z
+    .literal('required')
+    .optional()
+    .meta({ description: '`required`: the step fails ("claims done but changed nothing") when it changed no file. Needs a git repository; in a shared working tree, changes made meanwhile by parallel steps count too.' }),
 };
 
 export const Step = z
@@ -181,6 +200,7 @@ export type AgentDef = z.infer<typeof Agent>;
 export type InputDef = z.infer<typeof Input>;
 export type RetryDef = z.infer<typeof Retry>;
 export type BudgetDef = z.infer<typeof Budget>;
+export type VerifyDef = z.infer<typeof Verify>;
 
 /** The JSON Schema published in schemas/workflow.schema.json. */
 export function workflowJsonSchema(): Record<string, unknown> {

@@ -14,6 +14,7 @@ import { problem, sortProblems, topOfFile, type Problem } from './problems';
 import { withSuggestionBudget } from './suggest';
 import { UpstreamIndex } from './upstream';
 import { validateSchema } from './validateSchema';
+import { checkVerify } from './verifyChecks';
 import { parseChunked, type ChunkCache } from './chunked';
 import { get, pairOf, type YNode } from './yamlTree';
 
@@ -124,6 +125,7 @@ function validateAll(text: string, opts: ValidateOptions): Validation {
   guard('cycles', () => checkCycles(g, problems));
   guard('actions', () => checkActions(g, problems));
   guard('outside-repo', () => checkOutsideRepo(r, g, opts, problems));
+  guard('verify', () => checkVerify(g, opts, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
     checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? (new Map() as ExprCache));

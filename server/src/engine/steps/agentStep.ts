@@ -20,7 +20,9 @@ import { BreakerRegistry, type CircuitBreakerOptions } from '../../agents/breake
 import { parseDuration } from '../../workflow/durations';
 import { passBreaker } from './agentBreaker';
 import { budgetFor } from './budget';
-import { ProviderError, type AgentUsage } from '../../agents/provider';
+import { ProviderError, type AgentResult, type AgentUsage } from '../../agents/provider';
+import { startEvidence } from './evidence';
+import { askUntilVerified, roundPromptFile } from './verify';
 import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../../agents/registry';
 import { interpolate } from '../../workflow/expressions';
 import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
@@ -211,15 +213,28 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     };
     const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
     const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
-    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned, onUsage: (u) => budget.usage(u) }, (c) => {
-      x.heard();
-      if (c.note) note(c.text.replace(/\n$/, ''));
-      else {
-        writeLines(c.text);
-        budget.text(c.text); // budget
-      }
-    });
-    if (budget.reason) throw new ProviderError(budget.reason, false); // budget: tripped as the answer ended
+    // ── evidence (evidence.ts, verify.ts): verify rounds and `changes: required` ──
+    const ev = await startEvidence(x, { cwd, env, logFile, signal: abort.signal, ...(deadline !== undefined ? { deadline } : {}), token, note });
+    if (typeof ev === 'string') return { status: 'failed', reason: x.masker.mask(ev), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    const ask = async (p: string): Promise<AgentResult> => {
+      const r = await provider.run({ prompt: p, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned, onUsage: (u) => budget.usage(u) }, (c) => {
+        x.heard();
+        if (c.note) note(c.text.replace(/\n$/, ''));
+        else {
+          writeLines(c.text);
+          budget.text(c.text); // budget
+        }
+      });
+      if (budget.reason) throw new ProviderError(budget.reason, false); // budget: tripped as the answer ended
+      return r;
+    };
+    const again = (p: string, round: number): void => {
+      note(`[verify] asking the agent again with the check's output (round ${round} of ${ev.plan?.attempts ?? 1})`);
+      fs.writeFileSync(roundPromptFile(logFile.replace(/\.log$/, '.prompt.md'), round), x.masker.mask(`# Prompt (round ${round})\n\n${p}\n`));
+    };
+    const rounds = await askUntilVerified(ev.plan, prompt, ask, ev.check, again, x.masker);
+    const result = rounds.result;
+    // ── end evidence ──
     writeLines('', true);
     breaker.success();
     const found = findingsInAnswer(result.text, x.step.id);
@@ -237,6 +252,8 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     note(`[agent] ${agentText(rec)}${settled.warning ? `\n[budget] ${settled.warning}` : ''}`);
     writeLines('', true);
     if (settled.over) return { status: 'failed', reason: settled.over, retryable: false, agent: rec, outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    const unproven = await ev.verdict(rounds.failed, false); // evidence: the rounds were the retries
+    if (unproven) return { ...unproven, reason: x.masker.mask(unproven.reason ?? ''), outputs: { text: x.masker.mask(result.text) }, agent: rec, ...(warnings.length ? { warnings } : {}) };
     return { status: 'succeeded', outputs: { text: x.masker.mask(result.text) }, agent: rec, ...(warnings.length ? { warnings } : {}) };
   } catch (e) {
     writeLines('', true);

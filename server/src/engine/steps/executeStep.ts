@@ -19,6 +19,7 @@ import { runShellStep } from './shell';
 import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 import { agentStep, type AgentRecord } from './agentStep';
 import { usesStep } from './actions';
+import { startEvidence } from './evidence';
 import type { RawFinding, SessionState, StepState, StepStatus } from '../types';
 
 export interface StepOutcome {
@@ -118,6 +119,10 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
   }
   const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
   const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  // ── evidence (evidence.ts): verify and `changes: required`, after the script succeeded ──
+  const started = Date.now();
+  const ev = await startEvidence(x, { cwd, env, logFile: x.paths.stepLog(x.step.id, x.attempt), signal: x.signal, ...(timeoutMs !== undefined ? { deadline: started + timeoutMs } : {}), token: env[STEP_TOKEN_ENV] });
+  if (typeof ev === 'string') return { status: 'failed', reason: x.masker.mask(ev), retryable: false, outputs: {} };
   let record: string | undefined;
   const result = await runShellStep({
     script,
@@ -184,6 +189,8 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     (status !== result.outcome ? refused : undefined) ??
     result.error ??
     (status === 'failed' ? `exit code ${result.exitCode ?? `signal ${result.signal ?? '?'}`}` : status === 'timed_out' ? `timed out after ${String(x.def.timeout ?? x.defaults.timeout)}` : undefined);
+  const proof = status === 'succeeded' ? await ev.verdict(ev.plan ? await ev.check(1, 1) : undefined, true) : undefined; // evidence
+  if (proof) return { ...proof, reason: x.masker.mask(proof.reason ?? ''), exitCode: result.exitCode, outputs, ...(warnings.length ? { warnings: warnings.map((w) => x.masker.mask(w)) } : {}) };
   return { status, ...(reason ? { reason: x.masker.mask(reason) } : {}), ...(status !== result.outcome ? { retryable: false } : {}), exitCode: result.exitCode, outputs, ...(warnings.length ? { warnings: warnings.map((w) => x.masker.mask(w)) } : {}) };
 }
 
