@@ -138,6 +138,9 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
 
   /** The full state (live from memory, at rest from disk). */
   get(id: string): SessionState {
+    // Catch up with what the runner wrote before the fs.watch event for it was handled (a client
+    // asking about a step that just started must not be told it has not).
+    if (this.live.has(id)) this.readTail(id);
     const l = this.live.get(id);
     if (l) return l.state;
     return loadSession(this.repoRoot, id).state;
