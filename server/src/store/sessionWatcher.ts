@@ -45,6 +45,8 @@ export interface SessionSummary {
   stuck: number;
   /** Lines of log.jsonl that could not be read (see logDamage.ts); absent when the log is whole. */
   damaged?: LogDamage[];
+  /** A replay: the id of the session whose recording answers its agent calls. */
+  replayOf?: string;
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -69,6 +71,7 @@ export function summarize(s: SessionState): SessionSummary {
     findings: s.findings.length,
     stuck,
     ...(s.damaged?.length ? { damaged: s.damaged } : {}),
+    ...(s.replay ? { replayOf: s.replay.of } : {}),
   };
 }
 

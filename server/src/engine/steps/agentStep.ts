@@ -20,7 +20,8 @@ import { BreakerRegistry, type CircuitBreakerOptions } from '../../agents/breake
 import { parseDuration } from '../../workflow/durations';
 import { passBreaker } from './agentBreaker';
 import { ProviderError, type AgentUsage } from '../../agents/provider';
-import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../../agents/registry';
+import { loadProviderConfigs, type ProviderConfigs } from '../../agents/registry';
+import { agentCaller } from './replaySource'; // [transcript/replay]
 import { interpolate } from '../../workflow/expressions';
 import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
 import { looksLikePath } from '../../workflow/validate';
@@ -183,7 +184,8 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
       if (timedOut) return { status: 'timed_out', reason: timedOutReason(), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
       return { status: pass.cancelled ? 'cancelled' : 'failed', reason: x.masker.mask(pass.reason), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
     }
-    const provider = resolveProvider(agent.provider, configs, x.secrets);
+    // [transcript/replay] Who answers: the provider, or a replay's recording; either way the call is recorded (replaySource.ts).
+    const caller = agentCaller({ ...x, target: { step: x.step.id, attempt: x.attempt } }, agent.provider, configs);
     // Marked and recorded as a shell step is, so that a resume after this runner died can stop it (stepProcesses.ts).
     const token = stepToken(x.session.id, x.step.id, x.attempt);
     const env: Record<string, string> = {
@@ -197,7 +199,7 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     };
     const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
     const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
-    const result = await provider.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned }, (c) => {
+    const result = await caller.run({ prompt, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned }, (c) => {
       x.heard();
       if (c.note) note(c.text.replace(/\n$/, ''));
       else writeLines(c.text);
