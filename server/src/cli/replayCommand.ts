@@ -1,6 +1,6 @@
 /** `orchestrator replay ID|FOLDER [--live]`: a recorded session again, its agent calls answered from the recording. */
 import type { Command } from 'commander';
-import { startReplay } from '../engine/replay';
+import { loadRecording, startReplay } from '../engine/replay';
 import type { Out } from './output';
 import { keepRunningWhenOutputCloses } from './pipes';
 import { attachReporter, follow, repoRoot, resolveId } from './sessionCommands';
@@ -14,12 +14,13 @@ export interface ReplayCommandOptions {
 export async function replayCommand(source: string, opts: ReplayCommandOptions, out: Out): Promise<number> {
   const root = repoRoot();
   const given = source === 'latest' || source === 'last' ? resolveId(source, root) : source;
-  const reporter = attachReporter(out, opts.json, opts.quiet);
-  const started = await startReplay(given, { repoRoot: root, ...(opts.live ? { live: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  const recording = loadRecording(root, given); // checked before anything is said or started
   if (!opts.json && !opts.quiet) {
     const how = opts.live ? 'calls the recording cannot answer go to the provider' : 'no provider is called';
-    out.stderr.write(`orchestrator: session ${started.id} replays ${started.replay.of}: agent answers come from its recording (${how}); shell steps run for real\n`);
+    out.stderr.write(`orchestrator: replay of session ${recording.state.id}: agent answers come from its recording (${how}); shell steps run for real\n`);
   }
+  const reporter = attachReporter(out, opts.json, opts.quiet);
+  const started = await startReplay(given, { repoRoot: root, ...(opts.live ? { live: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
   return follow(started, out, opts);
 }
 
