@@ -12,11 +12,13 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startReplay } from '../../server/src/engine/replay';
+import { resumeSession } from '../../server/src/engine/sessions';
 import { readTranscript, stepTranscriptFile } from '../../server/src/engine/steps/transcript';
 import { promptDifference } from '../../server/src/engine/steps/replaySource';
 import { Masker } from '../../server/src/engine/secrets';
 import { TranscriptRecorder } from '../../server/src/engine/steps/transcript';
 import type { SessionState } from '../../server/src/engine/types';
+import { exportSnapshot, importSnapshot } from '../../server/src/store/portable';
 import { loadSession, sessionPaths } from '../../server/src/store/sessionStore';
 import { cleanEnv, cleanupRepos, finish, makeRepo, runToRest, type Repo } from '../engine/helpers';
 
@@ -158,6 +160,23 @@ describe('transcripts and replay', () => {
     const rpaths = sessionPaths(repo.root, rep.id);
     assert.match(fs.readFileSync(rpaths.stepLog('review', 2), 'utf8'), /Risky\. I saw \*\*\* in the code\./);
     assert.equal(readTranscript(stepTranscriptFile(rpaths, 'review', 2))[0].call.replayOf, orig.id);
+
+    // Snapshots carry the transcripts (the arbiter's too): an imported session replays.
+    const other = makeRepo(WORKFLOW);
+    fs.writeFileSync(other.path('focus.txt'), 'injection\n');
+    const snap = path.join(other.root, 'snap.json');
+    await exportSnapshot(repo.root, orig.id, snap);
+    await importSnapshot(other.root, snap);
+    const imported = sessionPaths(other.root, orig.id);
+    assert.deepEqual(fs.readdirSync(path.join(imported.dir, 'steps', 'review')).filter((f) => f.endsWith('.transcript.jsonl')), ['1.transcript.jsonl', '2.transcript.jsonl']);
+    assert.ok(fs.existsSync(path.join(imported.dir, 'steps', '%arbiter', arbiter[0])));
+    assert.deepEqual(result(await replay(other, orig.id)), result(orig.state));
+
+    // A resumed replay keeps replaying (the server is still closed): resume --from runs the review again as attempt 3.
+    const resumed = await finish(repo, await resumeSession(rep.id, { repoRoot: repo.root, homeDir: repo.home, env: env(), snapshotEveryMs: 50, from: 'review' }));
+    assert.equal(resumed.state.status, 'succeeded', JSON.stringify(resumed.state.steps.review));
+    assert.equal(resumed.state.steps.review.attempt, 3);
+    assert.equal(resumed.state.steps.review.outputs.text, orig.state.steps.review.outputs.text);
 
     // A replay of the replay.
     const rep2 = await replay(repo, rep.id);

@@ -4,7 +4,8 @@
  *
  * A replayed call is matched by step (instance) id, attempt and round: the replay's attempt N of a
  * step takes the N-th attempt of that step that the original recorded a transcript for (attempts
- * that never reached the provider left none), and round R the call of round R in that attempt. The
+ * that never reached the provider left none; attempts beyond those take the last), and round R the
+ * call of round R in that attempt. The
  * arbiter's calls are matched by finding id. The prompt must equal the recorded one, line by line,
  * after both went through masking: the recording was masked when it was written, the new prompt is
  * masked with this session's secrets, and `***` in the recording matches any text on its line (a
@@ -95,8 +96,8 @@ function findRecorded(site: CallSite, round: number): RecordedCall | string {
       .map(Number)
       .sort((a, b) => a - b);
     if (!attempts.length) return `session ${replay.of} recorded no agent call for step ${t.step}`;
-    if (t.attempt > attempts.length) return `session ${replay.of} recorded ${attempts.length} attempt(s) of step ${t.step}, and this is attempt ${t.attempt}`;
-    file = stepTranscriptFile(from, t.step, attempts[t.attempt - 1]);
+    // More attempts than recorded (a resume --from ran the step again): the last recorded one, the one that ended the step.
+    file = stepTranscriptFile(from, t.step, attempts[Math.min(t.attempt, attempts.length) - 1]);
   } else {
     file = arbiterTranscriptFile(from, t.arbiter);
     if (!fs.existsSync(file)) return `session ${replay.of} recorded no arbiter call for finding ${t.arbiter}`;
