@@ -54,12 +54,12 @@ async function main(): Promise<void> {
     let raw = '';
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => {
-      const body = JSON.parse(raw) as { messages: { role: string; content: string }[] };
+      const body = JSON.parse(raw) as { model: string; messages: { role: string; content: string }[] };
       const system = body.messages.find((m) => m.role === 'system')?.content ?? '';
       const text = ANSWERS.find(([re]) => re.test(system))?.[1] ?? 'No comment.\n';
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      for (const piece of text.match(/[^\n]*\n?/g)!.filter(Boolean)) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: piece } }] })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 1200 + raw.length / 4, completion_tokens: Math.round(text.length / 4) } })}\n\n`);
+      for (const piece of text.match(/[^\n]*\n?/g)!.filter(Boolean)) res.write(`data: ${JSON.stringify({ model: `${body.model}-2026-12`, choices: [{ delta: { content: piece } }] })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: Math.round(raw.length / 4), completion_tokens: Math.round(text.length / 4) } })}\n\n`);
       res.end('data: [DONE]\n\n');
     });
   });
