@@ -9,6 +9,7 @@ import { logsCommand } from './cli/logsCommand';
 import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerPortableCommands } from './cli/portable';
 import { registerProvidersCommand } from './cli/providersCommand';
+import { registerReplayCommand } from './cli/replayCommand';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
 import { InputError } from './engine/sessions';
@@ -147,6 +148,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     });
   registerPortableCommands(program, (c) => (code = c), out);
   registerProvidersCommand(program, (c) => (code = c), out);
+  registerReplayCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -49,7 +49,7 @@ function exitFor(state: SessionState): number {
   return state.status === 'succeeded' || state.status === 'paused' ? 0 : 1;
 }
 
-async function follow(started: Started & { warnings?: string[] }, out: Out, opts: CommonOptions & { quiet?: boolean }): Promise<number> {
+export async function follow(started: Started & { warnings?: string[] }, out: Out, opts: CommonOptions & { quiet?: boolean }): Promise<number> {
   for (const w of started.warnings ?? []) out.stderr.write(`orchestrator: warning: ${w}\n`);
   const reporter = opts.json || opts.quiet ? undefined : new ProgressReporter(out);
   let interrupts = 0;
@@ -147,7 +147,7 @@ export function listCommand(opts: CommonOptions & { status?: string }, out: Out)
   const table = [['ID', 'STATUS', 'WORKFLOW', 'STEPS', 'DURATION', 'FINDINGS']];
   for (const s of rows) {
     const sum = withPausing(root, summarize(s));
-    table.push([s.id, statusText(sum), s.workflow.name, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
+    table.push([s.id, statusText(sum), `${s.workflow.name}${s.replay ? ` (replay of ${s.replay.of})` : ''}`, stepsText(sum.counts, sum.total, { atRest: isAtRest(s.status) }), since(s.startedAt, isAtRest(s.status) ? (s.finishedAt ?? s.updatedAt) : undefined), String(s.findings.length)]);
   }
   out.stdout.write(formatTable(table));
   return 0;
@@ -181,6 +181,7 @@ export function showCommand(id: string, opts: CommonOptions, out: Out): number {
     `${paint('bold', s.id)}  ${s.workflow.name} (${s.workflow.file})`,
     `status: ${s.status}${s.reason ? ` — ${s.reason}` : ''}`,
     ...(s.damaged?.length ? [`log: damaged — ${damageText(s.damaged)}`] : []),
+    ...(s.replay ? [`replay of: ${s.replay.of} (${s.replay.from}): agent answers come from its recording${s.replay.live ? ', calls it cannot answer go to the provider (--live)' : ''}`] : []),
     `started: ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt} (${since(s.startedAt, s.finishedAt)})` : ''}`,
     ...(l.owner ? [`runner: process ${l.owner.pid} on ${l.owner.host}`] : []),
     ...(Object.keys(s.inputs).length ? [`inputs: ${Object.entries(s.inputs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`] : []),

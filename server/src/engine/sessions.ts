@@ -191,6 +191,12 @@ function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function startSession(file: string, given: Record<string, string>, opts: RunOptions & { id?: string }): Promise<Started> {
   const compiled = loadWorkflowFile(file);
   const inputs = resolveInputs(compiled, given);
+  const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
+  return beginSession({ workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) }, opts);
+}
+
+/** Creates a session from its first event's data (a workflow, its inputs; a replay: what it replays) and starts its runner. */
+export async function beginSession(data: StartedData, opts: RunOptions & { id?: string }): Promise<Started> {
   const secrets = loadSecrets(opts);
   const id = opts.id ?? newSessionId();
   await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
@@ -201,8 +207,6 @@ export async function startSession(file: string, given: Record<string, string>, 
     lock = await acquireLock(paths.lock);
     freshControl(paths);
     log = new EventLog(paths.log, id, 0);
-    const rel = path.relative(opts.repoRoot, path.resolve(file)) || file;
-    const data: StartedData = { workflow: { name: compiled.name, file: rel, hash: compiled.hash, compiled }, inputs, instances: instancesOf(compiled) };
     const started = log.append('session.started', { data: data as unknown as Record<string, unknown> }, { sync: true });
     const state = initialState(started);
     new SnapshotWriter(paths.state, log, 0).write(state);

@@ -5,13 +5,15 @@
 import type { CompiledWorkflow } from '../workflow/plan';
 import { mergeFindings } from './findings/merge';
 import { addSpend, noSpend, spendOf } from './spend';
-import { isAtRest, isStepDone, text, type RawFinding, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
+import { isAtRest, isStepDone, text, type RawFinding, type ReplayInfo, type SessionEvent, type SessionState, type SessionStatus, type StepState, type StepStatus } from './types';
 
 export interface StartedData {
   workflow: { name: string; file: string; hash: string; compiled: CompiledWorkflow };
   inputs: Record<string, string | number | boolean>;
   /** Step instances in order, with the workflow step each belongs to. */
   instances: { id: string; stepId: string }[];
+  /** A replay session: what it replays. */
+  replay?: ReplayInfo;
 }
 
 function newStep(id: string, stepId: string): StepState {
@@ -35,6 +37,7 @@ export function initialState(e: SessionEvent): SessionState {
     rawFindings: [],
     seq: e.seq,
     controlApplied: 0,
+    ...(d.replay ? { replay: d.replay } : {}),
   };
 }
 

@@ -142,6 +142,18 @@ export interface SessionState {
   decisions?: Record<string, Decision>;
   /** Lines of log.jsonl that could not be read (store/logDamage.ts); absent when the log is whole. */
   damaged?: LogDamage[];
+  /** A replay (`orchestrator replay`): agent calls are answered from another session's transcripts. */
+  replay?: ReplayInfo;
+}
+
+/** What a replay session replays (recorded in its session.started event, so resume keeps replaying). */
+export interface ReplayInfo {
+  /** The id of the recorded session. */
+  of: string;
+  /** Its folder, relative to the repository root (`.orchestrator/sessions/<id>`, or a shipped recording). */
+  from: string;
+  /** Calls the recording cannot answer (a prompt that differs) go to the real provider. */
+  live?: boolean;
 }
 
 /** A line of log.jsonl that holds no readable event (not a torn last line, which is ignored). */

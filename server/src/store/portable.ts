@@ -86,7 +86,8 @@ function badStepIds(state: Pick<Snapshot, 'order' | 'steps'>): string | undefine
 
 /** A step folder (see stepFolder in sessionStore.ts) and a file of it. */
 const STEP_FOLDER = /^[A-Za-z0-9_.=,[\]%-]+$/;
-const STEP_FILE = /^\d{1,9}\.(?:log|prompt\.md)$/;
+/** Attempt files (log, prompt, agent transcript), and the arbiter's transcripts (`%arbiter/<finding id>.transcript.jsonl`). */
+const STEP_FILE = /^(?:\d{1,9}\.(?:log|prompt\.md|transcript\.jsonl)|[0-9a-f]{16}\.transcript\.jsonl)$/;
 
 
 /** `<step folder>/<attempt>.log` (or `.prompt.md`) relative to steps/; nothing else, so nothing can land outside it. */
@@ -299,7 +300,7 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   for (const rel of Object.keys(doc.session.steps)) {
     const folder = rel.split('/')[0];
     if (Buffer.byteLength(folder) > MAX_NAME_BYTES) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(`${folder.slice(0, 40)}…`)} is in a folder whose name is too long (${Buffer.byteLength(folder)} bytes, at most ${MAX_NAME_BYTES})`);
-    if (!isStepFile(rel)) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(rel)} is not allowed (only <step>/<attempt>.log and <step>/<attempt>.prompt.md under steps/)`);
+    if (!isStepFile(rel)) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: step file ${JSON.stringify(rel)} is not allowed (only <step>/<attempt>.log, .prompt.md and .transcript.jsonl under steps/)`);
   }
   if (doc.session.state && doc.session.state.id !== id) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its state is of session ${doc.session.state.id}, not ${id}`);
 

@@ -48,6 +48,8 @@ export interface SessionSummary {
   damaged?: LogDamage[];
   /** What the session's agent calls spent (budgets); absent before the first. */
   spent?: Spend;
+  /** A replay: the id of the session whose recording answers its agent calls. */
+  replayOf?: string;
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -73,6 +75,7 @@ export function summarize(s: SessionState): SessionSummary {
     stuck,
     ...(s.damaged?.length ? { damaged: s.damaged } : {}),
     ...(s.spent ? { spent: s.spent.total } : {}),
+    ...(s.replay ? { replayOf: s.replay.of } : {}),
   };
 }
 

@@ -4,10 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { resolveProvider } from '../../agents/registry';
 import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
 import { looksLikePath } from '../../workflow/validate';
 import { configsFor } from '../steps/agentStep';
+import { agentCaller } from '../steps/replaySource';
+import { sessionPaths } from '../../store/sessionStore';
 import type { Masker } from '../secrets';
 import { SEVERITIES, type Decision, type Finding, type SessionState } from '../types';
 
@@ -43,7 +44,8 @@ export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding):
     `Answer with a fenced block labelled decision holding JSON: {"severity": "critical|high|medium|low|info", "status": "open|dismissed", "reason": "why, in one sentence"}`,
   ].join('\n\n');
   try {
-    const provider = resolveProvider(agent.provider, configsFor(x.repoRoot), x.secrets);
+    // [transcript/replay] the call is recorded, or answered from a replay's recording
+    const caller = agentCaller({ ...x, paths: sessionPaths(x.repoRoot, x.session.id), target: { arbiter: f.id } }, agent.provider, configsFor(x.repoRoot));
     let instructions = agent.instructions ?? '';
     if (instructions && looksLikePath(instructions)) {
       const file = path.resolve(x.repoRoot, path.dirname(x.session.workflow.file), instructions);
@@ -51,7 +53,7 @@ export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding):
       if (out) return fallback(outsideRepoRefusal(`agents.${agentName}.instructions`, instructions, out, x.repoRoot));
       instructions = fs.readFileSync(file, 'utf8');
     }
-    const result = await provider.run({ prompt: x.masker.mask(prompt), ...(agent.model ? { model: agent.model } : {}), ...(instructions ? { instructions } : {}), signal: x.signal, cwd: x.repoRoot }, () => undefined);
+    const result = await caller.run({ prompt: x.masker.mask(prompt), ...(agent.model ? { model: agent.model } : {}), ...(instructions ? { instructions } : {}), signal: x.signal, cwd: x.repoRoot }, () => undefined);
     const block = /```decision[ \t]*\r?\n([\s\S]*?)```/.exec(result.text)?.[1] ?? result.text;
     const parsed = DecisionAnswer.safeParse(JSON.parse(block.trim()));
     if (!parsed.success) return fallback(`its answer is not a decision: ${parsed.error.issues[0]?.message ?? 'invalid'}`);

@@ -23,7 +23,8 @@ import { budgetFor } from './budget';
 import { ProviderError, type AgentResult, type AgentUsage } from '../../agents/provider';
 import { startEvidence } from './evidence';
 import { askUntilVerified, roundPromptFile } from './verify';
-import { loadProviderConfigs, resolveProvider, type ProviderConfigs } from '../../agents/registry';
+import { loadProviderConfigs, type ProviderConfigs } from '../../agents/registry';
+import { agentCaller } from './replaySource'; // [transcript/replay]
 import { interpolate } from '../../workflow/expressions';
 import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
 import { looksLikePath } from '../../workflow/validate';
@@ -199,7 +200,8 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
       if (timedOut) return { status: 'timed_out', reason: timedOutReason(), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
       return { status: pass.cancelled ? 'cancelled' : 'failed', reason: x.masker.mask(pass.reason), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
     }
-    const provider = resolveProvider(agent.provider, configs, x.secrets);
+    // [transcript/replay] Who answers: the provider, or a replay's recording; either way the call is recorded (replaySource.ts).
+    const caller = agentCaller({ ...x, target: { step: x.step.id, attempt: x.attempt } }, agent.provider, configs);
     // Marked and recorded as a shell step is, so that a resume after this runner died can stop it (stepProcesses.ts).
     const token = stepToken(x.session.id, x.step.id, x.attempt);
     const env: Record<string, string> = {
@@ -216,21 +218,27 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     // ── evidence (evidence.ts, verify.ts): verify rounds and `changes: required` ──
     const ev = await startEvidence(x, { cwd, env, logFile, signal: abort.signal, ...(deadline !== undefined ? { deadline } : {}), token, note });
     if (typeof ev === 'string') return { status: 'failed', reason: x.masker.mask(ev), retryable: false, agent: record(), outputs: {}, ...(warnings.length ? { warnings } : {}) };
+    let round = 1; // [transcript/replay]: each verify round is recorded and replayed as its own call
     const ask = async (p: string): Promise<AgentResult> => {
-      const r = await provider.run({ prompt: p, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned, onUsage: (u) => budget.usage(u) }, (c) => {
-        x.heard();
-        if (c.note) note(c.text.replace(/\n$/, ''));
-        else {
-          writeLines(c.text);
-          budget.text(c.text); // budget
-        }
-      });
+      const r = await caller.run(
+        { prompt: p, ...(model ? { model } : {}), instructions, signal: abort.signal, ...spawned, onUsage: (u) => budget.usage(u) },
+        (c) => {
+          x.heard();
+          if (c.note) note(c.text.replace(/\n$/, ''));
+          else {
+            writeLines(c.text);
+            budget.text(c.text); // budget
+          }
+        },
+        round,
+      );
       if (budget.reason) throw new ProviderError(budget.reason, false); // budget: tripped as the answer ended
       return r;
     };
-    const again = (p: string, round: number): void => {
-      note(`[verify] asking the agent again with the check's output (round ${round} of ${ev.plan?.attempts ?? 1})`);
-      fs.writeFileSync(roundPromptFile(logFile.replace(/\.log$/, '.prompt.md'), round), x.masker.mask(`# Prompt (round ${round})\n\n${p}\n`));
+    const again = (p: string, r: number): void => {
+      round = r;
+      note(`[verify] asking the agent again with the check's output (round ${r} of ${ev.plan?.attempts ?? 1})`);
+      fs.writeFileSync(roundPromptFile(logFile.replace(/\.log$/, '.prompt.md'), r), x.masker.mask(`# Prompt (round ${r})\n\n${p}\n`));
     };
     const rounds = await askUntilVerified(ev.plan, prompt, ask, ev.check, again, x.masker);
     const result = rounds.result;
