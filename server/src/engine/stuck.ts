@@ -24,7 +24,9 @@ export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
     const heard = st.lastHeardAt ?? st.startedAt;
     if (!heard) continue;
     const silentMs = Math.max(0, now - Date.parse(heard));
-    if (st.status === 'running' && st.stuck) out.push({ session: s.id, workflow: s.workflow.name, step: id, kind: 'silent', lastHeardAt: heard, silentMs });
+    // The runner flags a step once it was silent for `after` by its own (monotonic) clock; the wall
+    // clock read here can be a millisecond behind that, so a flagged step is never shown younger.
+    if (st.status === 'running' && st.stuck) out.push({ session: s.id, workflow: s.workflow.name, step: id, kind: 'silent', lastHeardAt: heard, silentMs: Math.max(silentMs, after) });
     else if (st.status === 'waiting' && (st.stuck || silentMs >= after)) out.push({ session: s.id, workflow: s.workflow.name, step: id, kind: 'approval', lastHeardAt: heard, silentMs });
   }
   return out;
