@@ -53,6 +53,7 @@ export const SPEC_CODES: readonly string[] = [
   'outside-repo',
   'shell-expression',
   'not-checked',
+  'worktree-needs-git',
 ];
 
 /** A publishDiagnostics notification, with its arrival order. */

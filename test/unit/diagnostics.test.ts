@@ -759,8 +759,8 @@ describe('pipeline compilation', () => {
   });
 
   it('covers every code of the spec, and ours', () => {
-    // The spec's 13, plus unknown-action, unknown-argument, outside-repo, shell-expression and not-checked (docs/workflow-language.md).
-    assert.equal(PROBLEM_CODES.length, 18);
+    // The spec's 13, plus unknown-action, unknown-argument, outside-repo, shell-expression, not-checked and worktree-needs-git (docs/workflow-language.md).
+    assert.equal(PROBLEM_CODES.length, 19);
   });
 });
 

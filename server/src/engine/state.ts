@@ -11,6 +11,8 @@ export interface StartedData {
   inputs: Record<string, string | number | boolean>;
   /** Step instances in order, with the workflow step each belongs to. */
   instances: { id: string; stepId: string }[];
+  /** HEAD's commit at start, when the workflow uses worktrees. */
+  base?: string;
 }
 
 function newStep(id: string, stepId: string): StepState {
@@ -25,6 +27,7 @@ export function initialState(e: SessionEvent): SessionState {
     id: e.session,
     workflow: d.workflow,
     inputs: d.inputs,
+    ...(d.base ? { base: d.base } : {}),
     status: 'running',
     startedAt: e.time,
     updatedAt: e.time,

@@ -23,6 +23,7 @@ export const PROBLEM_CODES = [
   'outside-repo',
   'shell-expression',
   'not-checked',
+  'worktree-needs-git',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -47,6 +48,7 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'outside-repo': 'warning',
   'shell-expression': 'warning',
   'not-checked': 'warning',
+  'worktree-needs-git': 'error',
 };
 
 /** A half-open range of offsets [start, end). */
