@@ -37,8 +37,8 @@ describe('unknown-action', () => {
     );
     assert.equal(v.problems[0].severity, 'error');
     assert.deepEqual(messages(v), [
-      "unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
-      "unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
+      "unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
+      "unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
     ]);
   });
 

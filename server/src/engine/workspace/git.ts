@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 export const IDENTITY = { name: 'Synapse Orchestrator', email: 'orchestrator@localhost' } as const;
 
 /** `-c` options for every command: no hooks, no signing, no pager, no auto gc. */
-const CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgSign=false', '-c', 'tag.gpgSign=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'core.quotePath=false'];
+const CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgSign=false', '-c', 'tag.gpgSign=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'core.quotePath=false', '-c', 'rerere.enabled=false'];
 
 export class GitError extends Error {
   constructor(
