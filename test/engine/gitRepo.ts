@@ -84,7 +84,7 @@ export function fingerprint(r: GitRepo): Record<string, unknown> {
     index: crypto.createHash('sha256').update(fs.readFileSync(path.join(r.root, '.git', 'index'))).digest('hex'),
     lsFiles: r.git('ls-files', '-s'),
     stash: r.git('stash', 'list'),
-    stashRef: r.git('rev-parse', '-q', '--verify', 'refs/stash').trim(),
+    stashRef: fs.existsSync(path.join(r.root, '.git', 'refs', 'stash')) ? r.git('rev-parse', 'refs/stash').trim() : '',
     head: r.git('rev-parse', 'HEAD').trim(),
     branch: r.git('symbolic-ref', 'HEAD').trim(),
     status,
