@@ -10,9 +10,9 @@ import { expectProblems, messages } from '../helpers/marked';
 
 describe('the built-in action table', () => {
   it('names each action once, with typed arguments', () => {
-    assert.deepEqual(ACTION_NAMES, ['findings/sarif', 'findings/merge']);
+    assert.deepEqual(ACTION_NAMES, ['findings/sarif', 'findings/merge', 'git/merge', 'git/apply']);
     assert.equal(new Set(ACTION_NAMES).size, ACTION_NAMES.length);
-    for (const a of BUILT_IN_ACTIONS) for (const w of a.with) assert.ok(['string', 'number', 'boolean'].includes(w.type));
+    for (const a of BUILT_IN_ACTIONS) for (const w of a.with) assert.ok(['string', 'number', 'boolean', 'list'].includes(w.type));
     const md = describeAction(findAction('findings/sarif')!);
     assert.match(md, /\*\*findings\/sarif\*\*/);
     assert.match(md, /`file` \(string, required\)/);
