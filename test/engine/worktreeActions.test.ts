@@ -154,6 +154,14 @@ describe('git/apply', () => {
     });
   }
 
+  it('merge: refuses while something is staged, changing nothing', async () => {
+    const r = makeGitRepo(applyFlow('merge'), { dirty: true });
+    const before = fingerprint(r);
+    const f = await runToRest(r);
+    assert.equal(f.state.steps.land.reason, 'git/apply refused: you have staged changes, which a merge commit would take in: commit or unstage them (or use mode: uncommitted)');
+    assert.deepEqual(fingerprint(r), before);
+  });
+
   it('merge: refuses a merge that would conflict, changing nothing', async () => {
     const r = makeGitRepo(applyFlow('merge', `sed -i 's/a2/A2/' src/a.txt`, `sed -i 's/a2/main/' src/a.txt && git -c user.name=U -c user.email=u@x commit -qam main`));
     const f = await runToRest(r);

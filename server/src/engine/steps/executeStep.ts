@@ -4,7 +4,6 @@
  * $ORCHESTRATOR_FINDINGS, the `findings:` file). Every value that reaches the disk is masked.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { interpolate, prepareScript, type EvalContext } from '../../workflow/expressions';
 import { parseDuration } from '../../workflow/durations';
 import type { CompiledStep } from '../../workflow/plan';

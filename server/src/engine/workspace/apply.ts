@@ -6,7 +6,7 @@
  *   file the step's change touches ("would collide");
  * - ff: the current branch must be an ancestor of the step's commit (it has not moved since, or
  *   moved only along it); HEAD is then fast-forwarded (`git merge --ff-only`);
- * - merge: `git merge-tree` must merge the two without a conflict; then `git merge --no-ff`
+ * - merge: nothing may be staged, and `git merge-tree` must merge the two without a conflict; then `git merge --no-ff`
  *   makes a merge commit on the current branch (author and committer: the orchestrator);
  * - uncommitted: the diff from the step's start (`base`) to its commit must apply to the working
  *   tree as it is (`git apply --check`); it is then applied to the files only: nothing is staged
@@ -89,6 +89,9 @@ export async function gitApply(x: ExecuteInput, args: Record<string, string>): P
     if (head === src.commit) return { status: 'succeeded', outputs: { mode, commit: head, changed_files: '' } };
     await git(top, ['merge', '--ff-only', '--quiet', src.commit], { retryLocks: true });
   } else {
+    // git merge aborts when the index differs from HEAD (it would record those changes in the merge).
+    const staged = await git(top, ['diff', '--cached', '--quiet', '--no-ext-diff'], { okCodes: [1] });
+    if (staged.code === 1) return refuse(`you have staged changes, which a merge commit would take in: commit or unstage them (or use mode: uncommitted)`);
     const probe = await git(top, ['merge-tree', '--write-tree', '--name-only', '--no-messages', head, src.commit], { okCodes: [1] });
     if (probe.code === 1) {
       const files = probe.stdout.split('\n').slice(1).filter((f) => f !== '');
