@@ -44,6 +44,22 @@ describe('worktree-needs-git', () => {
     assert.deepEqual(validateWorkflow(text).problems, []);
   });
 
+  it('workspace.from must name a step (unknown-need)', () => {
+    expectProblems(
+      `
+      name: x
+      steps:
+        - id: a
+          run: echo
+        - id: b
+          needs: a
+          workspace: { worktree: true, from: [[nope]] }
+          run: echo
+      `,
+      ['unknown-need'],
+    );
+  });
+
   it('rejects a bad workspace value as a schema error', () => {
     const v = validateWorkflow('name: x\nsteps:\n  - id: a\n    workspace: isolated\n    run: echo\n');
     assert.deepEqual(v.problems.map((p) => p.code), ['schema']);

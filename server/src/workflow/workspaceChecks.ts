@@ -19,7 +19,19 @@ function isWorktree(n: YNode | null | undefined): boolean {
   return n.kind === 'map' && get(n, 'worktree')?.kind === 'scalar' && (get(n, 'worktree') as { value: unknown }).value === true;
 }
 
+/** `workspace: { worktree: true, from: X }` where no step has the id X: `unknown-need` at the value. */
+export function checkWorkspaceFrom(graph: StepGraph, out: Problem[]): void {
+  const ids = new Set(graph.steps.map((s) => s.id).filter((id): id is string => id !== undefined));
+  for (const s of graph.steps) {
+    const from = get(get(s.node, 'workspace'), 'from');
+    if (from && from.kind === 'scalar' && typeof from.value === 'string' && !ids.has(from.value)) {
+      out.push(problem('unknown-need', from, `workspace.from names no step '${from.value}': name the step whose commit this worktree starts from (it must run before this one)`));
+    }
+  }
+}
+
 export function checkWorkspaces(root: YNode | null, graph: StepGraph, opts: WorkspaceCheckOptions, out: Problem[]): void {
+  checkWorkspaceFrom(graph, out);
   if (!opts.isGitRepo || opts.repoRoot === undefined) return;
   const at: YNode[] = [];
   const d = get(get(root, 'defaults'), 'workspace');
