@@ -45,7 +45,7 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
     await deleteSessionWorkspaces(repoRoot, id); // its worktrees and branches orchestrator/<id>/*
   } catch (e) {
     lock.release();
-    throw new SnapshotError(`cannot remove the worktrees of session ${id}: ${e instanceof Error ? e.message : String(e)}; nothing was deleted, try again`);
+    throw new SnapshotError(`cannot remove the worktrees of session ${id}: ${e instanceof Error ? e.message : String(e)}; the session was not deleted: try again`);
   }
   removeDeadScratch(paths.dir); // the pointers go with the folder: remove what they point to first
   const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));

@@ -10,7 +10,7 @@ import type { CompiledStep } from '../../workflow/plan';
 import type { WorkflowFile } from '../../workflow/schema';
 import type { SessionState } from '../types';
 import type { ExecuteInput, StepOutcome } from '../steps/executeStep';
-import { branchName, commitWorktree, createWorktree, gitRepoOf, headCommit, worktreeDir, worktreeOutputs, type GitRepo } from './worktrees';
+import { branchName, commitWorktree, createWorktree, gitRepoOf, headCommit, worktreeDir, worktreeOutputs } from './worktrees';
 
 /** Where a step in a worktree runs: the worktree, and the folder in it matching the repository root. */
 export interface StepWorkspace {
@@ -79,11 +79,10 @@ export async function inWorkspace(x: ExecuteInput, run: (x: ExecuteInput) => Pro
     return { status: 'failed', reason: `cannot make the step's worktree: ${message(e)}`, outputs: {} };
   }
   const outcome = await run({ ...x, workspace: { dir, root: path.join(dir, repo.prefix) } });
-  return commitStep(x, repo, dir, branch, start, outcome);
+  return commitStep(x, dir, branch, start, outcome);
 }
 
-async function commitStep(x: ExecuteInput, repo: GitRepo, dir: string, branch: string, start: string, outcome: StepOutcome): Promise<StepOutcome> {
-  void repo;
+async function commitStep(x: ExecuteInput, dir: string, branch: string, start: string, outcome: StepOutcome): Promise<StepOutcome> {
   const subject = `orchestrator: step ${x.step.id} ${outcome.status}`;
   const body = `Session ${x.session.id}, step ${x.step.id}, attempt ${x.attempt}${outcome.reason ? `: ${outcome.reason}` : ''}.`;
   try {
