@@ -112,3 +112,15 @@ export function serialized<T>(repo: string, f: () => Promise<T>): Promise<T> {
   });
   return run;
 }
+
+/** A git action whose git command failed unexpectedly ends `failed` with git's one line, not as an internal error. */
+export function failingGitAsStep<A extends unknown[], R extends { status: string }>(name: string, f: (...a: A) => Promise<R>, failed: (reason: string) => R): (...a: A) => Promise<R> {
+  return async (...a: A) => {
+    try {
+      return await f(...a);
+    } catch (e) {
+      if (e instanceof GitError) return failed(`${name}: ${e.message}`);
+      throw e;
+    }
+  };
+}
