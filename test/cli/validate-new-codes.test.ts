@@ -43,8 +43,8 @@ describe('orchestrator validate: the codes added for issue 10', () => {
     const r = cli(path.join(dir, 'repo'), 'validate', 'a.workflow.yaml');
     assert.equal(r.code, 2);
     assert.deepEqual(r.stdout.trim().split('\n'), [
-      "a.workflow.yaml:4:11 error unknown-action unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
-      "a.workflow.yaml:6:11 error unknown-action unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
+      "a.workflow.yaml:4:11 error unknown-action unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
+      "a.workflow.yaml:6:11 error unknown-action unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
     ]);
   });
 

@@ -54,6 +54,7 @@ export const SPEC_CODES: readonly string[] = [
   'shell-expression',
   'not-checked',
   'no-git-repo',
+  'worktree-needs-git',
 ];
 
 /** A publishDiagnostics notification, with its arrival order. */

@@ -10,9 +10,9 @@ import { expectProblems, messages } from '../helpers/marked';
 
 describe('the built-in action table', () => {
   it('names each action once, with typed arguments', () => {
-    assert.deepEqual(ACTION_NAMES, ['findings/sarif', 'findings/merge']);
+    assert.deepEqual(ACTION_NAMES, ['findings/sarif', 'findings/merge', 'git/merge', 'git/apply']);
     assert.equal(new Set(ACTION_NAMES).size, ACTION_NAMES.length);
-    for (const a of BUILT_IN_ACTIONS) for (const w of a.with) assert.ok(['string', 'number', 'boolean'].includes(w.type));
+    for (const a of BUILT_IN_ACTIONS) for (const w of a.with) assert.ok(['string', 'number', 'boolean', 'list'].includes(w.type));
     const md = describeAction(findAction('findings/sarif')!);
     assert.match(md, /\*\*findings\/sarif\*\*/);
     assert.match(md, /`file` \(string, required\)/);
@@ -37,8 +37,8 @@ describe('unknown-action', () => {
     );
     assert.equal(v.problems[0].severity, 'error');
     assert.deepEqual(messages(v), [
-      "unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
-      "unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge; anything else fails when the step runs",
+      "unknown action 'foo/bar'. The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
+      "unknown action 'findings/sarf'. Did you mean 'findings/sarif'? The built-in actions are findings/sarif, findings/merge, git/merge, git/apply; anything else fails when the step runs",
     ]);
   });
 

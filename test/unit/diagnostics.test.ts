@@ -759,8 +759,8 @@ describe('pipeline compilation', () => {
   });
 
   it('covers every code of the spec, and ours', () => {
-    // The spec's 13, plus unknown-action, unknown-argument, outside-repo, shell-expression, not-checked and no-git-repo (docs/workflow-language.md).
-    assert.equal(PROBLEM_CODES.length, 19);
+    // The spec's 13, plus unknown-action, unknown-argument, outside-repo, shell-expression, not-checked, no-git-repo and worktree-needs-git (docs/workflow-language.md).
+    assert.equal(PROBLEM_CODES.length, 20);
   });
 });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileWorkflow, formatPlan, planWorkflow } from '../workflow/plan';
 import { LineIndex, type Problem } from '../workflow/problems';
-import { fileExists, validateWorkflow, type Validation } from '../workflow/validate';
+import { fileExists, isGitRepo, validateWorkflow, type Validation } from '../workflow/validate';
 import { findRepoRoot } from '../engine/sessions';
 import { painter, UsageError, type Out } from './output';
 
@@ -61,7 +61,7 @@ export function readWorkflow(file: string): Validation {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`);
   }
-  const v = validateWorkflow(text, { file: path.resolve(file), repoRoot: findRepoRoot(path.dirname(path.resolve(file))), fileExists });
+  const v = validateWorkflow(text, { file: path.resolve(file), repoRoot: findRepoRoot(path.dirname(path.resolve(file))), fileExists, isGitRepo });
   for (const e of v.internalErrors) process.stderr.write(`orchestrator: internal error in the '${e.check}' check (please report it): ${e.error instanceof Error ? e.error.message : String(e.error)}\n`);
   return v;
 }

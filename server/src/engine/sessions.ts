@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileWorkflow, matrixInstances, type CompiledWorkflow } from '../workflow/plan';
 import { LineIndex } from '../workflow/problems';
-import { fileExists, validateWorkflow } from '../workflow/validate';
+import { fileExists, isGitRepo, validateWorkflow } from '../workflow/validate';
 import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
@@ -21,6 +21,8 @@ import { SessionRunner } from './runner';
 import { releaseScratch } from './steps/scratch';
 import { describeStopped, stopLeftovers } from './steps/stepProcesses';
 import { envDefaults, SettingError } from './settings';
+import { baseForSession, endSessionWorkspaces, recoverSessionWorkspaces } from './workspace/session';
+import { WorkspaceError } from './workspace/worktrees';
 import { Masker, resolveSecrets } from './secrets';
 import { applyEvent, finalize, initialState, type StartedData } from './state';
 import { isAtRest, isStepDone, type SessionEvent, type SessionState } from './types';
@@ -67,7 +69,7 @@ export function loadWorkflowFile(file: string): CompiledWorkflow {
   } catch {
     throw new InputError(`cannot read workflow '${file}': no such file`);
   }
-  const v = validateWorkflow(text, { file: path.resolve(file), repoRoot: findRepoRoot(path.dirname(path.resolve(file))), fileExists });
+  const v = validateWorkflow(text, { file: path.resolve(file), repoRoot: findRepoRoot(path.dirname(path.resolve(file))), fileExists, isGitRepo });
   const errors = v.problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const idx = new LineIndex(text);
@@ -173,7 +175,14 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     ...(opts.snapshotEveryMs !== undefined ? { snapshotEveryMs: opts.snapshotEveryMs } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });
-  const done = runner.run().finally(() => {
+  const done = runner
+    .run()
+    .then(async (s) => {
+      // Worktrees go when the runner is done with the session; branches (the commits) stay.
+      await endSessionWorkspaces(opts.repoRoot, s).catch(() => undefined);
+      return s;
+    })
+    .finally(() => {
     log.close();
     releaseScratch(paths.dir);
     lock.release();
@@ -182,6 +191,16 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
 }
 
 /** Steps do not inherit ORCHESTRATOR_SECRET_* variables: secrets reach them only through expressions. */
+/** The base commit for a workflow with worktrees (HEAD); a repository without a commit is an InputError. */
+async function sessionBase(repoRoot: string, compiled: CompiledWorkflow): Promise<string | undefined> {
+  try {
+    return await baseForSession(repoRoot, compiled);
+  } catch (e) {
+    if (e instanceof WorkspaceError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) if (!k.startsWith('ORCHESTRATOR_SECRET_')) out[k] = v;
@@ -198,6 +217,7 @@ export async function startSession(file: string, given: Record<string, string>, 
 /** Creates a session from its first event's data (a workflow, its inputs; a replay: what it replays) and starts its runner. */
 export async function beginSession(data: StartedData, opts: RunOptions & { id?: string }): Promise<Started> {
   const secrets = loadSecrets(opts);
+  const base = await sessionBase(opts.repoRoot, data.workflow.compiled);
   const id = opts.id ?? newSessionId();
   await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
   const paths = createSessionDir(opts.repoRoot, id);
@@ -207,6 +227,9 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
     lock = await acquireLock(paths.lock);
     freshControl(paths);
     log = new EventLog(paths.log, id, 0);
+    // This repository's HEAD now (a replay's recorded data carries the original's base).
+    const { base: _recorded, ...fresh } = data;
+    data = base ? { ...fresh, base } : fresh;
     const started = log.append('session.started', { data: data as unknown as Record<string, unknown> }, { sync: true });
     const state = initialState(started);
     new SnapshotWriter(paths.state, log, 0).write(state);
@@ -269,6 +292,7 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     // What the dead runner left running would run beside the steps resumed here: stop it first.
     const stopped = await stopLeftovers(fresh.paths, state);
     if (stopped.length) warnings.push(describeStopped(stopped));
+    await recoverSessionWorkspaces(opts.repoRoot, state); // stale ref locks, records of vanished worktrees
     if (state.status === 'succeeded' && !opts.from) throw new InputError(`session ${id} succeeded: there is nothing to resume (use --from STEP to run a step and what follows it again)`);
     const { check, current, error } = inspectDefinition(opts.repoRoot, state, loadWorkflowFile);
     let workflowUpdate: { workflow: SessionState['workflow']; instances: { id: string; stepId: string }[] } | undefined;

@@ -14,6 +14,8 @@ export interface StartedData {
   instances: { id: string; stepId: string }[];
   /** A replay session: what it replays. */
   replay?: ReplayInfo;
+  /** HEAD's commit at start, when the workflow uses worktrees. */
+  base?: string;
 }
 
 function newStep(id: string, stepId: string): StepState {
@@ -28,6 +30,7 @@ export function initialState(e: SessionEvent): SessionState {
     id: e.session,
     workflow: d.workflow,
     inputs: d.inputs,
+    ...(d.base ? { base: d.base } : {}),
     status: 'running',
     startedAt: e.time,
     updatedAt: e.time,

@@ -120,6 +120,8 @@ export interface SessionState {
   /** The workflow as compiled when the session started (or was reloaded), with its file's hash. */
   workflow: { name: string; file: string; hash: string; compiled: CompiledWorkflow };
   inputs: Record<string, string | number | boolean>;
+  /** HEAD's commit when the session started, recorded when the workflow uses worktrees (workspace/). */
+  base?: string;
   status: SessionStatus;
   startedAt: string;
   updatedAt: string;

@@ -14,7 +14,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import { findRepoRoot } from '../engine/sessions';
 import { ChunkCache } from '../workflow/chunked';
 import { LineIndex } from '../workflow/problems';
-import { fileExists, validateWorkflow, type Validation } from '../workflow/validate';
+import { fileExists, isGitRepo, validateWorkflow, type Validation } from '../workflow/validate';
 import { answer, diagnosticsOf, type FeatureRequest, type FeatureResult } from './features';
 import { ValidationWorker } from './offThread';
 
@@ -58,7 +58,7 @@ export function validateDocument(uri: string, text: string, log: Logger, cache?:
   const hold = process.env.ORCHESTRATOR_TEST_HOLD_VALIDATION;
   if (hold && text.includes(HOLD_MARKER) && fs.existsSync(hold)) fs.readFileSync(hold);
   const file = filePathOf(uri);
-  const validation = validateWorkflow(text, { ...(file ? { file, repoRoot: findRepoRoot(path.dirname(file)), fileExists } : {}), ...(cache ? { cache } : {}) });
+  const validation = validateWorkflow(text, { ...(file ? { file, repoRoot: findRepoRoot(path.dirname(file)), fileExists, isGitRepo } : {}), ...(cache ? { cache } : {}) });
   log.debug(`validated ${uri} in ${Object.values(validation.timings).reduce((a, b) => a + b, 0).toFixed(1)} ms (${validation.chunked ? 'chunked' : 'whole'} parse ${validation.timings.yaml?.toFixed(1)} ms): ${validation.problems.length} problem(s)`);
   for (const e of validation.internalErrors) {
     const err = e.error instanceof Error ? `${e.error.message}\n${e.error.stack ?? ''}` : String(e.error);

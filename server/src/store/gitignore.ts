@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const GITIGNORE_TEXT = '# Machine-local orchestrator state (see docs/sessions.md)\nsessions/\nsecrets/\n';
+export const GITIGNORE_TEXT = '# Machine-local orchestrator state (see docs/sessions.md)\nsessions/\nsecrets/\nworktrees/\n';
 
 /** Writes `.orchestrator/.gitignore` when `.orchestrator/` exists without one. Best effort: never throws. */
 export function ensureGitignore(repoRoot: string): void {

@@ -12,6 +12,7 @@ import { fsyncDir } from './durableFile';
 import { acquireLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
 import { processAlive } from './liveness';
 import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
+import { deleteSessionWorkspaces } from '../engine/workspace/session';
 
 /** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
 export class SnapshotError extends Error {
@@ -40,6 +41,12 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
   if (!fs.existsSync(paths.dir)) throw missing();
   const lock = await lockForDelete(repoRoot, id);
+  try {
+    await deleteSessionWorkspaces(repoRoot, id); // its worktrees and branches orchestrator/<id>/*
+  } catch (e) {
+    lock.release();
+    throw new SnapshotError(`cannot remove the worktrees of session ${id}: ${e instanceof Error ? e.message : String(e)}; the session was not deleted: try again`);
+  }
   removeDeadScratch(paths.dir); // the pointers go with the folder: remove what they point to first
   const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
   try {

@@ -31,7 +31,7 @@ export function checkActions(graph: StepGraph, out: Problem[]): void {
         const arg = findArg(action, key);
         if (arg) {
           given.add(arg.name);
-          if (p.value && p.value.kind !== 'scalar') out.push(problem('schema', p.value, `'${key}' of ${action.name} is a ${arg.type}, not a ${p.value.kind === 'map' ? 'map' : 'list'}`));
+          if (p.value && p.value.kind !== 'scalar' && !(arg.type === 'list' && p.value.kind === 'seq')) out.push(problem('schema', p.value, `'${key}' of ${action.name} is a ${arg.type}, not a ${p.value.kind === 'map' ? 'map' : 'list'}`));
           continue;
         }
         const names = action.with.map((a) => a.name);

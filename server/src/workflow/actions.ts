@@ -4,7 +4,8 @@
  * `uses`/`with` against it (actionChecks.ts), and the editor completes and explains them from it.
  */
 
-export type ActionArgType = 'string' | 'number' | 'boolean';
+/** `list`: a YAML list of strings (or one string, names separated by commas or spaces). */
+export type ActionArgType = 'string' | 'number' | 'boolean' | 'list';
 
 export interface ActionArg {
   readonly name: string;
@@ -50,6 +51,34 @@ export const BUILT_IN_ACTIONS = [
     with: [],
     outputs: [],
   },
+  {
+    name: 'git/merge',
+    description:
+      "Merges the commits of worktree steps (`workspace: worktree`) one after another, in a worktree of its own on branch `orchestrator/<session>/<step>` that starts at the first one's commit. A conflict fails the step with one `merge-conflict` finding per conflicted file (at its first conflict marker) and keeps the conflicted worktree for inspection.",
+    with: [{ name: 'from', type: 'list', required: true, description: 'The steps whose commits are merged, in this order, e.g. `[backend, frontend]`.' }],
+    outputs: [
+      { name: 'commit', description: 'The merged commit.' },
+      { name: 'branch', description: 'Its branch, `orchestrator/<session>/<step>`.' },
+      { name: 'base', description: "The session's base commit." },
+      { name: 'changed_files', description: 'Files changed from the base to the merged commit, one per line.' },
+      { name: 'diffstat', description: 'The `git diff --shortstat` line of that change.' },
+      { name: 'conflicts', description: 'On a conflict: the conflicted files, one per line.' },
+    ],
+  },
+  {
+    name: 'git/apply',
+    description:
+      "Brings a step's commit into your repository: `ff` fast-forwards the current branch to it, `merge` merges it into the current branch, `uncommitted` applies its change to the working tree only. Refuses, changing nothing, when your uncommitted changes touch a file it changes, when `ff` cannot fast-forward, when `merge` would conflict, or when the change does not apply. Usually behind an `approval`.",
+    with: [
+      { name: 'from', type: 'string', required: true, description: 'The step whose commit to bring in (a worktree step or `git/merge`).' },
+      { name: 'mode', type: 'string', required: false, description: '`ff` (default), `merge` or `uncommitted`.' },
+    ],
+    outputs: [
+      { name: 'mode', description: 'The mode used.' },
+      { name: 'commit', description: 'HEAD afterwards.' },
+      { name: 'changed_files', description: 'The files the change brought, one per line.' },
+    ],
+  },
 ] as const satisfies readonly ActionDef[];
 
 export type ActionName = (typeof BUILT_IN_ACTIONS)[number]['name'];
@@ -65,7 +94,7 @@ export function findArg(action: ActionDef, key: string): ActionArg | undefined {
   return action.with.find((a) => a.name === key || (a.aliases ?? []).includes(key));
 }
 
-/** The built-in actions as one line, for messages: `findings/sarif, findings/merge`. */
+/** The built-in actions as one line, for messages: `findings/sarif, findings/merge, ...`. */
 export function actionList(): string {
   return ACTION_NAMES.join(', ');
 }

@@ -24,6 +24,7 @@ export const PROBLEM_CODES = [
   'shell-expression',
   'not-checked',
   'no-git-repo',
+  'worktree-needs-git',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -49,6 +50,7 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'shell-expression': 'warning',
   'not-checked': 'warning',
   'no-git-repo': 'warning',
+  'worktree-needs-git': 'error',
 };
 
 /** A half-open range of offsets [start, end). */

@@ -57,6 +57,16 @@ export const Verify = z
     description:
       "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once.",
   });
+// Isolated git worktrees (docs/workflow-language.md, "Workspaces").
+export const Workspace = z
+  .union([
+    z.enum(['shared', 'worktree']),
+    z.strictObject({
+      worktree: z.literal(true).meta({ description: 'Run in a git worktree of its own.' }),
+      from: z.string().optional().meta({ description: "A step (upstream of this one) whose commit the worktree starts from, instead of the session's base commit." }),
+    }),
+  ])
+  .meta({ description: "`shared` (default): the repository's own folder. `worktree`: a git worktree of its own on branch `orchestrator/<session>/<step>`, from the session's base commit (or `{ worktree: true, from: <step> }`: from that step's commit); what the step changed is committed there, and `outputs` get `commit`, `branch`, `base`, `changed_files`, `diffstat`." });
 
 const stepKeys = {
   name: z.string().optional().meta({ description: 'Display name of the step.' }),
@@ -98,7 +108,8 @@ const stepKeys = {
     .optional()
     .meta({ description: 'name → list of values: the step runs once per combination, with ids `step[name=value,...]`; dependents wait for all.' }),
   shell: z.string().optional().meta({ description: 'The shell that runs `run` (default bash).' }),
-  working_directory: z.string().optional().meta({ description: 'Folder the step runs in, relative to the repository root.' }),
+  working_directory: z.string().optional().meta({ description: 'Folder the step runs in, relative to the repository root (to the worktree with `workspace: worktree`).' }),
+  workspace: Workspace.optional(),
   // Done needs evidence (engine/steps/verify.ts): checks run after the step's work.
   verify: Verify.optional(),
   changes: z
@@ -153,8 +164,9 @@ export const Defaults = z
     on_error: OnError.optional(),
     shell: stepKeys.shell,
     working_directory: stepKeys.working_directory,
+    workspace: z.enum(['shared', 'worktree']).optional().meta({ description: '`shared` (default) or `worktree` for every shell and agent step.' }),
   })
-  .meta({ description: 'Defaults for every step: `timeout`, `stuck_after`, `retry`, `on_error`, `shell`, `working_directory`.' });
+  .meta({ description: 'Defaults for every step: `timeout`, `stuck_after`, `retry`, `on_error`, `shell`, `working_directory`, `workspace`.' });
 
 export const Workflow = z
   .strictObject({

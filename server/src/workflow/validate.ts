@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { checkActions } from './actionChecks';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
 import { checkOutsideRepo } from './pathChecks';
+import { checkWorkspaces } from './workspaceChecks';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, topOfFile, type Problem } from './problems';
@@ -25,12 +26,24 @@ export interface ValidateOptions {
   readonly repoRoot?: string;
   /** Whether a file exists; without it, file checks are skipped. */
   readonly fileExists?: (absolutePath: string) => boolean;
+  /** Whether a folder is in a git repository (`workspace: worktree` needs one); without it, not checked. */
+  readonly isGitRepo?: (dir: string) => boolean;
   /** Resolves symlinks, for the outside-repo check (default: the file system's realpath). */
   readonly realPath?: (absolutePath: string) => string;
   /** Parsed chunks of this document's previous versions, reused for the parts that did not change. */
   readonly cache?: ChunkCache;
   /** The name of a check to make fail (tests only); also read from ORCHESTRATOR_TEST_FAULT. */
   readonly fault?: string;
+}
+
+/** Whether a folder is in a git repository: a `.git` in it or above (the default collaborator for worktree-needs-git). */
+export function isGitRepo(dir: string): boolean {
+  for (let d = path.resolve(dir); ; ) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    const up = path.dirname(d);
+    if (up === d) return false;
+    d = up;
+  }
 }
 
 /** Whether a regular file exists at this path (the default collaborator for file checks). */
@@ -126,6 +139,7 @@ function validateAll(text: string, opts: ValidateOptions): Validation {
   guard('actions', () => checkActions(g, problems));
   guard('outside-repo', () => checkOutsideRepo(r, g, opts, problems));
   guard('verify', () => checkVerify(g, opts, problems));
+  guard('workspaces', () => checkWorkspaces(r, g, { ...(opts.repoRoot !== undefined ? { repoRoot: opts.repoRoot } : opts.file ? { repoRoot: path.dirname(opts.file) } : {}), ...(opts.isGitRepo ? { isGitRepo: opts.isGitRepo } : {}) }, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
     checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? (new Map() as ExprCache));

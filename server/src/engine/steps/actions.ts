@@ -8,6 +8,11 @@ import { actionList, findAction, findArg, type ActionName } from '../../workflow
 import { interpolate } from '../../workflow/expressions';
 import type { ExecuteInput, StepOutcome } from './executeStep';
 import { readFindingsFile } from '../findings/findingsFile';
+import { gitApply } from '../workspace/apply';
+import { gitMerge } from '../workspace/merge';
+import { failingGitAsStep } from '../workspace/git';
+
+const gitFailed = (reason: string): StepOutcome => ({ status: 'failed', reason, retryable: false, outputs: {} });
 
 /** The `with:` arguments by their table name (an alias counts as its argument), expressions evaluated. */
 type Args = Record<string, string>;
@@ -15,6 +20,8 @@ type Args = Record<string, string>;
 const IMPLEMENTATIONS: Record<ActionName, (x: ExecuteInput, args: Args) => Promise<StepOutcome>> = {
   'findings/sarif': findingsSarif,
   'findings/merge': () => Promise.resolve({ status: 'succeeded', outputs: {} }),
+  'git/merge': failingGitAsStep('git/merge', gitMerge, gitFailed),
+  'git/apply': failingGitAsStep('git/apply', gitApply, gitFailed),
 };
 
 export async function usesStep(x: ExecuteInput): Promise<StepOutcome> {

@@ -29,6 +29,7 @@ import { interpolate } from '../../workflow/expressions';
 import { outsideRepo, outsideRepoRefusal } from '../../workflow/repoPaths';
 import { looksLikePath } from '../../workflow/validate';
 import type { ExecuteInput, StepOutcome } from './executeStep';
+import { stepCwd } from '../workspace/stepWorkspace';
 import { parseFindingsText } from '../findings/findingsFile';
 import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
 
@@ -213,7 +214,7 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
       ORCHESTRATOR_ATTEMPT: String(x.attempt),
       [STEP_TOKEN_ENV]: token,
     };
-    const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
+    const cwd = stepCwd(x);
     const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
     // ── evidence (evidence.ts, verify.ts): verify rounds and `changes: required` ──
     const ev = await startEvidence(x, { cwd, env, logFile, signal: abort.signal, ...(deadline !== undefined ? { deadline } : {}), token, note });

@@ -4,7 +4,6 @@
  * $ORCHESTRATOR_FINDINGS, the `findings:` file). Every value that reaches the disk is masked.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { interpolate, prepareScript, type EvalContext } from '../../workflow/expressions';
 import { parseDuration } from '../../workflow/durations';
 import type { CompiledStep } from '../../workflow/plan';
@@ -20,6 +19,7 @@ import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepT
 import { agentStep, type AgentRecord } from './agentStep';
 import { usesStep } from './actions';
 import { startEvidence } from './evidence';
+import { inWorkspace, stepCwd, type StepWorkspace } from '../workspace/stepWorkspace';
 import type { RawFinding, SessionState, StepState, StepStatus } from '../types';
 
 export interface StepOutcome {
@@ -54,16 +54,18 @@ export interface ExecuteInput {
   /** The step printed something or sent a heartbeat. */
   readonly heard: () => void;
   readonly finding: (f: RawFinding) => void;
+  /** Set while the step runs in a worktree of its own (workspace/stepWorkspace.ts). */
+  readonly workspace?: StepWorkspace;
 }
 
 export async function executeStep(x: ExecuteInput): Promise<StepOutcome> {
   switch (x.def.kind) {
     case 'run':
-      return runStep(x);
+      return inWorkspace(x, runStep);
     case 'uses':
       return usesStep(x);
     case 'agent':
-      return agentStep(x);
+      return inWorkspace(x, agentStep);
     default:
       return { status: 'failed', reason: `a ${x.def.kind} step cannot be executed here`, outputs: {} };
   }
@@ -117,7 +119,7 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
   } catch (e) {
     return { status: 'failed', reason: `an expression could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }
-  const cwd = path.resolve(x.repoRoot, x.def.working_directory ?? x.defaults.working_directory ?? '.');
+  const cwd = stepCwd(x);
   const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
   // ── evidence (evidence.ts): verify and `changes: required`, after the script succeeded ──
   const started = Date.now();

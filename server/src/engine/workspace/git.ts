@@ -1,0 +1,126 @@
+/**
+ * Running git for the workspaces: a fixed identity and no hooks or signing (a commit never
+ * depends on the user's git config), an environment without GIT_DIR / GIT_INDEX_FILE /
+ * GIT_WORK_TREE (so a command can only reach the repository or worktree it is pointed at), and
+ * the two defences against git's own locks:
+ * - `serialized(repo, f)`: one `git worktree add/remove/prune` (and branch change) at a time per
+ *   repository in this process. Git writes `.git/worktrees/<id>/` without a lock, so two adds that
+ *   start together can read each other's half-written files.
+ * - `git(..., { retryLocks: true })`: a command that fails on a lock another process holds
+ *   (`index.lock`, a ref's `.lock`, `config.lock`, `packed-refs.lock`) is run again after a short
+ *   wait, up to ~10 s: the holder (the user's own git, another runner) is always transient.
+ */
+import { execFile } from 'node:child_process';
+
+export const IDENTITY = { name: 'Synapse Orchestrator', email: 'orchestrator@localhost' } as const;
+
+/** `-c` options for every command: no hooks, no signing, no pager, no auto gc. */
+const CONFIG = ['-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgSign=false', '-c', 'tag.gpgSign=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'core.quotePath=false', '-c', 'rerere.enabled=false'];
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+    readonly stdout: string,
+  ) {
+    super(message);
+  }
+}
+
+export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) if (!/^GIT_/.test(k)) env[k] = v;
+  return {
+    ...env,
+    GIT_AUTHOR_NAME: IDENTITY.name,
+    GIT_AUTHOR_EMAIL: IDENTITY.email,
+    GIT_COMMITTER_NAME: IDENTITY.name,
+    GIT_COMMITTER_EMAIL: IDENTITY.email,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_OPTIONAL_LOCKS: '0', // `status` and friends never take the index lock just to refresh it
+    LC_ALL: 'C',
+  };
+}
+
+export interface GitOptions {
+  /** Retry when another process holds one of git's lock files. */
+  readonly retryLocks?: boolean;
+  readonly input?: string;
+  /** Exit codes that are answers, not failures (e.g. 1 for `diff --quiet`). */
+  readonly okCodes?: readonly number[];
+}
+
+export interface GitResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+const LOCK_ERROR = /Unable to create '[^']*\.lock'|could not lock config file|cannot lock ref|Unable to create .*index\.lock|unable to write new index file|failed to read .*worktrees\/.*(commondir|gitdir|HEAD)/i;
+
+/** Whether a failure is another process holding one of git's locks (worth a retry). */
+export function isLockError(stderr: string): boolean {
+  return LOCK_ERROR.test(stderr);
+}
+
+function runOnce(cwd: string, args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  return new Promise((resolve) => {
+    const child = execFile('git', [...CONFIG, ...args], { cwd, env: gitEnv(), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      resolve({ stdout, stderr, code });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Runs `git args` in `cwd`; throws a GitError (first line of stderr) on failure. */
+export async function git(cwd: string, args: readonly string[], opts: GitOptions = {}): Promise<GitResult> {
+  const deadline = Date.now() + 10_000;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const r = await runOnce(cwd, args, opts);
+    if (r.code === 0 || opts.okCodes?.includes(r.code)) return r;
+    if (opts.retryLocks && isLockError(r.stderr) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, wait + Math.floor(Math.random() * wait)));
+      continue;
+    }
+    const first = r.stderr.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? `exit code ${r.code}`;
+    throw new GitError(`git ${args[0] ?? ''} failed: ${first.replace(/^(fatal|error): /, '')}`, args, r.code, r.stderr, r.stdout);
+  }
+}
+
+/** stdout of `git args`, trimmed of its final newline. */
+export async function gitText(cwd: string, args: readonly string[], opts: GitOptions = {}): Promise<string> {
+  return (await git(cwd, args, opts)).stdout.replace(/\n$/, '');
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+/** Runs `f` after every earlier `serialized` call for the same repository (its common git dir) has ended. */
+export function serialized<T>(repo: string, f: () => Promise<T>): Promise<T> {
+  const prev = queues.get(repo) ?? Promise.resolve();
+  const run = prev.then(f, f);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(repo, tail);
+  void tail.then(() => {
+    if (queues.get(repo) === tail) queues.delete(repo);
+  });
+  return run;
+}
+
+/** A git action whose git command failed unexpectedly ends `failed` with git's one line, not as an internal error. */
+export function failingGitAsStep<A extends unknown[], R extends { status: string }>(name: string, f: (...a: A) => Promise<R>, failed: (reason: string) => R): (...a: A) => Promise<R> {
+  return async (...a: A) => {
+    try {
+      return await f(...a);
+    } catch (e) {
+      if (e instanceof GitError) return failed(`${name}: ${e.message}`);
+      throw e;
+    }
+  };
+}
