@@ -23,6 +23,9 @@ import { branchName, commitWorktree, createWorktree, gitRepoOf, removeWorktree, 
 const quick = process.argv.includes('--quick');
 const FILES = 10_000;
 const ROUNDS = quick ? 3 : 7;
+/** Rounds of the 8-at-once comparison (each is 24 worktrees made and removed): `--parallel-rounds N`. */
+const argRounds = process.argv.indexOf('--parallel-rounds');
+const PAR_ROUNDS = argRounds > 0 ? Number(process.argv[argRounds + 1]) : quick ? 2 : 5;
 const PARALLEL = 8;
 
 function median(xs: number[]): number {
@@ -107,16 +110,18 @@ async function main(): Promise<void> {
       bare.push(await time(() => bareOne(root)));
       ours.push(await time(() => oursOne(root, `one${i}`, 'step', base)));
     }
+    console.log(`one step: bare ${median(bare).toFixed(0)} ms, ours ${median(ours).toFixed(0)} ms, ratio ${(median(ours) / median(bare)).toFixed(2)}× (runs: bare ${bare.map((t) => t.toFixed(0)).join(' ')}; ours ${ours.map((t) => t.toFixed(0)).join(' ')})`);
     const pBare: number[] = [];
     const sBare: number[] = [];
     const pOurs: number[] = [];
     let bareFailures = 0;
-    for (let i = 0; i < ROUNDS; i++) {
+    for (let i = 0; i < PAR_ROUNDS; i++) {
       let failed = 0;
       pBare.push(await time(async () => (failed = await bareParallel(root))));
       bareFailures += failed;
       sBare.push(await time(() => bareSequential(root)));
       pOurs.push(await time(() => oursParallel(root, `par${i}`, base)));
+      console.log(`8 at once, round ${i + 1}: bare parallel ${pBare[i].toFixed(0)} ms, bare one by one ${sBare[i].toFixed(0)} ms, ours ${pOurs[i].toFixed(0)} ms`);
     }
     // context: committing a step's change in a 10,000-file worktree
     const repo = (await gitRepoOf(root))!;
@@ -132,11 +137,11 @@ async function main(): Promise<void> {
       [`${PARALLEL} steps at once vs bare parallel`, median(pBare), median(pOurs), median(pOurs) / median(pBare), '≤ 1.2'],
       [`${PARALLEL} steps at once vs bare one by one`, median(sBare), median(pOurs), median(pOurs) / median(sBare), ''],
     ] as const;
-    console.log(`worktree bench: ${FILES} files, ${ROUNDS} rounds, ${os.availableParallelism?.() ?? os.cpus().length} CPUs, ${gitSync(root, ['--version']).trim()}`);
+    console.log(`worktree bench: ${FILES} files, ${ROUNDS} rounds (8 at once: ${PAR_ROUNDS}), ${os.availableParallelism?.() ?? os.cpus().length} CPUs, ${gitSync(root, ['--version']).trim()}`);
     console.log('| what | bare git (ms) | ours (ms) | ratio | goal |');
     console.log('|---|---:|---:|---:|---|');
     for (const [what, b, o, r, goal] of rows) console.log(`| ${what} | ${b.toFixed(0)} | ${o.toFixed(0)} | ${r.toFixed(2)}× | ${goal} |`);
-    console.log(`bare parallel git worktree add/remove failures (git's own races): ${bareFailures} of ${ROUNDS * PARALLEL * 2}`);
+    console.log(`bare parallel git worktree add/remove failures (git's own races): ${bareFailures} of ${PAR_ROUNDS * PARALLEL * 2}`);
     console.log(`context: committing 10 changed files in a ${FILES}-file worktree (add --all, commit, diff): ${commitMs.toFixed(0)} ms`);
     if (left !== 0) {
       console.error(`broken: ${left} worktree(s) still registered`);
