@@ -32,13 +32,13 @@ function hoverAt(marked: string): string {
 describe('action completion and hover (language functions)', () => {
   it('after uses: the built-in actions, each with its with: arguments; the typed prefix is replaced', () => {
     const items = complete('name: x\nsteps:\n  - id: a\n    uses: findings/s‸\n');
-    assert.deepEqual(items.map((i) => i.label), ['findings/sarif', 'findings/merge']);
+    assert.deepEqual(items.map((i) => i.label), ['findings/sarif', 'findings/merge', 'git/merge', 'git/apply']);
     const sarif = items[0];
     assert.deepEqual((sarif.textEdit as { range: unknown }).range, { start: { line: 3, character: 10 }, end: { line: 3, character: 20 } });
     const doc = (sarif.documentation as { value: string }).value;
     assert.match(doc, /^\*\*findings\/sarif\*\* \(built-in action\)/);
     assert.match(doc, /- `file` \(string, required\): Path of the SARIF/);
-    assert.deepEqual(complete('name: x\nsteps:\n  - { id: a, uses: ‸ }\n').map((i) => i.label), ['findings/sarif', 'findings/merge']);
+    assert.deepEqual(complete('name: x\nsteps:\n  - { id: a, uses: ‸ }\n').map((i) => i.label), ['findings/sarif', 'findings/merge', 'git/merge', 'git/apply']);
   });
 
   it("under with: the step's action's arguments not yet given", () => {
@@ -74,7 +74,7 @@ describe('action completion, hover and diagnostics (the real host)', () => {
       published.diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character, d.range.end.character]),
       [['unknown-action', 3, 10, 17]],
     );
-    assert.deepEqual((await client.completion(uri, position)).map((i) => i.label), ['findings/sarif', 'findings/merge']);
+    assert.deepEqual((await client.completion(uri, position)).map((i) => i.label), ['findings/sarif', 'findings/merge', 'git/merge', 'git/apply']);
     const uri2 = freshUri('actions');
     const second = at('name: x\nsteps:\n  - id: a\n    uses: findings/me‸rge\n');
     await client.openAndWait(uri2, second.text, 1);
