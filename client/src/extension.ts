@@ -1,6 +1,7 @@
 /** Activation: wire-up only. Each command and feature lives in its own module. */
 import * as vscode from 'vscode';
 import { registerHostCommands } from './commands/hostCommands';
+import { registerGitCommands } from './commands/gitCommands';
 import { registerSessionCommands } from './commands/sessionCommands';
 import { findWorkflows, registerWorkflowCommands, WORKFLOW_GLOB } from './commands/workflowCommands';
 import { RESTART_SETTINGS } from './config';
@@ -56,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     new FindingsDiagnostics(model),
     ...registerHostCommands(c),
     ...registerWorkflowCommands(c, graphs),
+    ...registerGitCommands(c, model),
     ...registerSessionCommands({ ctx: c, model, logs, graphs, revealFindings: () => Promise.resolve(vscode.commands.executeCommand('orchestrator.findings.focus')).then(() => undefined) }),
   );
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
+  changeRows,
   fileRows,
   findingRow,
   formatAgo,
@@ -375,6 +376,7 @@ describe('package.json menus match the rows', () => {
       stepRow(SESSION_ID, step('ship', { status: 'waiting', attempt: 1, approval: { question: 'Deploy?' } }), summary({ status: 'waiting' }), NOW).contextValue,
       stepRow(SESSION_ID, step('b', { status: 'running', attempt: 1 }), summary(), NOW).contextValue,
       stepRow(SESSION_ID, step('b', { status: 'failed', attempt: 1 }), ended('failed'), NOW).contextValue,
+      stepRow(SESSION_ID, worktreeStep(), ended('succeeded'), NOW).contextValue,
     ];
     const stuckRows = [
       stuckRow({ session: SESSION_ID, workflow: 'Review', step: 'e2e', kind: 'silent', lastHeardAt: ago(240_000), silentMs: 240_000 }, NOW).contextValue,
@@ -588,5 +590,46 @@ describe('stuckRow', () => {
     assert.match(r.tooltip!, /: an approval nobody has answered since /);
     assert.deepEqual(r.icon, { id: 'bell-dot', color: 'charts.yellow' });
     assert.deepEqual(tokens(r.contextValue), ['stuck', 'approvable', 'cancellable', 'hasLog']);
+  });
+});
+
+// ---- a worktree step's changed files (issue 12, part 6) ------------------------------------------
+
+const BASE = 'b'.repeat(40);
+const COMMIT = 'c'.repeat(40);
+function worktreeStep(over: Partial<StepState> = {}, files = 'src/app/main.ts\nREADME.md'): StepState {
+  return step('backend', { status: 'succeeded', attempt: 1, outputs: { commit: COMMIT, base: BASE, branch: `orchestrator/${SESSION_ID}/backend`, changed_files: files, diffstat: '2 files changed' }, ...over });
+}
+
+describe('a worktree step: its changed files and its git actions', () => {
+  it('one row per changed file: the name, its folder as description, the diff\'s two commits', () => {
+    const rows = changeRows(SESSION_ID, worktreeStep());
+    assert.deepEqual(
+      rows.map((r) => [r.key, r.label, r.description, r.path, r.base, r.commit, r.contextValue, r.icon?.id]),
+      [
+        [`change:${SESSION_ID}:backend:src/app/main.ts`, 'main.ts', 'src/app', 'src/app/main.ts', BASE, COMMIT, 'change', 'file'],
+        [`change:${SESSION_ID}:backend:README.md`, 'README.md', undefined, 'README.md', BASE, COMMIT, 'change', 'file'],
+      ],
+    );
+    assert.equal(rows[0].tooltip, `src/app/main.ts\nbackend: ${'b'.repeat(12)} ↔ ${'c'.repeat(12)} (branch orchestrator/${SESSION_ID}/backend)`);
+  });
+
+  it('the step row expands only when it changed files; other steps (and git/apply, which has no base) have none', () => {
+    assert.equal(stepRow(SESSION_ID, worktreeStep(), ended('succeeded'), NOW).collapsible, 'collapsed');
+    assert.equal(stepRow(SESSION_ID, worktreeStep({}, ''), ended('succeeded'), NOW).collapsible, undefined);
+    assert.deepEqual(changeRows(SESSION_ID, worktreeStep({}, '')), []);
+    assert.deepEqual(changeRows(SESSION_ID, step('apply', { status: 'succeeded', outputs: { mode: 'ff', commit: COMMIT, branch: 'main', changed_files: 'a.txt' } })), []);
+    assert.equal(stepRow(SESSION_ID, step('lint', { status: 'succeeded', attempt: 1 }), ended('succeeded'), NOW).collapsible, undefined);
+  });
+
+  it('Apply on a succeeded step with changes; Discard only while the session is at rest', () => {
+    assert.deepEqual(stepTokens(worktreeStep(), ended('succeeded')), ['step', 'status-succeeded', 'appliable', 'discardable', 'hasLog', 'resumableFrom']);
+    assert.deepEqual(stepTokens(worktreeStep(), summary()), ['step', 'status-succeeded', 'appliable', 'hasLog']);
+    assert.deepEqual(stepTokens(worktreeStep({ status: 'failed' }), ended('failed')), ['step', 'status-failed', 'discardable', 'hasLog', 'resumableFrom']);
+    assert.deepEqual(stepTokens(worktreeStep({}, ''), ended('succeeded')), ['step', 'status-succeeded', 'discardable', 'hasLog', 'resumableFrom']);
+    const menu = offered(SESSIONS, stepRow(SESSION_ID, worktreeStep(), ended('succeeded'), NOW).contextValue, 'menu');
+    assert.ok(menu.includes('applyStep') && menu.includes('discardStep'), menu.join());
+    const live = offered(SESSIONS, stepRow(SESSION_ID, worktreeStep(), summary(), NOW).contextValue, 'menu');
+    assert.ok(live.includes('applyStep') && !live.includes('discardStep'), live.join());
   });
 });

@@ -54,7 +54,17 @@ export interface StuckRow extends Row {
   kind: 'stuck';
   item: StuckItem;
 }
-export type TreeRow = SessionRow | StepRow | MessageRow | SeverityRow | FileRow | FindingRow | StuckRow;
+/** A file a worktree step (or git/merge) changed; a click opens the diff base ↔ commit. */
+export interface ChangeRow extends Row {
+  kind: 'change';
+  sessionId: string;
+  stepId: string;
+  /** Relative to the top of the git repository. */
+  path: string;
+  base: string;
+  commit: string;
+}
+export type TreeRow = SessionRow | StepRow | MessageRow | SeverityRow | FileRow | FindingRow | StuckRow | ChangeRow;
 
 const LIVE = new Set(['running', 'waiting']);
 
@@ -172,10 +182,43 @@ export function tickRows<T extends TreeRow>(rows: Iterable<T>, recompute: (row: 
   return changed;
 }
 
+/** A step's own git work (a worktree step or a git/merge): its commit, base, branch and changed files. */
+export function stepChanges(st: StepState): { commit: string; base: string; branch: string; files: string[] } | undefined {
+  const { commit, base, branch, changed_files: files } = st.outputs;
+  if (!commit || !base || !branch || files === undefined) return undefined;
+  return { commit, base, branch, files: files.split('\n').filter((f) => f !== '') };
+}
+
+export function changeRows(sessionId: string, st: StepState): ChangeRow[] {
+  const c = stepChanges(st);
+  if (!c) return [];
+  return c.files.map((file) => {
+    const slash = file.lastIndexOf('/');
+    return {
+      kind: 'change',
+      key: `change:${sessionId}:${st.id}:${file}`,
+      label: file.slice(slash + 1),
+      ...(slash > 0 ? { description: file.slice(0, slash) } : {}),
+      tooltip: `${file}\n${st.id}: ${c.base.slice(0, 12)} ↔ ${c.commit.slice(0, 12)} (branch ${c.branch})`,
+      icon: { id: 'file' },
+      contextValue: 'change',
+      sessionId,
+      stepId: st.id,
+      path: file,
+      base: c.base,
+      commit: c.commit,
+    };
+  });
+}
+
 export function stepTokens(st: StepState, session: SessionSummary | SessionDetail): string[] {
   const t = ['step', `status-${st.status}`];
-  if (st.attempt > 0) t.push('hasLog');
+  const changes = stepChanges(st);
   const live = LIVE.has(session.status);
+  // Apply: a finished step's change (the engine refuses what does not fit). Discard: only at rest.
+  if (changes && changes.files.length && st.status === 'succeeded') t.push('appliable');
+  if (changes && !live) t.push('discardable');
+  if (st.attempt > 0) t.push('hasLog');
   if (st.status === 'waiting' && st.approval && !st.approval.answer && live) t.push('approvable');
   // Live: kill the attempt and run it again. At rest, "Resume From Step" does the same job.
   if (live && st.status === 'running') t.push('retryable');
@@ -205,6 +248,7 @@ export function stepRow(sessionId: string, st: StepState, session: SessionSummar
     tooltip: tip.join('\n'),
     icon: st.stuck ? { id: 'warning', color: 'charts.yellow' } : statusIcon(st.status),
     contextValue: stepTokens(st, session).join(' '),
+    ...(stepChanges(st)?.files.length ? { collapsible: 'collapsed' as const } : {}),
     sessionId,
     step: st,
   };

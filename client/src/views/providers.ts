@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { SessionModel } from '../model';
-import { fileRows, findingRow, sessionRow, severityRows, stepRow, stepRows, stuckRow, tickRows, type SessionRow, type StepRow, type TreeRow } from './nodes';
+import { changeRows, fileRows, findingRow, sessionRow, severityRows, stepRow, stepRows, stuckRow, tickRows, type SessionRow, type StepRow, type TreeRow } from './nodes';
 import { render } from './render';
 
 export function workspaceRoot(): string | undefined {
@@ -72,6 +72,7 @@ export class SessionsProvider extends RowProvider {
   }
 
   getParent(row: TreeRow): TreeRow | undefined {
+    if (row.kind === 'change') return this.steps.get(row.sessionId)?.get(row.stepId);
     return row.kind === 'step' ? this.rows.get(row.sessionId) : undefined;
   }
 
@@ -90,6 +91,7 @@ export class SessionsProvider extends RowProvider {
         return fresh;
       });
     }
+    if (row.kind === 'step') return changeRows(row.sessionId, row.step);
     if (row.kind !== 'session') return [];
     const d = await this.model.detail(row.session.id);
     const shown = this.steps.get(d.id) ?? new Map<string, StepRow>();

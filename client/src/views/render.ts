@@ -21,6 +21,12 @@ export function render(row: TreeRow, workspaceRoot: string | undefined): vscode.
       if (row.file && workspaceRoot) item.resourceUri = vscode.Uri.file(path.resolve(workspaceRoot, row.file));
       if (row.file) item.iconPath = vscode.ThemeIcon.File;
       break;
+    case 'change':
+      // The file's own icon (by its type); the click opens the diff base ↔ the step's commit.
+      if (workspaceRoot) item.resourceUri = vscode.Uri.file(path.resolve(workspaceRoot, row.path));
+      item.iconPath = vscode.ThemeIcon.File;
+      item.command = { command: 'orchestrator.openChange', title: 'Open Change', arguments: [row] };
+      break;
     case 'finding':
       if (row.finding.file) item.command = { command: 'orchestrator.openFinding', title: 'Open', arguments: [row] };
       break;

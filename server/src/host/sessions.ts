@@ -21,6 +21,9 @@ import {
   SessionRemovedNotification,
   UnfollowLogRequest,
   GetSessionRequest,
+  GitApplyRequest,
+  GitDiscardRequest,
+  GitShowRequest,
   ListSessionsRequest,
   PauseSessionRequest,
   RejectStepRequest,
@@ -31,6 +34,7 @@ import {
   StepsChangedNotification,
   StepStuckNotification,
   StuckRequest,
+  type ApplyResult,
   type DefinitionFlags,
   type NotificationDescriptor,
   type RequestDescriptor,
@@ -45,6 +49,10 @@ import { loadSession, newSessionId, SessionNotFoundError } from '../store/sessio
 import { SessionWatcher, summarize } from '../store/sessionWatcher';
 import { deleteSession, exportSnapshot, importSnapshot, SnapshotError } from '../store/portable';
 import { graphOfSession } from '../workflow/graph';
+import { applyStep } from '../engine/workspace/apply';
+import { GitError } from '../engine/workspace/git';
+import { discardStep, fileAtCommit } from '../engine/workspace/inspect';
+import { WorkspaceError } from '../engine/workspace/worktrees';
 import type { Logger } from './documents';
 import { LogFollowers } from './logs';
 import { PauseWatch } from './pauseWatch';
@@ -82,7 +90,7 @@ export class SessionHost {
           return await f(params);
         } catch (e) {
           // Errors reach the client as response errors with a message that says what to do.
-          if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError || e instanceof SnapshotError) throw new Error(e.message);
+          if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError || e instanceof SnapshotError || e instanceof WorkspaceError || e instanceof GitError) throw new Error(e.message);
           this.opts.log.error(`internal error in ${req.method} (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           throw e;
         }
@@ -199,6 +207,21 @@ export class SessionHost {
       const r = await importSnapshot(this.opts.repoRoot, p.file);
       this.watcher.refresh(r.id);
       return { id: r.id };
+    });
+    // A session's git work: the engine does it (engine/workspace/), the host routes.
+    handle(GitShowRequest, (p) => fileAtCommit(this.opts.repoRoot, loadSession(this.opts.repoRoot, p.id).state, p.commit, p.path));
+    handle(GitApplyRequest, async (p): Promise<ApplyResult> => {
+      mustTrust('apply');
+      const out = await applyStep({ repoRoot: this.opts.repoRoot, session: loadSession(this.opts.repoRoot, p.id).state }, p.step, p.mode);
+      if (out.status !== 'succeeded') return { ok: false, reason: out.reason ?? out.status };
+      const o = out.outputs;
+      return { ok: true, mode: p.mode, commit: o.commit ?? '', ...(o.branch ? { branch: o.branch } : {}), changedFiles: (o.changed_files ?? '').split('\n').filter((f) => f !== '') };
+    });
+    handle(GitDiscardRequest, async (p) => {
+      mustTrust('discard');
+      const l = await loadSettled(this.opts.repoRoot, p.id);
+      if (l.owner) throw new InputError(`session ${p.id} is running (process ${l.owner.pid} on ${l.owner.host}): pause or cancel it before discarding a step's branch`);
+      return discardStep(this.opts.repoRoot, l.state, p.step);
     });
     handle(StuckRequest, () => {
       const now = Date.now();

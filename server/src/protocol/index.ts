@@ -9,6 +9,8 @@ import type { Finding, SessionState, StepState } from '../engine/types';
 import type { StuckItem } from '../engine/stuck';
 import type { SessionSummary } from '../store/sessionWatcher';
 import type { GraphDto } from '../workflow/graph';
+import { APPLY_MODES, type ApplyMode } from '../engine/workspace/applyModes';
+import type { Discarded, FileAtCommit } from '../engine/workspace/inspect';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -167,6 +169,25 @@ export const ExportSessionRequest = request<SessionRef & { file: string }, { fil
 /** client → host: bring a snapshot file in as a session of this workspace. */
 export const ImportSessionRequest = request<{ file: string }, SessionRef>('orchestrator/sessions/import');
 
+// ---- a session's git work (worktree steps, git/merge) -----------------------------------------
+export type { Discarded, FileAtCommit };
+export { APPLY_MODES, type ApplyMode };
+
+/** A file at one of the session's commits; `path` relative to the top of the git repository. */
+export interface GitShowParams {
+  id: string;
+  commit: string;
+  path: string;
+}
+export type ApplyResult = { ok: true; mode: ApplyMode; commit: string; branch?: string; changedFiles: string[] } | { ok: false; reason: string };
+
+/** client → host: a file's text at the session's base or a step's commit (refused for other commits and paths outside the repository). */
+export const GitShowRequest = request<GitShowParams, FileAtCommit>('orchestrator/git/show');
+/** client → host: bring a step's commit into the user's repository, as `git/apply` does (a refusal is a result, not an error). */
+export const GitApplyRequest = request<StepRef & { mode: ApplyMode }, ApplyResult>('orchestrator/git/apply');
+/** client → host: delete a step's branch (and worktree); refused while the session's runner is live. */
+export const GitDiscardRequest = request<StepRef, Discarded>('orchestrator/git/discard');
+
 /** host → client: a session appeared or its summary changed. */
 export const SessionChangedNotification = notification<SessionSummary>('orchestrator/sessionChanged');
 /** host → client: steps of a live session changed (started, finished, retrying, waiting...). */
@@ -201,6 +222,9 @@ export const ALL_MESSAGES = {
   DeleteSessionRequest,
   ExportSessionRequest,
   ImportSessionRequest,
+  GitShowRequest,
+  GitApplyRequest,
+  GitDiscardRequest,
   SessionChangedNotification,
   LogAppendedNotification,
   SessionRemovedNotification,

@@ -14,12 +14,13 @@
  * A detached HEAD is refused for ff and merge (check out a branch first).
  */
 import type { ExecuteInput, StepOutcome } from '../steps/executeStep';
+import type { SessionState } from '../types';
+import { APPLY_MODES, type ApplyMode } from './applyModes';
 import { git, gitText } from './git';
 import { commitOfStep } from './stepWorkspace';
 import { changesBetween, gitRepoOf } from './worktrees';
 
-export const APPLY_MODES = ['ff', 'merge', 'uncommitted'] as const;
-export type ApplyMode = (typeof APPLY_MODES)[number];
+export { APPLY_MODES, type ApplyMode };
 
 function refuse(reason: string): StepOutcome {
   return { status: 'failed', reason: `git/apply refused: ${reason}`, retryable: false, outputs: {} };
@@ -48,9 +49,21 @@ function list(files: readonly string[]): string {
 }
 
 export async function gitApply(x: ExecuteInput, args: Record<string, string>): Promise<StepOutcome> {
-  const mode = (args.mode ?? 'ff') as ApplyMode;
-  if (!APPLY_MODES.includes(mode)) return refuse(`mode '${args.mode ?? ''}' is not one of ${APPLY_MODES.join(', ')}`);
-  const src = commitOfStep(x.session, args.from ?? '');
+  return applyStep({ repoRoot: x.repoRoot, session: x.session, heard: x.heard }, args.from ?? '', args.mode ?? 'ff');
+}
+
+/** What applying needs: the session (its steps' outputs) and the repository; `heard` marks progress. */
+export interface ApplyInput {
+  readonly repoRoot: string;
+  readonly session: SessionState;
+  readonly heard?: () => void;
+}
+
+/** `git/apply` of step `from` in `mode`, headless: the step action and the editor's *Apply* both run it. */
+export async function applyStep(x: ApplyInput, fromStep: string, modeText: string): Promise<StepOutcome> {
+  const mode = modeText as ApplyMode;
+  if (!APPLY_MODES.includes(mode)) return refuse(`mode '${modeText}' is not one of ${APPLY_MODES.join(', ')}`);
+  const src = commitOfStep(x.session, fromStep);
   if (typeof src === 'string') return refuse(src);
   const repo = await gitRepoOf(x.repoRoot);
   if (!repo) return refuse(`${x.repoRoot} is not in a git repository`);
@@ -59,7 +72,7 @@ export async function gitApply(x: ExecuteInput, args: Record<string, string>): P
   const head = await gitText(top, ['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '');
   const current = (await git(top, ['symbolic-ref', '-q', 'HEAD'], { okCodes: [1] })).stdout.trim();
   const dirty = await dirtyFiles(top);
-  x.heard();
+  x.heard?.();
 
   if (mode === 'uncommitted') {
     const base = step.outputs.base ?? x.session.base;
