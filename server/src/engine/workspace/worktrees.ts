@@ -94,13 +94,20 @@ export async function createWorktree(repo: GitRepo, dir: string, branch: string,
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     ignoreAll(path.dirname(path.dirname(dir)));
     // -B: a branch left by a killed attempt is reset to `start`; --no-track: no config write.
-    await git(repo.top, ['worktree', 'add', '--quiet', '--no-track', '-B', branch, dir, start], { retryLocks: true });
+    // --no-checkout: only git's records are made one at a time; the files come below.
+    await git(repo.top, ['worktree', 'add', '--quiet', '--no-track', '--no-checkout', '-B', branch, dir, start], { retryLocks: true });
   });
+  // The checkout (the files and the worktree's own index) touches nothing shared, so parallel
+  // steps do it at the same time.
+  await git(dir, ['reset', '--hard', '--quiet'], { retryLocks: true });
 }
 
 /** Removes the worktree at `dir` (registered or not, locked or not) and git's record of it. */
 export async function removeWorktree(repo: GitRepo, dir: string): Promise<void> {
-  await serialized(repo.commonDir, () => removeWorktreeNow(repo, dir));
+  // Deleting the files is the slow part and touches nothing shared: done outside the queue; the
+  // record of a worktree whose folder is gone is then dropped by the scoped prune.
+  await fs.promises.rm(dir, { recursive: true, force: true });
+  await serialized(repo.commonDir, async () => removeWorktreeNow(repo, dir));
 }
 
 async function removeWorktreeNow(repo: GitRepo, dir: string): Promise<void> {
