@@ -143,7 +143,7 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
   get(id: string): SessionState {
     // Catch up with what the runner wrote before the fs.watch event for it was handled (a client
     // asking about a step that just started must not be told it has not).
-    if (this.live.has(id)) this.readTail(id);
+    if (this.live.has(id) && !this.tailing) this.readTail(id);
     const l = this.live.get(id);
     if (l) return l.state;
     return loadSession(this.repoRoot, id).state;
@@ -230,7 +230,20 @@ export class SessionWatcher extends EventEmitter<WatcherEvents> {
     }
   }
 
+  /** Set while a readTail runs: listeners of its events that ask for a state get it as it is (no re-entry). */
+  private tailing = false;
+
   private readTail(id: string): void {
+    if (this.tailing) return;
+    this.tailing = true;
+    try {
+      this.readTailNow(id);
+    } finally {
+      this.tailing = false;
+    }
+  }
+
+  private readTailNow(id: string): void {
     const l = this.live.get(id);
     if (!l) return;
     const r = readEvents(sessionPaths(this.repoRoot, id).log, l.offset);
