@@ -138,7 +138,10 @@ describe('transcripts and replay', () => {
     assert.equal(a1.end?.type, 'error');
     assert.match(a1.end?.type === 'error' ? a1.end.message : '', /500/);
     const [a2] = readTranscript(stepTranscriptFile(paths, 'review', 2));
-    assert.deepEqual(a2.chunks.map((c) => c.text), ['Risky. I saw *** in the code.\n', '```findings\n[{"severity": "high", "message": "SQL from input", "file": "src/a.ts", "line": 3, "rule": "r1"}]\n```\n']);
+    // (How many reads the stream came in depends on the machine's load: the text, and that every
+    // recorded chunk is whole lines, do not.)
+    assert.equal(a2.chunks.map((c) => c.text).join(''), 'Risky. I saw *** in the code.\n```findings\n[{"severity": "high", "message": "SQL from input", "file": "src/a.ts", "line": 3, "rule": "r1"}]\n```\n');
+    assert.ok(a2.chunks.every((c) => c.text.endsWith('\n')), JSON.stringify(a2.chunks));
     assert.ok(a2.chunks.every((c, i) => c.t >= 0 && (i === 0 || c.t >= a2.chunks[i - 1].t)));
     assert.equal(a2.end?.type, 'result');
     assert.deepEqual(a2.end?.type === 'result' && a2.end.usage, { inputTokens: 40, outputTokens: 12 });
