@@ -22,8 +22,7 @@
  *   HTTP status, also on the synthetic assistant message.
  * Messages of a subagent (non-null parent_tool_use_id) are notes, not the answer.
  */
-import { stripAnsi } from '../reasons';
-import { brief, cutStream, errorFrom, isObject, num, obj, parseLine, Run, safely, str, type Json, type StreamError } from './common';
+import { brief, cutStream, errorFrom, isObject, num, obj, Run, safely, str, type Json, type StreamError } from './common';
 import type { StreamParser, StreamSink } from './types';
 
 /** The SDK's `SDKAssistantMessageError` categories, and whether each is worth a retry. */
@@ -193,12 +192,7 @@ export function createClaudeParser(sink: StreamSink): StreamParser {
     }
   }
 
-  const handle = (line: string): void => {
-    const ev = parseLine(line);
-    if (!ev) {
-      run.note(stripAnsi(line));
-      return;
-    }
+  const handle = (ev: Json): void => {
     switch (ev.type) {
       case 'stream_event': return streamEvent(ev);
       case 'assistant': return assistant(ev);

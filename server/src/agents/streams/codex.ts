@@ -14,8 +14,7 @@
  *   `web_search {query}`, `todo_list {items}`, `error {message}` (a non-fatal warning).
  * No event names the model and none gives a cost.
  */
-import { stripAnsi } from '../reasons';
-import { brief, cutStream, errorFrom, isObject, num, obj, parseLine, Run, safely, str, type Json, type StreamError } from './common';
+import { brief, cutStream, errorFrom, isObject, num, obj, Run, safely, str, type Json, type StreamError } from './common';
 import type { StreamParser, StreamSink } from './types';
 
 export function createCodexParser(sink: StreamSink): StreamParser {
@@ -61,12 +60,7 @@ export function createCodexParser(sink: StreamSink): StreamParser {
     else if (it.type === 'error') run.note(`warning: ${str(it.message) ?? ''}`);
   }
 
-  const handle = (line: string): void => {
-    const ev = parseLine(line);
-    if (!ev) {
-      run.note(stripAnsi(line));
-      return;
-    }
+  const handle = (ev: Json): void => {
     switch (ev.type) {
       case 'thread.started':
         return;

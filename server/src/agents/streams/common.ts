@@ -167,10 +167,13 @@ export function cutStream(tool: string, last?: StreamError): StreamError {
 }
 
 /** Wraps a line handler so that nothing it does can throw. */
-export function safely(handle: (line: string) => void, run: Run): (line: string) => void {
+export function safely(handle: (event: Json) => void, run: Run): (line: string) => void {
   return (line: string) => {
     try {
-      handle(line);
+      const event = parseLine(line);
+      // A line that is not JSON is the tool's own print (a warning, a banner): a note, not an error.
+      if (!event) run.note(stripAnsi(line));
+      else handle(event);
     } catch (e) {
       run.note(`could not read a line of the tool's output: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -13,8 +13,7 @@
  *   error after gemini's own retries) is a `result` with status "error" and then the process exits.
  * No cost anywhere. `input_tokens` is the prompt count, cache hits included (`cached`).
  */
-import { stripAnsi } from '../reasons';
-import { brief, cutStream, errorFrom, num, obj, parseLine, Run, safely, str, type Json, type StreamError } from './common';
+import { brief, cutStream, errorFrom, num, obj, Run, safely, str, type Json, type StreamError } from './common';
 import type { StreamParser, StreamSink } from './types';
 
 export function createGeminiParser(sink: StreamSink): StreamParser {
@@ -68,12 +67,7 @@ export function createGeminiParser(sink: StreamSink): StreamParser {
     }
   }
 
-  const handle = (line: string): void => {
-    const ev = parseLine(line);
-    if (!ev) {
-      run.note(stripAnsi(line));
-      return;
-    }
+  const handle = (ev: Json): void => {
     switch (ev.type) {
       case 'init':
         run.model = str(ev.model) ?? run.model;

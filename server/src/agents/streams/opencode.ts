@@ -15,8 +15,7 @@
  * - `done {reason:"idle", rejected}` in newer builds (not in the 1.18.33 binary).
  * No event names the model. A `step_start` without its `step_finish` at the end means a cut stream.
  */
-import { stripAnsi } from '../reasons';
-import { brief, cutStream, errorFrom, num, obj, parseLine, Run, safely, str, type Json } from './common';
+import { brief, cutStream, errorFrom, num, obj, Run, safely, str, type Json } from './common';
 import type { StreamParser, StreamSink } from './types';
 
 const NOT_RETRYABLE_ERRORS = new Set(['ProviderAuthError', 'MessageOutputLengthError', 'MessageAbortedError', 'ContextOverflowError']);
@@ -48,12 +47,7 @@ export function createOpencodeParser(sink: StreamSink): StreamParser {
     run.fail(e);
   }
 
-  const handle = (line: string): void => {
-    const ev = parseLine(line);
-    if (!ev) {
-      run.note(stripAnsi(line));
-      return;
-    }
+  const handle = (ev: Json): void => {
     const part = obj(ev.part);
     switch (ev.type) {
       case 'step_start':
