@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cleanEnv } from '../agents/environment';
 import { compileWorkflow, matrixInstances, type CompiledWorkflow } from '../workflow/plan';
 import { LineIndex } from '../workflow/problems';
 import { fileExists, isGitRepo, validateWorkflow } from '../workflow/validate';
@@ -169,7 +170,7 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     clock: opts.clock ?? systemClock,
     secrets,
     masker,
-    baseEnv: withoutSecrets(env),
+    baseEnv: cleanEnv(env),
     defaultConcurrency: defaults.concurrency ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
     ...(defaults.stuckAfterMs !== undefined ? { stuckAfterMs: defaults.stuckAfterMs } : {}),
     ...(opts.snapshotEveryMs !== undefined ? { snapshotEveryMs: opts.snapshotEveryMs } : {}),
@@ -199,12 +200,6 @@ async function sessionBase(repoRoot: string, compiled: CompiledWorkflow): Promis
     if (e instanceof WorkspaceError) throw new InputError(e.message);
     throw e;
   }
-}
-
-function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!k.startsWith('ORCHESTRATOR_SECRET_')) out[k] = v;
-  return out;
 }
 
 export async function startSession(file: string, given: Record<string, string>, opts: RunOptions & { id?: string }): Promise<Started> {
