@@ -16,25 +16,25 @@
  * - cancel / deadline: running steps are terminated (their process trees killed); the session
  *   ends `cancelled` / `timed_out`, keeping what finished.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { evaluateCondition, interpolate, type EvalContext } from '../workflow/expressions';
 import { parseDuration } from '../workflow/durations';
 import type { CompiledStep } from '../workflow/plan';
 import type { EventLog } from '../store/eventLog';
 import type { LockHandle } from '../store/lock';
-import { readControl, type ControlEntry } from '../store/control';
+import type { ControlEntry } from '../store/control';
 import type { SessionPaths } from '../store/sessionStore';
 import { SnapshotWriter } from '../store/snapshot';
 import type { Clock, Timer } from './clock';
 import { EvalContexts, StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './steps/executeStep';
-import { arbitrate } from './findings/arbiter';
+import { Arbitration } from './findings/arbiter';
+import { ControlInbox } from './controlInbox';
+import { maxAttempts, retryDelay } from './retryPolicy';
 import type { Masker } from './secrets';
 import { Readiness } from './readiness';
 import { SilenceWatch, stuckAfterMs } from './silence';
 import { applyEvent, finalize } from './state';
-import { isAtRest, type Decision, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
+import { isAtRest, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
 
 export interface RunnerOptions {
   readonly repoRoot: string;
@@ -78,7 +78,7 @@ export class SessionRunner {
   private done!: (s: SessionState) => void;
   private readonly finished: Promise<SessionState>;
   private deadlineTimer?: Timer;
-  private watcher?: fs.FSWatcher;
+  private readonly inbox: ControlInbox;
   private readonly snapshot: SnapshotWriter;
   private pumping = false;
   private over = false;
@@ -91,9 +91,7 @@ export class SessionRunner {
     this.contexts = new EvalContexts(state, this.steps, this.ctxSteps, opts.secrets);
     this.snapshot = new SnapshotWriter(opts.paths.state, opts.log, opts.snapshotEveryMs ?? 1000);
     this.finished = new Promise((r) => (this.done = r));
-    // The caller emptied control.jsonl when it took the lock (startSession/resumeSession), so
-    // everything in it is for this run, including commands sent before this constructor ran.
-    this.controlSeen = 0;
+    this.inbox = new ControlInbox(opts.paths.control, (entry, index) => this.applyCommand(entry, index));
     this.readiness = new Readiness(state, (id) => this.needInstances(id));
     opts.log.onEvent((e) => {
       const before = e.step ? this.state.steps[e.step]?.status : undefined;
@@ -113,36 +111,12 @@ export class SessionRunner {
     if (deadline !== undefined) {
       this.deadlineTimer = this.opts.clock.setTimeout(() => this.requestCancel('timed_out', `the session's deadline (${String(wf.deadline)}) passed`), deadline);
     }
-    this.watchControl();
-    this.applyControl();
+    this.inbox.open();
     this.pump();
     return this.finished;
   }
 
   // ---- control ---------------------------------------------------------------------------
-
-  private watchControl(): void {
-    try {
-      this.watcher = fs.watch(this.opts.paths.dir, (_ev, name) => {
-        if (name === path.basename(this.opts.paths.control)) this.applyControl();
-      });
-      this.watcher.unref();
-    } catch {
-      /* without inotify, commands are still applied at the next resume */
-    }
-  }
-
-  /** Commands of control.jsonl applied so far. */
-  private controlSeen = 0;
-
-  private applyControl(): void {
-    if (this.over) return;
-    const entries = readControl(this.opts.paths.control);
-    while (this.controlSeen < entries.length) {
-      const i = this.controlSeen++;
-      this.applyCommand(entries[i], i + 1);
-    }
-  }
 
   private applyCommand(entry: ControlEntry, index: number): void {
     const c = entry.command;
@@ -223,32 +197,21 @@ export class SessionRunner {
     }
   }
 
-  /** negotiate: { agent }: decisions of the arbiter, asked once all steps are done. */
-  private arbitration: 'none' | 'running' | 'done' = 'none';
-  private decisions: Record<string, Decision> = {};
+  /** negotiate: { agent }: the arbiter, asked once all steps are done. */
+  private readonly arbitration = new Arbitration();
 
   /** Whether the session must wait for the arbiter before it finishes (it starts it if needed). */
   private awaitArbiter(): boolean {
-    const policy = this.state.workflow.compiled.definition.negotiate;
-    if (typeof policy !== 'object' || this.arbitration === 'done') return false;
-    if (this.arbitration === 'running') return true;
-    const disputed = finalize(this.state).findings.filter((f) => f.decision);
-    if (!disputed.length) return false;
-    this.arbitration = 'running';
-    const abort = new AbortController();
-    void (async () => {
-      for (const f of disputed) {
-        if (this.cancelRequested) break;
-        this.decisions[f.id] = await arbitrate({ repoRoot: this.opts.repoRoot, session: this.state, secrets: this.opts.secrets, masker: this.opts.masker, signal: abort.signal }, policy.agent, f);
-      }
-      this.arbitration = 'done';
-      this.pump();
-    })();
-    return true;
+    return this.arbitration.awaited(
+      { repoRoot: this.opts.repoRoot, session: this.state, secrets: this.opts.secrets, masker: this.opts.masker },
+      () => finalize(this.state).findings.filter((f) => f.decision),
+      () => this.cancelRequested !== undefined,
+      () => this.pump(),
+    );
   }
 
   private pumpOnce(): void {
-    if (this.arbitration === 'running') return;
+    if (this.arbitration.running) return;
     const stopping = this.cancelRequested !== undefined || this.pauseRequested;
     // A step that ends at once (skipped, or its `if` fails) can make a step earlier in `order`
     // ready (order is the file's order, not a topological one): pass again until nothing moves.
@@ -360,7 +323,7 @@ export class SessionRunner {
     if (cancelled && status !== 'succeeded') status = 'cancelled';
     const data = { status: retryNow && !cancelled ? 'failed' : status, ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}), ...(outcome.reason ? { reason: retryNow && !cancelled ? 'retried on request' : outcome.reason } : retryNow ? { reason: 'retried on request' } : {}), outputs: outcome.outputs, ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) , ...(outcome.agent ? { agent: outcome.agent } : {}) };
     const policy = def.retry ?? this.state.workflow.compiled.definition.defaults?.retry;
-    const max = Math.max(1, policy?.max_attempts ?? 1);
+    const max = maxAttempts(policy);
     const retryable = (status === 'failed' || status === 'timed_out') && !cancelled && outcome.retryable !== false;
     if (retryNow && !cancelled) {
       this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request', ...(outcome.agent ? { agent: outcome.agent } : {}) } });
@@ -368,10 +331,7 @@ export class SessionRunner {
       return;
     }
     if (retryable && attempt < max && !this.pauseRequested) {
-      const base = parseDuration(policy?.backoff) ?? 1000;
-      const factor = policy?.factor ?? 2;
-      const cap = parseDuration(policy?.max_backoff) ?? Number.POSITIVE_INFINITY;
-      const delay = Math.min(base * Math.pow(factor, attempt - 1), cap);
+      const delay = retryDelay(policy, attempt);
       this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: delay, reason: `attempt ${attempt} of ${max} ${status}${outcome.reason ? `: ${outcome.reason}` : ''}; retrying in ${Math.round(delay)} ms`, ...(outcome.agent ? { agent: outcome.agent } : {}) } });
       this.retryTimers.set(
         id,
@@ -441,7 +401,7 @@ export class SessionRunner {
         if (s.status === 'pending') this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason: reason ?? 'cancelled' } });
       }
     }
-    const decisions = Object.keys(this.decisions).length ? { decisions: this.decisions } : {};
+    const decisions = Object.keys(this.arbitration.decisions).length ? { decisions: this.arbitration.decisions } : {};
     this.opts.log.append('session.finished', { data: { status, ...(reason ? { reason } : {}), ...decisions } }, { sync: true });
     this.end();
   }
@@ -449,7 +409,7 @@ export class SessionRunner {
   private end(): void {
     this.over = true;
     this.deadlineTimer?.cancel();
-    this.watcher?.close();
+    this.inbox.close();
     for (const w of this.waiting.values()) w.silence.stop();
     finalize(this.state);
     this.snapshot.write(this.state);

@@ -62,3 +62,39 @@ export async function arbitrate(x: ArbiterInput, agentName: string, f: Finding):
     return fallback(x.masker.mask(e instanceof Error ? e.message : String(e)));
   }
 }
+
+/**
+ * The session's wait for the arbiter: asked once, when every step is done and some findings are
+ * disputed; the session finishes when it has settled them all (or was cancelled meanwhile).
+ */
+export class Arbitration {
+  private phase: 'none' | 'running' | 'done' = 'none';
+  readonly decisions: Record<string, Decision> = {};
+
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  /**
+   * Whether the session must wait for the arbiter before it finishes; starts it when it is due.
+   * `settled` is called once it is done.
+   */
+  awaited(input: Omit<ArbiterInput, 'signal'>, disputed: () => Finding[], stopped: () => boolean, settled: () => void): boolean {
+    const policy = input.session.workflow.compiled.definition.negotiate;
+    if (typeof policy !== 'object' || this.phase === 'done') return false;
+    if (this.phase === 'running') return true;
+    const todo = disputed();
+    if (!todo.length) return false;
+    this.phase = 'running';
+    const signal = new AbortController().signal;
+    void (async () => {
+      for (const f of todo) {
+        if (stopped()) break;
+        this.decisions[f.id] = await arbitrate({ ...input, signal }, policy.agent, f);
+      }
+      this.phase = 'done';
+      settled();
+    })();
+    return true;
+  }
+}
