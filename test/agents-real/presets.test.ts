@@ -16,14 +16,14 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startSession } from '../../server/src/engine/sessions';
 import { loadSession, sessionPaths } from '../../server/src/store/sessionStore';
 import { FakeModelServer, splitChunks } from '../helpers/fakeModels/index';
-import { makeWorkdirs, toolBin } from './runTool';
-import { AGENT_TOOLS, BIN_ENV, setupTool, type AgentTool } from './setup';
+import { useTool } from './toolSuite';
+import { makeWorkdirs } from './runTool';
+import { AGENT_TOOLS, setupTool, type AgentTool } from './setup';
 
 const PRESET: Record<AgentTool, string> = { 'claude-code': 'claude-code', codex: 'codex', 'gemini-cli': 'gemini', opencode: 'opencode' };
 /** The variable each tool reads its key from, as set up for the fake server (setup.ts). */
@@ -57,27 +57,16 @@ const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8
 for (const tool of AGENT_TOOLS) {
   const preset = PRESET[tool];
   describe(`the ${preset} preset with the real ${tool}`, () => {
-    let fake: FakeModelServer;
-    let root: string;
-    let n = 0;
-    const bin = toolBin(tool);
-    before(async () => {
-      assert.ok(bin, `${tool} is not installed: run test/agents-real/run.ts (or set ${BIN_ENV[tool]})`);
-      fake = await FakeModelServer.start();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `agents-preset-${tool}-`));
-    });
-    after(async () => {
-      await fake?.close();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    });
+    const t = useTool(tool, 'agents-preset');
+    const bin = t.bin;
 
     /** A repository whose config points the preset at the installed tool, isolated in a temp HOME. */
     function repoFor(key: string): string {
-      const dir = path.join(root, String(++n));
+      const dir = t.nextDir();
       const { repo } = makeWorkdirs(dir);
       const home = path.join(dir, 'home');
       fs.mkdirSync(home);
-      const setup = setupTool(tool, { baseUrl: fake.url, dir: home, apiKey: key });
+      const setup = setupTool(tool, { baseUrl: t.fake.url, dir: home, apiKey: key });
       // The tool's env, as a user would write it under env: (the key comes from the secret instead).
       const env = Object.fromEntries(Object.entries(setup.env).filter(([k]) => k !== KEY_ENV[tool]));
       const model = tool === 'opencode' ? `fake/${setup.model}` : setup.model;
@@ -104,7 +93,7 @@ for (const tool of AGENT_TOOLS) {
       const key = newKey();
       const repo = repoFor(key);
       const text = 'Reviewed the change: one problem in README.md, see below.';
-      const held = fake.answer({ text, chunks: 3, holdAfter: 1, model: 'fake-model-answered', usage: { input: 21, output: 8 }, findings: [{ severity: 'high', message: 'the title is wrong', file: 'README.md', line: 1, rule: 'doc-title' }] }) as ReturnType<FakeModelServer['answer']> & { reached: Promise<unknown>; release(): void };
+      const held = t.fake.answer({ text, chunks: 3, holdAfter: 1, model: 'fake-model-answered', usage: { input: 21, output: 8 }, findings: [{ severity: 'high', message: 'the title is wrong', file: 'README.md', line: 1, rule: 'doc-title' }] }) as ReturnType<FakeModelServer['answer']> & { reached: Promise<unknown>; release(): void };
       const s = await start(repo, key);
       const paths = sessionPaths(repo, s.id);
       await held.reached;
@@ -145,7 +134,7 @@ for (const tool of AGENT_TOOLS) {
     it('401: fails at once (no retry), with the tool\'s error in one clean line', async () => {
       const key = newKey();
       const repo = repoFor(key);
-      fake.error({ status: 401, message: 'invalid x-api-key' });
+      t.fake.error({ status: 401, message: 'invalid x-api-key' });
       const s = await start(repo, key);
       await s.done;
       const ask = loadSession(repo, s.id).state.steps.ask;
@@ -168,9 +157,9 @@ for (const tool of AGENT_TOOLS) {
         // 2 s (no retry-after there), and its second try gets the answer: the step succeeds at once.
         const selfHealed = (tool === 'claude-code' || tool === 'opencode') && kind === 'cut';
         const times = tool === 'opencode' && !selfHealed ? 6 : 1;
-        if (kind === 'cut') fake.answer({ text: 'this answer is cut off in the middle', chunks: 4, cutAfter: 2, times });
-        else fake.error({ status: Number(kind), message: kind === '429' ? 'rate limited' : 'internal boom', retryAfter: 0, times });
-        fake.answer({ text: 'All clear after the retry.' });
+        if (kind === 'cut') t.fake.answer({ text: 'this answer is cut off in the middle', chunks: 4, cutAfter: 2, times });
+        else t.fake.error({ status: Number(kind), message: kind === '429' ? 'rate limited' : 'internal boom', retryAfter: 0, times });
+        t.fake.answer({ text: 'All clear after the retry.' });
         const s = await start(repo, key);
         await s.done;
         const st = loadSession(repo, s.id).state;

@@ -8,13 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { FakeModelServer } from '../helpers/fakeModels/index';
+import { describe, it } from 'node:test';
+import { useTool } from './toolSuite';
 import { answerText, streamedDelta } from './answerText';
-import { makeWorkdirs, runTool, toolBin } from './runTool';
-import { AGENT_TOOLS, BIN_ENV, setupTool, type AgentTool } from './setup';
+import { makeWorkdirs, runTool } from './runTool';
+import { AGENT_TOOLS, setupTool, type AgentTool } from './setup';
 
 const KEY_HEADER: Record<AgentTool, (h: Record<string, unknown>) => unknown> = {
   'claude-code': (h) => h['x-api-key'],
@@ -26,27 +25,16 @@ const CREDENTIAL_HEADERS = ['x-api-key', 'authorization', 'x-goog-api-key', 'api
 
 for (const tool of AGENT_TOOLS) {
   describe(`${tool} (real CLI)`, () => {
-    let fake: FakeModelServer;
-    let root: string;
-    let n = 0;
-    const bin = toolBin(tool);
-    before(async () => {
-      assert.ok(bin, `${tool} is not installed: run test/agents-real/run.ts (or set ${BIN_ENV[tool]})`);
-      fake = await FakeModelServer.start();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `agents-real-${tool}-`));
-    });
-    after(async () => {
-      await fake?.close();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    });
+    const t = useTool(tool, 'agents-real');
+    const bin = t.bin;
 
     /** A fresh HOME and work folders for one run, the tool set up in them. */
     function prepare(key: string) {
-      const dir = path.join(root, String(++n));
+      const dir = t.nextDir();
       const dirs = makeWorkdirs(dir);
       const home = path.join(dir, 'home');
       fs.mkdirSync(home);
-      return { ...dirs, setup: setupTool(tool, { baseUrl: fake.url, dir: home, apiKey: key }) };
+      return { ...dirs, setup: setupTool(tool, { baseUrl: t.fake.url, dir: home, apiKey: key }) };
     }
 
     for (const where of ['repo', 'plain'] as const) {
@@ -54,15 +42,15 @@ for (const tool of AGENT_TOOLS) {
         const key = `key-${tool}-${where}`;
         const { setup, repo, plain } = prepare(key);
         const text = `Reply ${tool} ${where}: all clear.`;
-        const served = fake.answer({ text, chunks: 3, usage: { input: 21, output: 8 } }).served;
-        const first = fake.requests.length;
+        const served = t.fake.answer({ text, chunks: 3, usage: { input: 21, output: 8 } }).served;
+        const first = t.fake.requests.length;
         const r = await runTool({ bin: bin!, args: setup.args, env: setup.env, cwd: where === 'repo' ? repo : plain, prompt: `Say hello (${where}).` });
         assert.equal(r.exitCode, 0, `exit ${r.exitCode}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
         assert.equal(answerText(tool, r.stdout), text);
         const main = await served;
         assert.match(JSON.stringify(main.body), new RegExp(`Say hello \\(${where}\\)`));
         // Only this run's own key went out, in the tool's own header, and no other credential header.
-        for (const q of fake.requests.slice(first)) {
+        for (const q of t.fake.requests.slice(first)) {
           const sent = String(KEY_HEADER[tool](q.headers));
           assert.ok(sent.endsWith(key), `${q.url}: key sent as ${sent}`);
           const creds = CREDENTIAL_HEADERS.filter((h) => q.headers[h] !== undefined);
@@ -76,10 +64,10 @@ for (const tool of AGENT_TOOLS) {
       const tail = `END-OF-PROMPT-${tool}`;
       const prompt = `Summarize. ${'lorem ipsum '.repeat(25_000)}${tail}`;
       assert.ok(Buffer.byteLength(prompt) > 300_000);
-      const served = fake.answer({ text: 'Summary: lorem.' }).served;
+      const served = t.fake.answer({ text: 'Summary: lorem.' }).served;
       const r = await runTool({ bin: bin!, args: setup.args, env: setup.env, cwd: repo, prompt });
       assert.equal(r.exitCode, 0, r.stdout.slice(-2000) + r.stderr.slice(-2000));
-      assert.equal(answerText(tool, r.stdout), 'Summary: lorem.', `stdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}\nrequests: ${fake.requests.slice(-3).map((q) => `${q.url} ${q.served} ${q.bodyBytes}`).join(', ')}`);
+      assert.equal(answerText(tool, r.stdout), 'Summary: lorem.', `stdout: ${r.stdout.slice(-3000)}\nstderr: ${r.stderr.slice(-3000)}\nrequests: ${t.fake.requests.slice(-3).map((q) => `${q.url} ${q.served} ${q.bodyBytes}`).join(', ')}`);
       const main = await served;
       assert.ok(JSON.stringify(main.body).includes(tail), 'the end of the prompt reached the model');
       assert.ok(main.bodyBytes > 300_000);
@@ -88,7 +76,7 @@ for (const tool of AGENT_TOOLS) {
     if (tool === 'claude-code' || tool === 'gemini-cli') {
       it('prints streamed text while the model is still answering', async () => {
         const { setup, repo } = prepare(`key-${tool}-hold`);
-        const held = fake.answer({ text: 'AAAA-BBBB-CCCC-DDDD', chunks: 4, holdAfter: 2 });
+        const held = t.fake.answer({ text: 'AAAA-BBBB-CCCC-DDDD', chunks: 4, holdAfter: 2 });
         let streamed = '';
         let sawFirst!: () => void;
         const firstPrinted = new Promise<void>((r) => (sawFirst = r));
