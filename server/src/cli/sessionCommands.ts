@@ -14,7 +14,7 @@ import { damageText } from '../store/logDamage';
 import { baselineOf } from '../engine/findings/baseline';
 import { withPausing } from '../engine/pausing';
 import { statusText, stepsText } from '../protocol/summary';
-import { painter, UsageError, type Out } from './output';
+import { maskWrites, painter, UsageError, type Out } from './output';
 import { ProgressReporter } from './progress';
 import { chooseDefinition } from './resumeChoice';
 
@@ -50,6 +50,7 @@ function exitFor(state: SessionState): number {
 }
 
 export async function follow(started: Started & { warnings?: string[] }, out: Out, opts: CommonOptions & { quiet?: boolean }): Promise<number> {
+  if (!started.masker.empty) for (const stream of [out.stdout, out.stderr]) maskWrites(stream, (t) => started.masker.mask(t));
   for (const w of started.warnings ?? []) out.stderr.write(`orchestrator: warning: ${w}\n`);
   const reporter = opts.json || opts.quiet ? undefined : new ProgressReporter(out);
   let interrupts = 0;

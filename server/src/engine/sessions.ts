@@ -134,6 +134,8 @@ export interface Started {
   readonly runner: SessionRunner;
   /** Resolves when the session is at rest. */
   readonly done: Promise<SessionState>;
+  /** Masks the session's secrets in text (for what the caller prints about it). */
+  readonly masker: Masker;
 }
 
 interface Secrets {
@@ -188,7 +190,7 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     releaseScratch(paths.dir);
     lock.release();
   });
-  return { id: state.id, paths, runner, done };
+  return { id: state.id, paths, runner, done, masker };
 }
 
 /** Steps do not inherit ORCHESTRATOR_SECRET_* variables: secrets reach them only through expressions. */
