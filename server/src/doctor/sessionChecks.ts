@@ -41,7 +41,7 @@ export function sessionChecks(scan: readonly ScannedSession[]): CheckResult[] {
     if (state.status === 'interrupted' && !owner) {
       const dead = s.lock.state === 'stale' && s.lock.owner ? `its runner (${describeOwner(s.lock.owner)}) died and left its lock` : 'its runner stopped before the session finished';
       out.push(
-        result(`dead-runner:${s.id}`, `Session ${s.id} was interrupted`, 'warn', `${dead}; ${state.workflow.name}: resume it to finish it`, {
+        result(`dead-runner:${s.id}`, `Session ${s.id} was interrupted`, 'warn', `workflow ${state.workflow.name}: ${dead}; resume it to finish it`, {
           description: `resume it (orchestrator resume ${s.id}), or delete it (orchestrator delete ${s.id})`,
           action: `${RESUME_ACTION}:${s.id}`,
         }),
