@@ -119,6 +119,26 @@ describe('orchestrator doctor: what dead runners leave', { timeout: 240_000 }, (
     }
   });
 
+  it('a step whose record is missing is found by the session\'s mark in its environment, and stopped', async () => {
+    const mark = markDir();
+    const wf = `name: marked\nsteps:\n  - id: slow\n    env: { MARK: ${JSON.stringify(mark)} }\n    run: |\n      echo "start $$" >> "$MARK/exec.log"\n      ${GATE}\n`;
+    const r = makeRepo(wf);
+    let stepPid = 0;
+    try {
+      let id: string;
+      ({ id, stepPid } = await killWhileRunning(r, mark, 'slow'));
+      fs.rmSync(path.join(r.root, '.orchestrator', 'sessions', id, 'steps', 'slow', '1.proc'));
+      let { report } = await doctor(r);
+      assert.equal(find(report, `step-processes:${id}`)?.status, 'fail');
+      ({ report } = await doctor(r, ['--fix', 'all']));
+      assert.deepEqual(report.fixes?.map((f) => [f.action, f.ok]), [[`stop-processes:${id}`, true]]);
+      assert.equal(groupAlive(stepPid), false);
+    } finally {
+      if (stepPid) killTrees([stepPid]);
+      fs.rmSync(mark, { recursive: true, force: true });
+    }
+  });
+
   it('a recorded pid now used by an unrelated process (another start time) is not reported, and the fix does not kill it', async () => {
     const mark = markDir();
     const wf = `name: reused\nsteps:\n  - id: slow\n    env: { MARK: ${JSON.stringify(mark)} }\n    run: |\n      echo "start $$" >> "$MARK/exec.log"\n      ${GATE}\n`;

@@ -91,8 +91,18 @@ function ownGroups(byPid: Map<number, ProcInfo>): Set<number> {
   return out;
 }
 
+/** The step mark of every process that carries one (read once per run: /proc/<pid>/environ of our own processes). */
+function stepMarks(procs: readonly ProcInfo[]): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const p of procs) {
+    const token = procEnvValue(p.pid, STEP_TOKEN_ENV);
+    if (token !== undefined) out.set(p.pid, token);
+  }
+  return out;
+}
+
 /** What dead runners of this session left running (found as stopLeftovers finds it; nothing is signalled). */
-export function findLeftovers(dir: string, state: SessionState, procs: readonly ProcInfo[] = listProcesses().filter((p) => !gone(p))): LeftoverGroup[] {
+export function findLeftovers(dir: string, state: SessionState, procs: readonly ProcInfo[] = listProcesses().filter((p) => !gone(p)), marks: ReadonlyMap<number, string> = stepMarks(procs)): LeftoverGroup[] {
   const unfinished = (step: string, attempt: number): boolean => {
     const s = state.steps[step];
     return !s || !isStepDone(s.status) || s.attempt < attempt;
@@ -111,7 +121,7 @@ export function findLeftovers(dir: string, state: SessionState, procs: readonly 
   const prefix = `${state.id}/`;
   for (const p of procs) {
     if (found.has(p.pgid) || spared.has(p.pgid)) continue;
-    const token = procEnvValue(p.pid, STEP_TOKEN_ENV);
+    const token = marks.get(p.pid);
     if (token === undefined || !token.startsWith(prefix)) continue;
     const t = parseToken(token);
     if (t && unfinished(t.step, t.attempt)) found.set(p.pgid, { pgid: p.pgid, step: t.step, attempt: t.attempt, via: 'mark' });
@@ -123,10 +133,11 @@ export function processChecks(scan: readonly ScannedSession[]): CheckResult[] {
   const title = 'Step processes left running';
   if (!hasProc()) return [result('step-processes', title, 'pass', 'not checked: this system has no /proc (Linux only)')];
   const procs = listProcesses().filter((p) => !gone(p));
+  const marks = stepMarks(procs);
   const out: CheckResult[] = [];
   for (const s of scan) {
     if (!s.loaded || s.loaded.owner || s.lock.state === 'held') continue; // a live runner's steps are its own
-    const groups = findLeftovers(s.loaded.paths.dir, s.loaded.state, procs);
+    const groups = findLeftovers(s.loaded.paths.dir, s.loaded.state, procs, marks);
     if (!groups.length) continue;
     const steps = [...new Set(groups.map((g) => `${g.step} (attempt ${g.attempt})`))].join(', ');
     const n = groups.reduce((a, g) => a + g.processes, 0);
