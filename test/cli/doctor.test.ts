@@ -9,7 +9,9 @@
  * Dead runners, leftover step processes and worktrees: doctorSessions.test.ts.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { assertUsageError, cliEnv, runCli, type CliResult } from './cliProcess';
@@ -183,6 +185,27 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     assert.equal(b.status, 'fail');
     assert.equal(b.title, `Session ${empty} does not load`);
     assert.match(b.detail, /has no events/);
+  });
+
+  it('a finished session with the lock of a runner that died after finishing it: warned; --fix clear-lock removes the stale lock', async () => {
+    const repo = makeRepo(VALID);
+    const run = await runCli(['run', repo.file, '--quiet'], { cwd: repo.root, env: cliEnv(repo.home) });
+    assert.equal(run.code, 0, run.stderr);
+    const id = fs.readdirSync(path.join(repo.root, '.orchestrator', 'sessions')).find((n) => !n.startsWith('.'))!;
+    // The lock as a runner writes it, of a process that has exited.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const lockFile = path.join(repo.root, '.orchestrator', 'sessions', id, 'lock');
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: Number(gone.stdout), host: os.hostname(), token: 'deadbeefdeadbeef', acquiredAt: new Date().toISOString() }) + '\n');
+    let { r, report } = await doctor(repo.root, repo.home);
+    assert.equal(r.code, 0);
+    const c = check(report, `stale-lock:${id}`);
+    assert.equal(c.status, 'warn');
+    assert.match(c.detail, new RegExp(`^the session is succeeded, but a lock left by process ${gone.stdout} on host `));
+    assert.equal(c.fix?.action, `clear-lock:${id}`);
+    ({ r, report } = await doctor(repo.root, repo.home, ['--fix', `clear-lock:${id}`]));
+    assert.deepEqual(report.fixes, [{ action: `clear-lock:${id}`, ok: true, message: `removed the stale lock of session ${id}` }]);
+    assert.ok(!fs.existsSync(lockFile));
+    assert.equal(check(report, 'sessions').status, 'pass');
   });
 
   it('providers the workflows use: a missing tool and a key not set fail; found and set, they pass with the version', async () => {
