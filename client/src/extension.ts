@@ -6,6 +6,7 @@ import { registerSessionCommands } from './commands/sessionCommands';
 import { findWorkflows, registerWorkflowCommands, WORKFLOW_GLOB } from './commands/workflowCommands';
 import { RESTART_SETTINGS } from './config';
 import { Ctx } from './ctx';
+import { registerDoctorCommand } from './doctorPanel';
 import { FindingsDiagnostics } from './findingsDiagnostics';
 import { GraphPanels } from './graphPanel';
 import { LogDocuments } from './logs';
@@ -56,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     new Notifier(model, context.workspaceState),
     new FindingsDiagnostics(model),
     ...registerHostCommands(c),
+    ...registerDoctorCommand(c),
     ...registerWorkflowCommands(c, graphs),
     ...registerGitCommands(c, model),
     ...registerSessionCommands({ ctx: c, model, logs, graphs, revealFindings: () => Promise.resolve(vscode.commands.executeCommand('orchestrator.findings.focus')).then(() => undefined) }),

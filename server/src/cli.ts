@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, type Out } from './cli/output';
+import { registerDoctorCommand } from './cli/doctorCommand';
 import { logsCommand } from './cli/logsCommand';
 import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerPortableCommands } from './cli/portable';
@@ -149,6 +150,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerPortableCommands(program, (c) => (code = c), out);
   registerProvidersCommand(program, (c) => (code = c), out);
   registerReplayCommand(program, (c) => (code = c), out);
+  registerDoctorCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -17,6 +17,7 @@ import { PlanRequest, ValidateRequest, type RequestDescriptor } from '../protoco
 import { DocumentValidator, filePathOf, isWorkflowUri, type Logger } from './documents';
 import type { FeatureRequest, FeatureResult } from './features';
 import { SessionHost } from './sessions';
+import { registerDoctorRequests } from './doctor';
 import { findRepoRoot } from '../engine/sessions';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -73,6 +74,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   };
 
   let sessions: SessionHost | undefined;
+  let repoRoot: string | undefined;
   connection.onInitialize((params): InitializeResult => {
     const opts = (params.initializationOptions ?? {}) as { logLevel?: string; trusted?: boolean; repoRoot?: string; defaults?: { concurrency?: number; stuckAfter?: string } };
     if (LEVELS.includes(opts.logLevel as Level)) level = opts.logLevel as Level;
@@ -80,6 +82,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const folder = opts.repoRoot ?? params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
     const dir = folder ? (folder.startsWith('file:') ? filePathOf(folder) : folder) : undefined;
     if (dir) {
+      repoRoot = findRepoRoot(dir);
       sessions = new SessionHost(connection, { repoRoot: findRepoRoot(dir), trusted: () => trusted, log, runnerEnv: runnerEnv(opts.defaults) });
     }
     return {
@@ -136,6 +139,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   handle(ValidateRequest, async (p) => ({ uri: p.uri, problems: await featureOfFile(p.uri, { kind: 'problems' }) }));
   handle(PlanRequest, (p) => featureOfFile(p.uri, { kind: 'plan' }));
+  registerDoctorRequests(connection, { repoRoot: () => repoRoot, trusted: () => trusted, log });
 
   connection.onInitialized(() => {
     try {

@@ -11,6 +11,7 @@ import type { SessionSummary } from '../store/sessionWatcher';
 import type { GraphDto } from '../workflow/graph';
 import { APPLY_MODES, type ApplyMode } from '../engine/workspace/applyModes';
 import type { Discarded, FileAtCommit } from '../engine/workspace/inspect';
+import type { CheckResult, DoctorReport, FixOutcome } from '../doctor/types';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -188,6 +189,13 @@ export const GitApplyRequest = request<StepRef & { mode: ApplyMode }, ApplyResul
 /** client → host: delete a step's branch (and worktree); refused while the session's runner is live. */
 export const GitDiscardRequest = request<StepRef, Discarded>('orchestrator/git/discard');
 
+// ---- doctor (docs/doctor.md) ------------------------------------------------------------------
+export type { CheckResult, DoctorReport, FixOutcome };
+/** client → host: run every doctor check on the workspace's repository. */
+export const DoctorRequest = request<Record<string, never>, DoctorReport>('orchestrator/doctor/run');
+/** client → host: apply one fix by its action id, then check again (the outcome says what was done or why not). */
+export const DoctorFixRequest = request<{ action: string }, { outcome: FixOutcome; report: DoctorReport }>('orchestrator/doctor/fix');
+
 /** host → client: a session appeared or its summary changed. */
 export const SessionChangedNotification = notification<SessionSummary>('orchestrator/sessionChanged');
 /** host → client: steps of a live session changed (started, finished, retrying, waiting...). */
@@ -225,6 +233,8 @@ export const ALL_MESSAGES = {
   GitShowRequest,
   GitApplyRequest,
   GitDiscardRequest,
+  DoctorRequest,
+  DoctorFixRequest,
   SessionChangedNotification,
   LogAppendedNotification,
   SessionRemovedNotification,

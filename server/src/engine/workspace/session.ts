@@ -46,7 +46,7 @@ export async function endSessionWorkspaces(repoRoot: string, state: SessionState
 }
 
 /** Folders of conflicted merges, kept until the session is deleted (or the step runs again). */
-function keptFolders(state: SessionState): string[] {
+export function keptFolders(state: SessionState): string[] {
   const merges = new Set(state.workflow.compiled.steps.filter((s) => s.uses === 'git/merge').map((s) => s.id));
   return Object.values(state.steps)
     .filter((s) => merges.has(s.stepId) && s.status === 'failed' && s.outputs.conflicts !== undefined && s.outputs.conflicts !== '')
