@@ -222,6 +222,7 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     assert.match(check(report, 'provider:openai').detail, /key OPENAI_API_KEY not set/);
     assert.match(check(report, 'provider:openai').fix!.description, /ORCHESTRATOR_SECRET_OPENAI_API_KEY/);
     assert.match(check(report, 'provider:nonesuch').detail, /^unknown provider 'nonesuch'/);
+    assert.equal(check(report, 'provider:nonesuch').status, 'warn', 'not configured at all: a warning (a recording can replay it)');
 
     fs.writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "2.1.197 (Claude Code)"\n', { mode: 0o755 });
     write(repo.root, '.orchestrator/secrets/OPENAI_API_KEY', 'sk-openai-test\n', 0o600);

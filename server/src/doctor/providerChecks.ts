@@ -44,7 +44,9 @@ function judge(p: EffectiveProvider, tool: ToolCheck | undefined, probed: boolea
   const id = `provider:${p.name}`;
   const title = `Provider ${p.name}`;
   const used = `used by ${usedBy}`;
-  if (p.error) return result(id, title, 'fail', `${p.error}; ${used}`, { description: `configure provider '${p.name}' under providers: in .orchestrator/config.yaml (orchestrator providers shows what is configured)` });
+  // Not configured at all: a warning (its agent steps fail until it is, but a workflow may also
+  // be replayed from a recording without it); configured but broken: a failure.
+  if (p.error) return result(id, title, p.configured === 'built-in' ? 'warn' : 'fail', `${p.error}; ${used}`, { description: `configure provider '${p.name}' under providers: in .orchestrator/config.yaml (orchestrator providers shows what is configured)` });
   const parts: string[] = [];
   let status: CheckResult['status'] = 'pass';
   let fix: string | undefined;

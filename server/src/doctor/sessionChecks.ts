@@ -57,7 +57,7 @@ export function sessionChecks(scan: readonly ScannedSession[]): CheckResult[] {
     }
   }
   if (!out.some((r) => r.status !== 'pass')) {
-    out.push(result('sessions', 'Sessions', 'pass', scan.length ? `${plural(loaded, 'session')} load; none waits for a resume` : 'no sessions yet'));
+    out.push(result('sessions', 'Sessions', 'pass', scan.length ? `${plural(loaded, 'session')} ${loaded === 1 ? 'loads' : 'load'}; none waits for a resume` : 'no sessions yet'));
   }
   return out;
 }
