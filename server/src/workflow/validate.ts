@@ -9,6 +9,7 @@ import { checkActions } from './actionChecks';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
 import { checkOutsideRepo } from './pathChecks';
 import { checkWorkspaces } from './workspaceChecks';
+import { checkIgnoredKeys } from './ignoredKeys';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, topOfFile, type Problem } from './problems';
@@ -139,6 +140,7 @@ function validateAll(text: string, opts: ValidateOptions): Validation {
   guard('actions', () => checkActions(g, problems));
   guard('outside-repo', () => checkOutsideRepo(r, g, opts, problems));
   guard('verify', () => checkVerify(g, opts, problems));
+  guard('ignored-keys', () => checkIgnoredKeys(g, problems));
   guard('workspaces', () => checkWorkspaces(r, g, { ...(opts.repoRoot !== undefined ? { repoRoot: opts.repoRoot } : opts.file ? { repoRoot: path.dirname(opts.file) } : {}), ...(opts.isGitRepo ? { isGitRepo: opts.isGitRepo } : {}) }, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
