@@ -83,7 +83,7 @@ describe('ignored-key', () => {
     ]);
   });
 
-  it('verify.attempts on a run step (nobody is asked again)', () => {
+  it('verify.attempts on a run step or git/merge (nobody is asked again)', () => {
     const v = expectProblems(
       `
       name: x
@@ -92,10 +92,16 @@ describe('ignored-key', () => {
           workspace: worktree
           run: make
           verify: { run: make test, [[attempts]]: 3 }
+        - id: m
+          needs: a
+          uses: git/merge
+          with: { from: [a] }
+          verify: { run: make test, [[attempts]]: 2 }
       `,
-      ['ignored-key'],
+      ['ignored-key', 'ignored-key'],
     );
     assert.match(messages(v)[0], /^'attempts' is ignored on this step: only an agent step is asked again when its check fails, and a run step's check runs once \(retry: runs the whole step again\): remove attempts$/);
+    assert.match(messages(v)[1], /git\/merge's check runs once/);
   });
 
   it('says nothing where the keys work, nor on a step whose kind is unclear', () => {

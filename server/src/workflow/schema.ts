@@ -55,7 +55,7 @@ export const Verify = z
   ])
   .meta({
     description:
-      "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once.",
+      "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once; on `uses: git/merge` the check runs once in the merged worktree (other actions do not take it).",
   });
 // Isolated git worktrees (docs/workflow-language.md, "Workspaces").
 export const Workspace = z
