@@ -238,7 +238,9 @@ describe('validation of verify and changes', () => {
     assert.match(problemsOf('    approval: ok?\n    changes: required\n')[0], /^schema error: 'changes' checks the work of a run or agent step/);
   });
   it('takes a command, a list, or { run, attempts }; nothing else', () => {
-    for (const ok of ['verify: npm test', 'verify: [a, b]', 'verify: { run: npm test, attempts: 5 }', 'verify: { run: [a, b] }']) assert.deepEqual(problemsOf(`    run: x\n    ${ok}\n`), [], ok);
+    for (const ok of ['verify: npm test', 'verify: [a, b]', 'verify: { run: [a, b] }']) assert.deepEqual(problemsOf(`    run: x\n    ${ok}\n`), [], ok);
+    // attempts counts an agent's rounds: on a run step it is accepted, and ignored with a warning (ignored-key).
+    assert.deepEqual(problemsOf(`    run: x\n    verify: { run: npm test, attempts: 5 }\n`).map((p) => p.split(':')[0]), ['ignored-key warning']);
     for (const bad of ['verify: { run: a, attempts: 0 }', 'verify: { cmd: a }', 'verify: []', 'changes: yes']) assert.notDeepEqual(problemsOf(`    run: x\n    ${bad}\n`), [], bad);
   });
   it('checks expressions in verify as in run (contexts, shell arithmetic)', () => {

@@ -32,7 +32,8 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
  * Every diagnostic code of workflow-format.md (§ Diagnostics), copied from the spec on purpose:
  * the tests check the host against the contract, not against its own list. Plus our documented
  * additions (docs/workflow-language.md, "Diagnostic codes beyond the spec"): `unknown-action`,
- * `unknown-argument`, `outside-repo`, `shell-expression` and `not-checked`.
+ * `unknown-argument`, `outside-repo`, `shell-expression`, `not-checked`, `no-git-repo`,
+ * `worktree-needs-git` and `ignored-key`.
  */
 export const SPEC_CODES: readonly string[] = [
   'yaml-syntax',
@@ -55,6 +56,7 @@ export const SPEC_CODES: readonly string[] = [
   'not-checked',
   'no-git-repo',
   'worktree-needs-git',
+  'ignored-key',
 ];
 
 /** A publishDiagnostics notification, with its arrival order. */

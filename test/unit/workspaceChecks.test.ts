@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { expectProblems } from '../helpers/marked';
+import { expectProblems, messages } from '../helpers/marked';
 import { isGitRepo, validateWorkflow } from '../../server/src/workflow/validate';
 import { loadWorkflowFile } from '../../server/src/engine/sessions';
 
@@ -22,9 +22,12 @@ describe('worktree-needs-git', () => {
       defaults: { workspace: [[worktree]] }
       steps:
         - id: a
+          needs: b
           workspace: [[{ worktree: true, from: b }]]
           run: echo
         - id: b
+          run: echo
+        - id: s
           workspace: shared
           run: echo
         - id: m
@@ -55,8 +58,109 @@ describe('worktree-needs-git', () => {
           needs: a
           workspace: { worktree: true, from: [[nope]] }
           run: echo
+        - id: c
+          needs: a
+          workspace: { worktree: true, from: [[A]] }
+          run: echo
       `,
-      ['unknown-need'],
+      ['unknown-need', 'unknown-need'],
+    );
+  });
+
+  it('workspace.from must name a step this one needs, directly or not (not-upstream)', () => {
+    const v = expectProblems(
+      `
+      name: x
+      steps:
+        - id: a
+          workspace: worktree
+          run: echo
+        - id: b
+          workspace: { worktree: true, from: [[a]] }
+          run: echo
+        - id: c
+          needs: a
+          workspace: worktree
+          run: echo
+        - id: d
+          needs: c
+          workspace: { worktree: true, from: a }
+          run: echo
+        - id: e
+          needs: d
+          workspace: { worktree: true, from: [[e]] }
+          run: echo
+      `,
+      ['not-upstream', 'not-upstream'],
+    );
+    assert.equal(v.problems[0].severity, 'error');
+    assert.deepEqual(messages(v), [
+      "step 'b' starts its worktree from 'a' but does not depend on 'a', which may not have run yet: add 'a' to its needs",
+      "step 'e' cannot start its worktree from its own commit: name a step it needs, or use workspace: worktree (the session's base commit)",
+    ]);
+  });
+
+  it('workspace.from must name a step with a commit: a worktree step or git/merge (schema)', () => {
+    const v = expectProblems(
+      `
+      name: x
+      steps:
+        - id: plain
+          run: echo
+        - id: wt
+          workspace: worktree
+          run: echo
+        - id: merged
+          needs: [plain, wt]
+          uses: git/merge
+          with: { from: [wt] }
+        - id: ok
+          needs: merged
+          approval: go?
+        - id: x1
+          needs: ok
+          workspace: { worktree: true, from: [[plain]] }
+          run: echo
+        - id: x2
+          needs: ok
+          workspace: { worktree: true, from: [[ok]] }
+          run: echo
+        - id: x3
+          needs: ok
+          workspace: { worktree: true, from: merged }
+          run: echo
+        - id: x4
+          needs: x3
+          workspace: { worktree: true, from: x3 }
+          run: echo
+      `,
+      ['schema', 'schema'],
+    );
+    assert.deepEqual(messages(v), [
+      "step 'plain' has no commit to start a worktree from: only a step with workspace: worktree, or git/merge, has one. Give 'plain' workspace: worktree, or name another step (the steps it needs that have one: wt, merged)",
+      "step 'ok' has no commit to start a worktree from: only a step with workspace: worktree, or git/merge, has one. Give 'ok' workspace: worktree, or name another step (the steps it needs that have one: wt, merged)",
+    ]);
+  });
+
+  it("workspace.from: a step that is a worktree step through defaults counts; one that opts out with shared does not", () => {
+    expectProblems(
+      `
+      name: x
+      defaults: { workspace: worktree }
+      pipeline:
+        - stage: a
+          run: echo
+        - stage: s
+          workspace: shared
+          run: echo
+        - stage: b
+          workspace: { worktree: true, from: a }
+          run: echo
+        - stage: c
+          workspace: { worktree: true, from: [[s]] }
+          run: echo
+      `,
+      ['schema'],
     );
   });
 

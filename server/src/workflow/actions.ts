@@ -54,7 +54,7 @@ export const BUILT_IN_ACTIONS = [
   {
     name: 'git/merge',
     description:
-      "Merges the commits of worktree steps (`workspace: worktree`) one after another, in a worktree of its own on branch `orchestrator/<session>/<step>` that starts at the first one's commit. A conflict fails the step with one `merge-conflict` finding per conflicted file (at its first conflict marker) and keeps the conflicted worktree for inspection.",
+      "Merges the commits of worktree steps (`workspace: worktree`) one after another, in a worktree of its own on branch `orchestrator/<session>/<step>` that starts at the first one's commit. A conflict fails the step with one `merge-conflict` finding per conflicted file (at its first conflict marker) and keeps the conflicted worktree for inspection. With `verify:`, the check runs once in the merged worktree, and a failing check fails the step (`verification failed: …`).",
     with: [{ name: 'from', type: 'list', required: true, description: 'The steps whose commits are merged, in this order, e.g. `[backend, frontend]`.' }],
     outputs: [
       { name: 'commit', description: 'The merged commit.' },

@@ -25,6 +25,7 @@ export const PROBLEM_CODES = [
   'not-checked',
   'no-git-repo',
   'worktree-needs-git',
+  'ignored-key',
 ] as const;
 
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -51,6 +52,7 @@ export const SEVERITY_OF: Record<ProblemCode, Severity> = {
   'not-checked': 'warning',
   'no-git-repo': 'warning',
   'worktree-needs-git': 'error',
+  'ignored-key': 'warning',
 };
 
 /** A half-open range of offsets [start, end). */

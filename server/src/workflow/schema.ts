@@ -55,7 +55,7 @@ export const Verify = z
   ])
   .meta({
     description:
-      "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once.",
+      "Evidence that the step did its work: a shell command or a list of them (or `{ run, attempts }`), run in the step's folder with its environment after it succeeds. An agent whose check fails is asked again with its previous answer and the check's output, up to `attempts` rounds in all (default 3); then the step fails, not retried. A `run` step fails at once; on `uses: git/merge` the check runs once in the merged worktree (other actions do not take it).",
   });
 // Isolated git worktrees (docs/workflow-language.md, "Workspaces").
 export const Workspace = z
@@ -91,7 +91,7 @@ const stepKeys = {
     .optional()
     .meta({ description: `A built-in action: ${BUILT_IN_ACTIONS.map((a) => `\`${a.name}\` (${a.with.length ? `with: ${a.with.map((w) => w.name).join(', ')}` : 'no arguments'})`).join(', ')}.` }),
   approval: z.string().optional().meta({ description: 'A question for a person; the session waits (`waiting`) until it is approved or rejected in the editor or the CLI.' }),
-  with: z.record(z.string(), z.unknown()).optional().meta({ description: 'Arguments for `uses`. Values may use `${{ }}` expressions.' }),
+  with: z.record(z.string(), z.unknown()).optional().meta({ description: 'Arguments for `uses`. Values, and the items of a list, may use `${{ }}` expressions.' }),
   env: EnvMap.optional(),
   timeout: Duration.optional().meta({ description: 'Time limit of one attempt; the whole process tree is killed when it expires.' }),
   stuck_after: Duration.optional().meta({ description: 'No output and no heartbeat for this long while running → the step is flagged stuck (it keeps running). Default 5m.' }),

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { checkActions } from './actionChecks';
 import { buildGraph, type StepGraph, type StepSource } from './compile';
 import { checkOutsideRepo } from './pathChecks';
-import { checkWorkspaces } from './workspaceChecks';
+import { checkWorkspaceFrom, checkWorkspaces } from './workspaceChecks';
+import { checkIgnoredKeys } from './ignoredKeys';
 import { ExpressionChecker, isConstantFalse, relaxesSuccess, type ExprCache } from './exprChecks';
 import { checkAgents, checkCycles, checkIds, checkNeeds, checkStepKinds, checkUnreachable } from './graphChecks';
 import { problem, sortProblems, topOfFile, type Problem } from './problems';
@@ -139,10 +140,25 @@ function validateAll(text: string, opts: ValidateOptions): Validation {
   guard('actions', () => checkActions(g, problems));
   guard('outside-repo', () => checkOutsideRepo(r, g, opts, problems));
   guard('verify', () => checkVerify(g, opts, problems));
+  guard('ignored-keys', () => checkIgnoredKeys(g, problems));
   guard('workspaces', () => checkWorkspaces(r, g, { ...(opts.repoRoot !== undefined ? { repoRoot: opts.repoRoot } : opts.file ? { repoRoot: path.dirname(opts.file) } : {}), ...(opts.isGitRepo ? { isGitRepo: opts.isGitRepo } : {}) }, problems));
+  // "Does step R need step T?", for `steps.T` in expressions and `workspace.from` (upstream.ts).
+  let upstream: UpstreamIndex | undefined;
+  const byId = new Map<string, StepSource>();
+  guard('upstream', () => {
+    for (const s of g.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
+    upstream = new UpstreamIndex(byId);
+  });
+  const isUpstream = (reader: string, target: string): boolean => upstream?.isUpstream(reader, target) ?? true;
+  guard('workspace-from', () => checkWorkspaceFrom(r, g, isUpstream, problems));
   let checker: ExpressionChecker | undefined;
   guard('expressions', () => {
-    checker = expressionChecker(text, r, g, problems, opts.cache?.expressions ?? (new Map() as ExprCache));
+    checker = expressionChecker(text, r, g, isUpstream, problems, opts.cache?.expressions ?? (new Map() as ExprCache));
+  });
+  guard('not-checked', () => {
+    if (upstream?.unchecked) {
+      problems.push(problem('not-checked', topOfFile(text), `not-upstream was not checked for ${upstream.unchecked} step reference(s): the step graph (${byId.size} steps) is too large to check them all; split the workflow to have them checked`));
+    }
   });
   guard('unreachable', () => {
     const ifs = checker?.ifs;
@@ -168,19 +184,14 @@ function checkForm(root: YNode | null, out: Problem[]): void {
   }
 }
 
-function expressionChecker(text: string, root: YNode | null, graph: StepGraph, out: Problem[], cache: ExprCache): ExpressionChecker {
+function expressionChecker(text: string, root: YNode | null, graph: StepGraph, isUpstream: (reader: string, target: string) => boolean, out: Problem[], cache: ExprCache): ExpressionChecker {
   const inputsNode = get(root, 'inputs');
   const inputs = inputsNode && inputsNode.kind === 'map' ? inputsNode.pairs.map((p) => String(p.key.value)) : [];
-  const byId = new Map<string, StepSource>();
-  for (const s of graph.steps) if (s.id && !byId.has(s.id)) byId.set(s.id, s);
-  const upstream = new UpstreamIndex(byId);
-  const isUpstream = (reader: string, target: string): boolean => upstream.isUpstream(reader, target);
-  const checker = new ExpressionChecker({ cache, text, inputs, stepIds: new Set(byId.keys()), isUpstream }, out);
+  const stepIds = new Set<string>();
+  for (const s of graph.steps) if (s.id) stepIds.add(s.id);
+  const checker = new ExpressionChecker({ cache, text, inputs, stepIds, isUpstream }, out);
   checker.checkWorkflowEnv(root);
   for (const s of graph.steps) checker.checkStep(s);
-  if (upstream.unchecked) {
-    out.push(problem('not-checked', topOfFile(text), `not-upstream was not checked for ${upstream.unchecked} step reference(s): the step graph (${byId.size} steps) is too large to check them all; split the workflow to have them checked`));
-  }
   return checker;
 }
 

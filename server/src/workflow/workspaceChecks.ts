@@ -1,11 +1,18 @@
 /**
- * `worktree-needs-git` (error): a step with `workspace: worktree` (or `defaults.workspace:
- * worktree`, or a `git/*` action) in a folder that is not in a git repository. It would fail when
- * the session starts; the editor and `validate` say so first. Whether the folder is in a
- * repository comes in as a collaborator (ValidateOptions.isGitRepo), as file existence does.
+ * Checks of `workspace:`:
+ * - `worktree-needs-git` (error): a step with `workspace: worktree` (or `defaults.workspace:
+ *   worktree`, or a `git/*` action) in a folder that is not in a git repository. It would fail when
+ *   the session starts; the editor and `validate` say so first. Whether the folder is in a
+ *   repository comes in as a collaborator (ValidateOptions.isGitRepo), as file existence does.
+ * - `workspace: { worktree: true, from: X }`: X must be a step (`unknown-need`), one this step
+ *   needs, directly or through others (`not-upstream`: else X may not have run yet), and one that
+ *   has a commit to start from: a worktree step or `git/merge` (`schema`).
  */
-import type { StepGraph } from './compile';
+import type { StepGraph, StepSource } from './compile';
+import { namesList } from './graphChecks';
+import { stepKindOf, usesOf } from './ignoredKeys';
 import { problem, type Problem } from './problems';
+import { didYouMean } from './suggest';
 import { get, type YNode } from './yamlTree';
 
 export interface WorkspaceCheckOptions {
@@ -19,19 +26,42 @@ function isWorktree(n: YNode | null | undefined): boolean {
   return n.kind === 'map' && get(n, 'worktree')?.kind === 'scalar' && (get(n, 'worktree') as { value: unknown }).value === true;
 }
 
-/** `workspace: { worktree: true, from: X }` where no step has the id X: `unknown-need` at the value. */
-export function checkWorkspaceFrom(graph: StepGraph, out: Problem[]): void {
-  const ids = new Set(graph.steps.map((s) => s.id).filter((id): id is string => id !== undefined));
+/** Whether a step has a commit that a worktree can start from: a worktree step (its own key, else the defaults) or `git/merge`. */
+function hasCommit(s: StepSource, defaults: YNode | null | undefined): boolean {
+  const kind = stepKindOf(s);
+  if (kind === 'uses') return usesOf(s) === 'git/merge';
+  if (kind !== 'run' && kind !== 'agent') return false;
+  return isWorktree(get(s.node, 'workspace') ?? defaults);
+}
+
+/**
+ * `workspace: { worktree: true, from: X }`: X names a step (`unknown-need`), upstream of this one
+ * (`not-upstream`), with a commit (`schema`); each at the value of `from`.
+ */
+export function checkWorkspaceFrom(root: YNode | null, graph: StepGraph, isUpstream: (reader: string, target: string) => boolean, out: Problem[]): void {
+  const byId = new Map<string, StepSource>();
+  for (const s of graph.steps) if (s.id !== undefined && !byId.has(s.id)) byId.set(s.id, s);
+  const defaults = get(get(root, 'defaults'), 'workspace');
   for (const s of graph.steps) {
     const from = get(get(s.node, 'workspace'), 'from');
-    if (from && from.kind === 'scalar' && typeof from.value === 'string' && !ids.has(from.value)) {
-      out.push(problem('unknown-need', from, `workspace.from names no step '${from.value}': name the step whose commit this worktree starts from (it must run before this one)`));
+    if (!from || from.kind !== 'scalar' || typeof from.value !== 'string') continue;
+    const name = from.value;
+    const target = byId.get(name);
+    if (!target) {
+      out.push(problem('unknown-need', from, `workspace.from names no step '${name}'.${didYouMean(name, byId.keys())} Name the step whose commit this worktree starts from (it must run before this one)`));
+    } else if (name === s.id) {
+      out.push(problem('not-upstream', from, `step '${name}' cannot start its worktree from its own commit: name a step it needs, or use workspace: worktree (the session's base commit)`));
+    } else if (s.id !== undefined && !isUpstream(s.id, name)) {
+      out.push(problem('not-upstream', from, `step '${s.id}' starts its worktree from '${name}' but does not depend on '${name}', which may not have run yet: add '${name}' to its needs`));
+    } else if (!hasCommit(target, defaults)) {
+      const withCommit = graph.steps.filter((t) => t.id !== undefined && t.id !== s.id && hasCommit(t, defaults) && (s.id === undefined || isUpstream(s.id, t.id))).map((t) => t.id as string);
+      const choose = withCommit.length ? ` (the steps it needs that have one: ${namesList(withCommit)})` : '';
+      out.push(problem('schema', from, `step '${name}' has no commit to start a worktree from: only a step with workspace: worktree, or git/merge, has one. Give '${name}' workspace: worktree, or name another step${choose}`));
     }
   }
 }
 
 export function checkWorkspaces(root: YNode | null, graph: StepGraph, opts: WorkspaceCheckOptions, out: Problem[]): void {
-  checkWorkspaceFrom(graph, out);
   if (!opts.isGitRepo || opts.repoRoot === undefined) return;
   const at: YNode[] = [];
   const d = get(get(root, 'defaults'), 'workspace');

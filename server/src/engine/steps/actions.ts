@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { actionList, findAction, findArg, type ActionName } from '../../workflow/actions';
-import { interpolate } from '../../workflow/expressions';
+import { interpolate, type EvalContext } from '../../workflow/expressions';
 import type { ExecuteInput, StepOutcome } from './executeStep';
 import { readFindingsFile } from '../findings/findingsFile';
 import { gitApply } from '../workspace/apply';
@@ -14,8 +14,16 @@ import { failingGitAsStep } from '../workspace/git';
 
 const gitFailed = (reason: string): StepOutcome => ({ status: 'failed', reason, retryable: false, outputs: {} });
 
-/** The `with:` arguments by their table name (an alias counts as its argument), expressions evaluated. */
+/** The `with:` arguments by their table name (an alias counts as its argument), expressions evaluated; a list as JSON. */
 type Args = Record<string, string>;
+
+/** A `with:` value with the `${{ }}` of every string in it evaluated, list items included. */
+function evaluated(v: unknown, ctx: EvalContext): unknown {
+  if (typeof v === 'string') return interpolate(v, ctx);
+  if (Array.isArray(v)) return v.map((item) => evaluated(item, ctx));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, evaluated(item, ctx)]));
+  return v;
+}
 
 const IMPLEMENTATIONS: Record<ActionName, (x: ExecuteInput, args: Args) => Promise<StepOutcome>> = {
   'findings/sarif': findingsSarif,
@@ -32,7 +40,8 @@ export async function usesStep(x: ExecuteInput): Promise<StepOutcome> {
   try {
     for (const [k, v] of Object.entries(x.def.with ?? {})) {
       const arg = findArg(action, k);
-      args[arg?.name ?? k] = typeof v === 'string' ? interpolate(v, x.ctx) : JSON.stringify(v);
+      const value = evaluated(v, x.ctx);
+      args[arg?.name ?? k] = typeof value === 'string' ? value : JSON.stringify(value);
     }
   } catch (e) {
     return { status: 'failed', reason: x.masker.mask(`an expression in 'with' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`), outputs: {} };

@@ -31,7 +31,8 @@ import { looksLikePath } from '../../workflow/validate';
 import type { ExecuteInput, StepOutcome } from './executeStep';
 import { stepCwd } from '../workspace/stepWorkspace';
 import { parseFindingsText } from '../findings/findingsFile';
-import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
+import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV } from './stepProcesses';
+import { stepEnv } from './stepEnv';
 
 export interface AgentRecord {
   provider: string;
@@ -204,16 +205,8 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
     // [transcript/replay] Who answers: the provider, or a replay's recording; either way the call is recorded (replaySource.ts).
     const caller = agentCaller({ ...x, target: { step: x.step.id, attempt: x.attempt } }, agent.provider, configs);
     // Marked and recorded as a shell step is, so that a resume after this runner died can stop it (stepProcesses.ts).
-    const token = stepToken(x.session.id, x.step.id, x.attempt);
-    const env: Record<string, string> = {
-      ...(x.baseEnv as Record<string, string>),
-      ...envText(x.workflowEnv, x.ctx),
-      ...envText(x.def.env ?? {}, x.ctx),
-      ORCHESTRATOR_SESSION_ID: x.session.id,
-      ORCHESTRATOR_STEP_ID: x.step.id,
-      ORCHESTRATOR_ATTEMPT: String(x.attempt),
-      [STEP_TOKEN_ENV]: token,
-    };
+    const env = stepEnv(x);
+    const token = env[STEP_TOKEN_ENV];
     const cwd = stepCwd(x);
     const spawned = { env, cwd, onSpawn: (pid: number) => (procRecord = recordStepProcess(recordFile(x.paths, x.step.id, x.attempt), token, pid)) };
     // ── evidence (evidence.ts, verify.ts): verify rounds and `changes: required` ──
@@ -300,9 +293,3 @@ export async function agentStep(x: ExecuteInput): Promise<StepOutcome> {
   }
 }
 
-
-function envText(vars: Record<string, string | number | boolean>, ctx: Parameters<typeof interpolate>[1]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = typeof v === 'string' ? interpolate(v, ctx) : String(v);
-  return out;
-}

@@ -1,12 +1,17 @@
 /**
  * The glue between a step and its evidence (verify.ts, changes.ts): started before the step's
  * work (the `changes: required` mark), asked after it (the verify rounds, then the changes).
- * Shell and agent steps use it the same way; only agents get more than one round.
+ * Shell and agent steps use it the same way; only agents get more than one round. `git/merge`
+ * runs its `verify:` once in the merged worktree (verifyOnce).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecuteInput, StepOutcome } from './executeStep';
+import { parseDuration } from '../../workflow/durations';
+import { stepCwd, type StepWorkspace } from '../workspace/stepWorkspace';
 import { changedFiles, markTree, NotGitError, type TreeMark } from './changes';
+import { stepEnv } from './stepEnv';
+import { STEP_TOKEN_ENV } from './stepProcesses';
 import { recordFile } from './stepProcesses';
 import { runVerify, verifyPlan, type VerifyPlan, type VerifyRun } from './verify';
 
@@ -91,4 +96,25 @@ export async function startEvidence(x: ExecuteInput, s: EvidenceSetup): Promise<
       return files.length ? undefined : { status: 'failed', reason: 'claims done but changed nothing (changes: required)', retryable };
     },
   };
+}
+
+/**
+ * `verify:` of a step that has no rounds and no shell of its own (`git/merge`), run once in the
+ * tree it made, with the environment a run step would get, within its `timeout` from `started`.
+ * Undefined when the check passed (or there is none); else why the step failed, `retry:` applying.
+ */
+export async function verifyOnce(x: ExecuteInput, workspace: StepWorkspace, started: number): Promise<Pick<StepOutcome, 'status' | 'reason' | 'retryable'> | undefined> {
+  if (x.def.verify === undefined) return undefined;
+  let env: Record<string, string>;
+  try {
+    env = stepEnv(x);
+  } catch (e) {
+    return { status: 'failed', reason: `an expression in 'env' could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, retryable: false };
+  }
+  const timeoutMs = parseDuration(x.def.timeout ?? x.defaults.timeout);
+  const cwd = stepCwd({ ...x, workspace });
+  const ev = await startEvidence(x, { cwd, env, logFile: x.paths.stepLog(x.step.id, x.attempt), signal: x.signal, ...(timeoutMs !== undefined ? { deadline: started + timeoutMs } : {}), token: env[STEP_TOKEN_ENV] });
+  if (typeof ev === 'string') return { status: 'failed', reason: x.masker.mask(ev), retryable: false };
+  const verdict = await ev.verdict(ev.plan ? await ev.check(1, 1) : undefined, true);
+  return verdict && { ...verdict, ...(verdict.reason !== undefined ? { reason: x.masker.mask(verdict.reason) } : {}) };
 }

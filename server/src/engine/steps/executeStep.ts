@@ -15,7 +15,8 @@ import { parseOutputs } from './outputs';
 import type { Masker } from '../secrets';
 import { scratchPrefix } from './scratch';
 import { runShellStep } from './shell';
-import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV, stepToken } from './stepProcesses';
+import { forgetStepProcess, recordFile, recordStepProcess, STEP_TOKEN_ENV } from './stepProcesses';
+import { stepEnv } from './stepEnv';
 import { agentStep, type AgentRecord } from './agentStep';
 import { usesStep } from './actions';
 import { startEvidence } from './evidence';
@@ -71,13 +72,6 @@ export async function executeStep(x: ExecuteInput): Promise<StepOutcome> {
   }
 }
 
-function envText(vars: Record<string, string | number | boolean>, ctx: EvalContext, masker: Masker): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = typeof v === 'string' ? interpolate(v, ctx) : String(v);
-  void masker;
-  return out;
-}
-
 async function runStep(x: ExecuteInput): Promise<StepOutcome> {
   let prefix: string;
   try {
@@ -104,18 +98,7 @@ async function runStepIn(x: ExecuteInput, scratch: string, written: Set<string>)
     const prepared = prepareScript(x.def.run ?? '', x.ctx);
     script = prepared.script;
     exprEnv = prepared.env;
-    env = {
-      ...(x.baseEnv as Record<string, string>),
-      ...envText(x.workflowEnv, x.ctx, x.masker),
-      ...envText(x.def.env ?? {}, x.ctx, x.masker),
-      ...exprEnv,
-      ORCHESTRATOR_SESSION_ID: x.session.id,
-      ORCHESTRATOR_STEP_ID: x.step.id,
-      ORCHESTRATOR_ATTEMPT: String(x.attempt),
-      ORCHESTRATOR_OUTPUT: outputFile,
-      ORCHESTRATOR_FINDINGS: findingsFile,
-      [STEP_TOKEN_ENV]: stepToken(x.session.id, x.step.id, x.attempt),
-    };
+    env = { ...stepEnv(x), ...exprEnv, ORCHESTRATOR_OUTPUT: outputFile, ORCHESTRATOR_FINDINGS: findingsFile };
   } catch (e) {
     return { status: 'failed', reason: `an expression could not be evaluated: ${e instanceof Error ? e.message : String(e)}`, outputs: {} };
   }

@@ -7,7 +7,9 @@
  * - ff: the current branch must be an ancestor of the step's commit (it has not moved since, or
  *   moved only along it); HEAD is then fast-forwarded (`git merge --ff-only`);
  * - merge: nothing may be staged, and `git merge-tree` must merge the two without a conflict; then `git merge --no-ff`
- *   makes a merge commit on the current branch (author and committer: the orchestrator);
+ *   makes a merge commit on the current branch, by the repository's own git identity (as `git
+ *   commit` there would be; the orchestrator's only where git has none), its message naming the
+ *   session, the step it brings and the step (or the editor) that applied it;
  * - uncommitted: the diff from the step's start (`base`) to its commit must apply to the working
  *   tree as it is (`git apply --check`); it is then applied to the files only: nothing is staged
  *   or committed, HEAD and the index stay.
@@ -16,7 +18,7 @@
 import type { ExecuteInput, StepOutcome } from '../steps/executeStep';
 import type { SessionState } from '../types';
 import { APPLY_MODES, type ApplyMode } from './applyModes';
-import { git, gitText } from './git';
+import { git, gitText, userIdentity } from './git';
 import { commitOfStep } from './stepWorkspace';
 import { changesBetween, gitRepoOf } from './worktrees';
 
@@ -49,7 +51,7 @@ function list(files: readonly string[]): string {
 }
 
 export async function gitApply(x: ExecuteInput, args: Record<string, string>): Promise<StepOutcome> {
-  return applyStep({ repoRoot: x.repoRoot, session: x.session, heard: x.heard }, args.from ?? '', args.mode ?? 'ff');
+  return applyStep({ repoRoot: x.repoRoot, session: x.session, heard: x.heard, by: x.step.id }, args.from ?? '', args.mode ?? 'ff');
 }
 
 /** What applying needs: the session (its steps' outputs) and the repository; `heard` marks progress. */
@@ -57,6 +59,8 @@ export interface ApplyInput {
   readonly repoRoot: string;
   readonly session: SessionState;
   readonly heard?: () => void;
+  /** The git/apply step that applies (named in the merge commit's message); none: the editor's Apply. */
+  readonly by?: string;
 }
 
 /** `git/apply` of step `from` in `mode`, headless: the step action and the editor's *Apply* both run it. */
@@ -110,10 +114,23 @@ export async function applyStep(x: ApplyInput, fromStep: string, modeText: strin
       const files = probe.stdout.split('\n').slice(1).filter((f) => f !== '');
       return refuse(`merging step ${src.id} into ${branch} would conflict in ${list(files)}: merge it yourself (branch ${step.outputs.branch ?? src.commit})`);
     }
-    await git(top, ['merge', '--no-ff', '--no-edit', '--quiet', '-m', `orchestrator: merge step ${src.id} of session ${x.session.id}`, src.commit], { retryLocks: true });
+    await git(top, ['merge', '--no-ff', '--no-edit', '--quiet', '-m', mergeMessage(x, src, step.outputs.branch, mode), src.commit], { retryLocks: true, identity: await userIdentity(top) });
   }
   const now = await gitText(top, ['rev-parse', 'HEAD']);
   return { status: 'succeeded', outputs: { mode, commit: now, branch, changed_files: changedFiles.join('\n') } };
+}
+
+/** The merge commit's message: which session and step the change came from, and who applied it. */
+function mergeMessage(x: ApplyInput, src: { id: string; commit: string }, branch: string | undefined, mode: ApplyMode): string {
+  const by = x.by !== undefined ? `step ${x.by} (git/apply, mode ${mode})` : `the editor's Apply (mode ${mode})`;
+  return [
+    `orchestrator: merge step ${src.id} of session ${x.session.id}`,
+    '',
+    `The work of step ${src.id} (${branch ?? 'commit'} ${src.commit.slice(0, 12)}) in session ${x.session.id} of workflow ${x.session.workflow.name}, brought in by ${by}.`,
+    '',
+    `Orchestrator-Session: ${x.session.id}`,
+    `Orchestrator-Step: ${src.id}`,
+  ].join('\n');
 }
 
 function firstLine(s: string): string {

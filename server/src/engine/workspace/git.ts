@@ -1,7 +1,9 @@
 /**
- * Running git for the workspaces: a fixed identity and no hooks or signing (a commit never
- * depends on the user's git config), an environment without GIT_DIR / GIT_INDEX_FILE /
- * GIT_WORK_TREE (so a command can only reach the repository or worktree it is pointed at), and
+ * Running git for the workspaces: a fixed identity for the orchestrator's own commits (the merge
+ * commit git/apply makes in the user's repository is the user's: userIdentity) and no hooks or
+ * signing (a commit never runs the user's hooks), an environment without GIT_* variables (GIT_DIR,
+ * GIT_INDEX_FILE, GIT_WORK_TREE...: a command can only reach the repository or worktree it is
+ * pointed at) except the three that say where git's config files are, and
  * the two defences against git's own locks:
  * - `serialized(repo, f)`: one `git worktree add/remove/prune` (and branch change) at a time per
  *   repository in this process. Git writes `.git/worktrees/<id>/` without a lock, so two adds that
@@ -29,9 +31,12 @@ export class GitError extends Error {
   }
 }
 
+/** Where git reads its config: kept, so that git reads the same files as the user's own git. */
+const CONFIG_LOCATION = new Set(['GIT_CONFIG_GLOBAL', 'GIT_CONFIG_SYSTEM', 'GIT_CONFIG_NOSYSTEM']);
+
 export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(base)) if (!/^GIT_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(base)) if (!/^GIT_/.test(k) || CONFIG_LOCATION.has(k)) env[k] = v;
   return {
     ...env,
     GIT_AUTHOR_NAME: IDENTITY.name,
@@ -44,9 +49,22 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
   };
 }
 
+export interface Identity {
+  readonly name: string;
+  readonly email: string;
+}
+
+/** Who a commit is by: its author and its committer. */
+export interface CommitIdentity {
+  readonly author: Identity;
+  readonly committer: Identity;
+}
+
 export interface GitOptions {
   /** Retry when another process holds one of git's lock files. */
   readonly retryLocks?: boolean;
+  /** The author and committer of a commit the command makes (default: IDENTITY, the orchestrator's). */
+  readonly identity?: CommitIdentity;
   readonly input?: string;
   /** Exit codes that are answers, not failures (e.g. 1 for `diff --quiet`). */
   readonly okCodes?: readonly number[];
@@ -67,7 +85,9 @@ export function isLockError(stderr: string): boolean {
 
 function runOnce(cwd: string, args: readonly string[], opts: GitOptions): Promise<GitResult> {
   return new Promise((resolve) => {
-    const child = execFile('git', [...CONFIG, ...args], { cwd, env: gitEnv(), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    const who = opts.identity;
+    const env = who ? { ...gitEnv(), GIT_AUTHOR_NAME: who.author.name, GIT_AUTHOR_EMAIL: who.author.email, GIT_COMMITTER_NAME: who.committer.name, GIT_COMMITTER_EMAIL: who.committer.email } : gitEnv();
+    const child = execFile('git', [...CONFIG, ...args], { cwd, env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolve({ stdout, stderr, code });
     });
@@ -123,4 +143,25 @@ export function failingGitAsStep<A extends unknown[], R extends { status: string
       throw e;
     }
   };
+}
+
+/**
+ * The identity `git commit` in the user's repository would use: GIT_AUTHOR_* / GIT_COMMITTER_*
+ * of the environment, else `author.*` / `committer.*`, else `user.*` of git config (its files, as
+ * the user's git reads them), else $EMAIL for the email; the orchestrator's own name or email
+ * (IDENTITY) only where git has none (git itself would guess one from the system, or refuse).
+ */
+export async function userIdentity(top: string, env: NodeJS.ProcessEnv = process.env): Promise<CommitIdentity> {
+  const config = new Map<string, string>();
+  const r = await git(top, ['config', '--null', '--get-regexp', '^(user|author|committer)\\.(name|email)$'], { okCodes: [1] });
+  for (const entry of r.stdout.split('\0')) {
+    const nl = entry.indexOf('\n'); // key, newline, value
+    if (nl > 0) config.set(entry.slice(0, nl).toLowerCase(), entry.slice(nl + 1)); // the last value wins, as in git
+  }
+  const pick = (...values: (string | undefined)[]): string | undefined => values.find((v) => v !== undefined && v.trim() !== '');
+  const who = (role: 'author' | 'committer'): Identity => ({
+    name: pick(env[`GIT_${role.toUpperCase()}_NAME`], config.get(`${role}.name`), config.get('user.name')) ?? IDENTITY.name,
+    email: pick(env[`GIT_${role.toUpperCase()}_EMAIL`], config.get(`${role}.email`), config.get('user.email'), env.EMAIL) ?? IDENTITY.email,
+  });
+  return { author: who('author'), committer: who('committer') };
 }

@@ -5,11 +5,13 @@
  * step fails with one `merge-conflict` finding per conflicted file (at the line of its first
  * conflict marker), and the conflicted worktree is kept for inspection until the session is
  * deleted or the step runs again. On success its outputs are those of a worktree step, with
- * `changed_files` and `diffstat` against the session's base.
+ * `changed_files` and `diffstat` against the session's base; then its `verify:` runs once in the
+ * merged worktree (evidence.ts verifyOnce), and a failing check fails the step, outputs kept.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecuteInput, StepOutcome } from '../steps/executeStep';
+import { verifyOnce } from '../steps/evidence';
 import { git, gitText } from './git';
 import { commitOfStep, sessionBase } from './stepWorkspace';
 import { branchName, changesBetween, createWorktree, gitRepoOf, worktreeDir, worktreeOutputs } from './worktrees';
@@ -47,6 +49,7 @@ export function firstConflictLine(file: string): number | undefined {
 }
 
 export async function gitMerge(x: ExecuteInput, args: Record<string, string>): Promise<StepOutcome> {
+  const started = Date.now();
   const from = listArg(args.from);
   if (!from.length) return fail('git/merge needs with: { from: [step, ...] }: the steps whose commits to merge');
   const commits: { id: string; commit: string }[] = [];
@@ -85,5 +88,7 @@ export async function gitMerge(x: ExecuteInput, args: Record<string, string>): P
     return fail(`git/merge: ${conflicted.length} conflicted file(s) merging step ${c.id}: ${conflicted.slice(0, 5).join(', ')}${conflicted.length > 5 ? ', …' : ''} (the worktree ${dir} is kept for inspection)`, outputs);
   }
   const commit = await gitText(dir, ['rev-parse', 'HEAD']);
-  return { status: 'succeeded', outputs: { ...worktreeOutputs(branch, { commit, base, ...(await changesBetween(dir, base, commit)) }), worktree: dir } };
+  const outputs = { ...worktreeOutputs(branch, { commit, base, ...(await changesBetween(dir, base, commit)) }), worktree: dir };
+  const unproven = await verifyOnce(x, { dir, root: path.join(dir, repo.prefix) }, started);
+  return unproven ? { ...unproven, outputs } : { status: 'succeeded', outputs };
 }
