@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expectProblems, messages } from '../helpers/marked';
 import { validateWorkflow } from '../../server/src/workflow/validate';
+import { DiagnosticTag } from 'vscode-languageserver';
+import { toDiagnostic } from '../../server/src/host/language';
+import { LineIndex } from '../../server/src/workflow/problems';
 
 describe('ignored-key', () => {
   it('workspace on approval steps and built-in actions', () => {
@@ -125,5 +128,20 @@ steps:
     assert.deepEqual(validateWorkflow(text).problems, []);
     const twoKinds = validateWorkflow('name: x\nsteps:\n  - id: s\n    run: a\n    approval: b\n    workspace: worktree\n');
     assert.deepEqual(twoKinds.problems.map((p) => p.code), ['step-kind']);
+  });
+});
+
+describe('ignored-key in the editor', () => {
+  it('is tagged Unnecessary (greyed out like unused code); other problems are not', () => {
+    const text = 'name: x\nsteps:\n  - id: a\n    approval: ok?\n    workspace: worktree\n  - id: b\n    needs: [nope]\n    run: echo\n';
+    const v = validateWorkflow(text);
+    const index = new LineIndex(text);
+    const ds = v.problems.map((p) => toDiagnostic(index, p));
+    const ignored = ds.find((d) => d.code === 'ignored-key');
+    assert.ok(ignored, JSON.stringify(ds));
+    assert.deepEqual(ignored.tags, [DiagnosticTag.Unnecessary]);
+    const other = ds.find((d) => d.code !== 'ignored-key');
+    assert.ok(other, JSON.stringify(ds));
+    assert.equal(other.tags, undefined);
   });
 });

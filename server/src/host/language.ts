@@ -5,6 +5,7 @@
 import {
   CompletionItemKind,
   DiagnosticSeverity,
+  DiagnosticTag,
   MarkupKind,
   SymbolKind,
   type CodeLens,
@@ -35,6 +36,8 @@ export function toDiagnostic(index: LineIndex, p: Problem): Diagnostic {
     code: p.code,
     source: 'orchestrator',
     message: p.message,
+    // A key the step ignores: the editor greys it out, as it does unused code.
+    ...(p.code === 'ignored-key' ? { tags: [DiagnosticTag.Unnecessary] } : {}),
   };
 }
 
