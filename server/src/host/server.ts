@@ -17,6 +17,7 @@ import { PlanRequest, ValidateRequest, type RequestDescriptor } from '../protoco
 import { DocumentValidator, filePathOf, isWorkflowUri, type Logger } from './documents';
 import type { FeatureRequest, FeatureResult } from './features';
 import { SessionHost } from './sessions';
+import { registerSetupRequests } from './setup';
 import { findRepoRoot } from '../engine/sessions';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -136,6 +137,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   handle(ValidateRequest, async (p) => ({ uri: p.uri, problems: await featureOfFile(p.uri, { kind: 'problems' }) }));
   handle(PlanRequest, (p) => featureOfFile(p.uri, { kind: 'plan' }));
+  registerSetupRequests(connection, () => sessions?.watcher.repoRoot, log);
 
   connection.onInitialized(() => {
     try {

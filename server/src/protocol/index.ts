@@ -11,6 +11,7 @@ import type { SessionSummary } from '../store/sessionWatcher';
 import type { GraphDto } from '../workflow/graph';
 import { APPLY_MODES, type ApplyMode } from '../engine/workspace/applyModes';
 import type { Discarded, FileAtCommit } from '../engine/workspace/inspect';
+import { InitRequest, ListSecretsRequest, SetSecretRequest, TestSecretRequest } from './setup';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -200,6 +201,9 @@ export const LogAppendedNotification = notification<LogText & { reset?: boolean 
 /** host → client: a session was deleted. */
 export const SessionRemovedNotification = notification<SessionRef>('orchestrator/sessionRemoved');
 
+// ---- setup: init and secrets (setup.ts) ---------------------------------------------------------
+export * from './setup';
+
 /** Every request and notification, for the documentation test. */
 export const ALL_MESSAGES = {
   ValidateRequest,
@@ -225,6 +229,10 @@ export const ALL_MESSAGES = {
   GitShowRequest,
   GitApplyRequest,
   GitDiscardRequest,
+  InitRequest,
+  ListSecretsRequest,
+  SetSecretRequest,
+  TestSecretRequest,
   SessionChangedNotification,
   LogAppendedNotification,
   SessionRemovedNotification,
