@@ -14,6 +14,8 @@ export class PromptCancelled extends Error {
 
 /** One line from a terminal in raw mode, without echo. Ctrl-C cancels; Backspace deletes; Enter ends. */
 export function readHiddenLine(prompt: string, input: NodeJS.ReadStream, output: Writable): Promise<string> {
+  // Echo off before the prompt shows: what is typed once it is visible is never echoed.
+  input.setRawMode(true);
   output.write(prompt);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -40,7 +42,6 @@ export function readHiddenLine(prompt: string, input: NodeJS.ReadStream, output:
         else if (ch >= ' ') value += ch;
       }
     };
-    input.setRawMode(true);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();

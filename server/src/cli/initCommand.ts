@@ -1,7 +1,7 @@
 /**
  * `orchestrator init [--portable | --no-portable] [--json]`: sets up `.orchestrator/` in the
  * repository (setup/init.ts). Exit 0 when set up (also when nothing had to change), 1 when a file
- * cannot be written, 2 for bad usage.
+ * cannot be written, 2 for bad usage (e.g. run in the home folder).
  */
 import type { Command } from 'commander';
 import * as os from 'node:os';
@@ -37,7 +37,7 @@ export async function initCommand(opts: { portable?: boolean; json?: boolean }, 
   try {
     report = await initRepository({ repoRoot: repoRoot(), ...(opts.portable !== undefined ? { portable: opts.portable } : {}), homeDir: os.homedir() });
   } catch (e) {
-    if (e instanceof InitError) throw new UsageError(e.message, 1);
+    if (e instanceof InitError) throw new UsageError(e.message, e.usage ? 2 : 1);
     throw e;
   }
   if (opts.json) out.stdout.write(JSON.stringify(report, null, 2) + '\n');

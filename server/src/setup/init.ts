@@ -61,9 +61,12 @@ export interface InitReport {
   readonly git: boolean;
 }
 
-/** A failure the user can fix (the message says how). */
+/** A failure the user can fix (the message says how); `usage`: what was asked cannot be done (not a write that failed). */
 export class InitError extends Error {
   override readonly name = 'InitError';
+  constructor(message: string, readonly usage = false) {
+    super(message);
+  }
 }
 
 export const STARTER_NAME = 'starter.yaml';
@@ -109,8 +112,8 @@ function hasWorkflows(dir: string): number {
 export async function initRepository(opts: InitOptions): Promise<InitReport> {
   const root = path.resolve(opts.repoRoot);
   const home = path.resolve(opts.homeDir ?? os.homedir());
-  if (root === home) throw new InitError(`${root} is your home folder: its .orchestrator/ holds your own settings and secrets for every repository; run orchestrator init inside a repository`);
-  if (opts.workflowName !== undefined && !WORKFLOW_NAME.test(opts.workflowName)) throw new InitError(`'${opts.workflowName}' is not a workflow file name: use letters, digits, '.', '_' and '-', ending in .yaml (e.g. review.yaml)`);
+  if (root === home) throw new InitError(`${root} is your home folder: its .orchestrator/ holds your own settings and secrets for every repository; run orchestrator init inside a repository`, true);
+  if (opts.workflowName !== undefined && !WORKFLOW_NAME.test(opts.workflowName)) throw new InitError(`'${opts.workflowName}' is not a workflow file name: use letters, digits, '.', '_' and '-', ending in .yaml (e.g. review.yaml)`, true);
   const dir = path.join(root, '.orchestrator');
   const items: InitItem[] = [];
   const notes: string[] = [];
