@@ -221,6 +221,7 @@ describe('orchestrator secrets test', () => {
 describe('orchestrator secrets doctor', () => {
   const checks = async (t: GitTemp, env: Record<string, string> = {}): Promise<{ code: number | null; ok: boolean; byId: Record<string, CheckResult> }> => {
     const r = await cli(t, ['doctor', '--json'], env);
+    assert.ok(r.stdout.startsWith('{'), `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     const j = JSON.parse(r.stdout) as { ok: boolean; checks: CheckResult[] };
     for (const c of j.checks) assert.deepEqual(Object.keys(c).filter((k) => !['id', 'title', 'status', 'detail', 'fix'].includes(k)), []);
     return { code: r.code, ok: j.ok, byId: Object.fromEntries(j.checks.map((c) => [c.id, c])) };
