@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, runCli } from './cliProcess';
-import { gitTemp, modeOf, removeTemps, type GitTemp } from './setupHelpers';
+import { allFiles, gitTemp, modeOf, removeTemps, type GitTemp } from './setupHelpers';
 
 const VALUE = 'tty-Secret-9f8e7d';
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -80,6 +80,7 @@ describe('orchestrator secrets set on a terminal', { skip: hasScript ? false : '
     const file = path.join(t.root, '.orchestrator', 'secrets', 'TTYKEY');
     assert.equal(fs.readFileSync(file, 'utf8'), VALUE);
     assert.equal(modeOf(file), 0o600);
+    for (const f of [...allFiles(t.root), ...allFiles(t.home)]) if (f !== file) assert.ok(!fs.readFileSync(f).includes(VALUE), `the value is in ${f}`);
   });
 
   it('two different entries write nothing (exit 2)', async () => {

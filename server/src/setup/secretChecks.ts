@@ -116,7 +116,7 @@ export function folderChecks(places: SecretPlaces): CheckResult[] {
     }
     for (const n of names.sort()) {
       try {
-        const f = fs.lstatSync(path.join(dir, n));
+        const f = fs.statSync(path.join(dir, n)); // what a session reads: a link's target
         if (f.isFile() && looseMode(f.mode)) items.push({ path: path.join(dir, n), mode: f.mode });
       } catch {
         // gone meanwhile
