@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { registerHostCommands } from './commands/hostCommands';
 import { registerGitCommands } from './commands/gitCommands';
 import { registerSessionCommands } from './commands/sessionCommands';
+import { registerSetupCommands } from './commands/setupCommands';
 import { findWorkflows, registerWorkflowCommands, WORKFLOW_GLOB } from './commands/workflowCommands';
 import { RESTART_SETTINGS } from './config';
 import { Ctx } from './ctx';
@@ -60,6 +61,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     ...registerDoctorCommand(c),
     ...registerWorkflowCommands(c, graphs),
     ...registerGitCommands(c, model),
+    ...registerSetupCommands(c),
     ...registerSessionCommands({ ctx: c, model, logs, graphs, revealFindings: () => Promise.resolve(vscode.commands.executeCommand('orchestrator.findings.focus')).then(() => undefined) }),
   );
 

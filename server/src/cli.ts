@@ -11,6 +11,8 @@ import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerPortableCommands } from './cli/portable';
 import { registerProvidersCommand } from './cli/providersCommand';
 import { registerReplayCommand } from './cli/replayCommand';
+import { registerInitCommand } from './cli/initCommand';
+import { registerSecretsCommand } from './cli/secretsCommand';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
 import { InputError } from './engine/sessions';
@@ -151,6 +153,8 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerProvidersCommand(program, (c) => (code = c), out);
   registerReplayCommand(program, (c) => (code = c), out);
   registerDoctorCommand(program, (c) => (code = c), out);
+  registerInitCommand(program, (c) => (code = c), out);
+  registerSecretsCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,5 @@
 /**
- * The starter file "Create a Workflow" writes (client/src/starter.ts): it must be clean under the
+ * The starter file "Create a Workflow" writes (server/src/setup/starter.ts): it must be clean under the
  * repo's own validator (no errors, no warnings) and it must really run, through the built CLI, in
  * a fresh repository — reporting a TODO it finds as a finding.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { STARTER_WORKFLOW } from '../../client/src/starter';
+import { STARTER_WORKFLOW } from '../../server/src/setup/starter';
 import type { Finding } from '../../server/src/engine/types';
 import { compileWorkflow, planWorkflow } from '../../server/src/workflow/plan';
 import { validateWorkflow } from '../../server/src/workflow/validate';

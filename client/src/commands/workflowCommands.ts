@@ -2,9 +2,9 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { GraphPanels } from '../graphPanel';
-import { PlanRequest, RUN_WORKFLOW_COMMAND, SHOW_PLAN_COMMAND, StartSessionRequest, ValidateRequest, type InputDeclaration } from '../protocol';
-import { STARTER_WORKFLOW } from '../starter';
+import { InitRequest, PlanRequest, RUN_WORKFLOW_COMMAND, SHOW_PLAN_COMMAND, StartSessionRequest, ValidateRequest, type InputDeclaration } from '../protocol';
 import { guarded, requireTrust } from './sessionCommands';
+import { announceInit } from './setupCommands';
 
 function targetUri(arg: unknown): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
@@ -125,16 +125,16 @@ export function registerWorkflowCommands(ctx: Ctx, graphs: GraphPanels): vscode.
         title: 'Create a Workflow',
         prompt: 'File name in .orchestrator/workflows/',
         value: 'review.yaml',
-        validateInput: (v) => (/^[\w.-]+\.ya?ml$/.test(v) ? undefined : 'a file name ending in .yaml, such as review.yaml'),
+        validateInput: (v) => (/^\w[\w.-]*\.ya?ml$/.test(v) ? undefined : 'a file name ending in .yaml, such as review.yaml'),
       });
       if (!name) return;
-      const uri = vscode.Uri.joinPath(folder.uri, '.orchestrator', 'workflows', name);
-      try {
-        await vscode.workspace.fs.stat(uri);
-        void vscode.window.showWarningMessage(`Orchestrator: ${vscode.workspace.asRelativePath(uri)} already exists; it was opened and left as it is.`);
-      } catch {
-        await vscode.workspace.fs.writeFile(uri, Buffer.from(STARTER_WORKFLOW, 'utf8'));
-      }
+      // The host writes it with orchestrator init's code: the starter, and whatever of
+      // .orchestrator/ is missing (.gitignore, config.yaml, meta.json); nothing existing is touched.
+      const r = await ctx.send(InitRequest, { workflowName: name });
+      if (!r.workflow) return;
+      const uri = vscode.Uri.file(r.workflow);
+      if (r.items.find((i) => i.path.endsWith(`/${name}`))?.action === 'kept') void vscode.window.showWarningMessage(`Orchestrator: ${vscode.workspace.asRelativePath(uri)} already exists; it was opened and left as it is.`);
+      await announceInit(ctx, r);
       await vscode.window.showTextDocument(uri);
       return uri;
     }),

@@ -7,7 +7,8 @@
  * A file's value is its content minus one trailing newline (`\n` or `\r\n`); env values are verbatim.
  * Only names matching `[A-Za-z_][A-Za-z0-9_-]*` are secrets (what `secrets.X` can name), so
  * `.gitignore`, `README.md` or editor backups (`KEY~`) in a secrets folder are not read. A missing
- * folder is no secret; any other read error (e.g. permissions) throws, naming the file.
+ * folder is no secret; any other read error (e.g. permissions) throws, naming the file. A file
+ * other users can read is read, with a one-line warning on stderr (secretModes.ts).
  *
  * Masker: replaces every occurrence of each secret value with `***`, and of the forms a value
  * commonly takes in logs:
@@ -43,6 +44,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ensureGitignore } from '../store/gitignore';
+import { looseMode, warnLooseSecrets } from './secretModes';
 import { PieceFinder } from './substrings';
 
 export const SECRET_ENV_PREFIX = 'ORCHESTRATOR_SECRET_';
@@ -65,7 +67,7 @@ export interface SecretSources {
   homeDir?: string;
 }
 
-function readSecretDir(dir: string, into: Map<string, string>): void {
+function readSecretDir(dir: string, into: Map<string, string>, loose: { file: string; mode: number }[]): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -78,8 +80,10 @@ function readSecretDir(dir: string, into: Map<string, string>): void {
     if (!SECRET_NAME_PATTERN.test(name) || into.has(name)) continue;
     const file = path.join(dir, name);
     try {
-      if (!statSync(file).isFile()) continue;
+      const st = statSync(file);
+      if (!st.isFile()) continue;
       into.set(name, readFileSync(file, 'utf8').replace(/\r?\n$/, ''));
+      if (looseMode(st.mode)) loose.push({ file, mode: st.mode });
     } catch (e) {
       throw new Error(`cannot read the secret ${name} from ${file}: ${(e as Error).message}`, { cause: e });
     }
@@ -88,6 +92,7 @@ function readSecretDir(dir: string, into: Map<string, string>): void {
 
 export function resolveSecrets({ env, repoRoot, homeDir }: SecretSources): Map<string, string> {
   const secrets = new Map<string, string>();
+  const loose: { file: string; mode: number }[] = [];
   for (const key of Object.keys(env).sort()) {
     const value = env[key];
     if (!key.startsWith(SECRET_ENV_PREFIX) || value === undefined) continue;
@@ -97,9 +102,10 @@ export function resolveSecrets({ env, repoRoot, homeDir }: SecretSources): Map<s
   if (repoRoot) {
     const dir = path.join(repoRoot, '.orchestrator', 'secrets');
     if (existsSync(dir)) ensureGitignore(repoRoot); // secret files must not be committed by accident
-    readSecretDir(dir, secrets);
+    readSecretDir(dir, secrets, loose);
   }
-  if (homeDir) readSecretDir(path.join(homeDir, '.orchestrator', 'secrets'), secrets);
+  if (homeDir) readSecretDir(path.join(homeDir, '.orchestrator', 'secrets'), secrets, loose);
+  warnLooseSecrets(loose); // one line on stderr (secretModes.ts)
   return secrets;
 }
 

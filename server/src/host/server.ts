@@ -18,6 +18,7 @@ import { DocumentValidator, filePathOf, isWorkflowUri, type Logger } from './doc
 import type { FeatureRequest, FeatureResult } from './features';
 import { SessionHost } from './sessions';
 import { registerDoctorRequests } from './doctor';
+import { registerSetupRequests } from './setup';
 import { findRepoRoot } from '../engine/sessions';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -140,6 +141,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   handle(ValidateRequest, async (p) => ({ uri: p.uri, problems: await featureOfFile(p.uri, { kind: 'problems' }) }));
   handle(PlanRequest, (p) => featureOfFile(p.uri, { kind: 'plan' }));
   registerDoctorRequests(connection, { repoRoot: () => repoRoot, trusted: () => trusted, log });
+  registerSetupRequests(connection, () => sessions?.watcher.repoRoot, log);
 
   connection.onInitialized(() => {
     try {

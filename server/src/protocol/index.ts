@@ -12,6 +12,7 @@ import type { GraphDto } from '../workflow/graph';
 import { APPLY_MODES, type ApplyMode } from '../engine/workspace/applyModes';
 import type { Discarded, FileAtCommit } from '../engine/workspace/inspect';
 import type { CheckResult, DoctorReport, FixOutcome } from '../doctor/types';
+import { InitRequest, ListSecretsRequest, SetSecretRequest, TestSecretRequest } from './setup';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -208,6 +209,9 @@ export const LogAppendedNotification = notification<LogText & { reset?: boolean 
 /** host → client: a session was deleted. */
 export const SessionRemovedNotification = notification<SessionRef>('orchestrator/sessionRemoved');
 
+// ---- setup: init and secrets (setup.ts) ---------------------------------------------------------
+export * from './setup';
+
 /** Every request and notification, for the documentation test. */
 export const ALL_MESSAGES = {
   ValidateRequest,
@@ -235,6 +239,10 @@ export const ALL_MESSAGES = {
   GitDiscardRequest,
   DoctorRequest,
   DoctorFixRequest,
+  InitRequest,
+  ListSecretsRequest,
+  SetSecretRequest,
+  TestSecretRequest,
   SessionChangedNotification,
   LogAppendedNotification,
   SessionRemovedNotification,

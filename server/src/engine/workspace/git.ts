@@ -91,6 +91,9 @@ function runOnce(cwd: string, args: readonly string[], opts: GitOptions): Promis
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
       resolve({ stdout, stderr, code });
     });
+    // A git that exits before reading its input (e.g. not a repository) closes the pipe: that EPIPE
+    // is not ours to throw (the exit code says what happened).
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });

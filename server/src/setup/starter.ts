@@ -1,4 +1,4 @@
-/** The commented starter file "Create a Workflow" writes to .orchestrator/workflows/. */
+/** The commented starter workflow: `orchestrator init` and the editor's "Create a Workflow" write it to .orchestrator/workflows/. */
 export const STARTER_WORKFLOW = `# A workflow: steps that run as a DAG. Each step runs when the steps in its \`needs\` are done;
 # steps with nothing between them run in parallel (up to \`concurrency\`).
 # Run it: "Orchestrator: Start Orchestration" (command palette), the "Run workflow" lens above,
@@ -24,13 +24,14 @@ steps:
   - id: list
     name: List files
     # Inputs reach the script as environment variables, never pasted into its text.
-    run: ls -la "\${{ inputs.target }}" | head -20
+    run: ls -la "\${{ inputs.target }}"
 
   - id: todos
     name: Find TODOs
     # \`::finding ...::message\` lines become findings (Findings view, Problems panel).
+    # Scripts run with \`set -e -o pipefail\`: \`|| true\` keeps "no TODO found" (grep exits 1) from failing it.
     run: |
-      grep -rnE '\\bTODO\\b' --include='*.ts' --include='*.js' "\${{ inputs.target }}" 2>/dev/null | head -20 |
+      { grep -rnE '\\bTODO\\b' --include='*.ts' --include='*.js' "\${{ inputs.target }}" 2>/dev/null || true; } | head -20 |
       while IFS=: read -r file line text; do
         echo "::finding severity=info file=$file line=$line rule=todo::$text"
       done
