@@ -70,7 +70,7 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
       assert.equal(typeof c.detail, 'string');
     }
     const ids = report.checks.map((c) => c.id);
-    for (const id of ['node', 'state-folder', 'state-permissions', 'state-space', 'secrets-permissions', 'secrets-gitignore', 'config', 'workflow:.orchestrator/workflows/main.yaml', 'workflow:wf.workflow.yaml', 'providers', 'sessions', 'step-processes', 'worktrees']) {
+    for (const id of ['node', 'state-folder', 'state-permissions', 'state-space', 'secrets.used', 'secrets.permissions', 'secrets.gitignore', 'config', 'workflow:.orchestrator/workflows/main.yaml', 'workflow:wf.workflow.yaml', 'providers', 'sessions', 'step-processes', 'worktrees']) {
       assert.ok(ids.includes(id), `${id} is checked`);
     }
     assert.equal(new Set(ids).size, ids.length, 'ids are unique');
@@ -124,18 +124,21 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     write(repo.root, '.orchestrator/secrets/OK_KEY', 'fine\n', 0o600);
     let { r, report } = await doctor(repo.root, repo.home);
     assert.equal(r.code, 0, 'a warning only');
-    const c = check(report, 'secrets-permissions');
+    const c = check(report, 'secrets.permissions.repo');
     assert.equal(c.status, 'warn');
-    assert.match(c.detail, /^anyone on this machine can read 2 secret files: .*\/\.orchestrator\/secrets\/API_KEY \(644\), .*\/\.orchestrator\/secrets\/HOME_KEY \(640\)$/);
+    assert.match(c.detail, /^other users can read .*secrets\/ \(0755\), API_KEY \(0644\) in .*\/\.orchestrator\/secrets$/, 'the folder (made 755 by mkdir) and the file');
+    const home = check(report, 'secrets.permissions.home');
+    assert.match(home.detail, /^other users can read .*secrets\/ \(0755\), HOME_KEY \(0640\) in .*\/\.orchestrator\/secrets$/);
     assert.ok(!r.stdout.includes('sk-test-value') && !r.stdout.includes('sk-home-value'), 'no secret value is printed');
     assert.equal(c.fix?.action, 'chmod-secrets');
+    assert.equal(home.fix?.action, 'chmod-secrets');
 
     ({ r, report } = await doctor(repo.root, repo.home, ['--fix', 'chmod-secrets']));
     assert.equal(r.code, 0);
     assert.deepEqual(report.fixes?.map((f) => [f.action, f.ok]), [['chmod-secrets', true]]);
     assert.equal(fs.statSync(path.join(repo.root, '.orchestrator/secrets/API_KEY')).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.join(repo.home, '.orchestrator/secrets/HOME_KEY')).mode & 0o777, 0o600);
-    assert.equal(check(report, 'secrets-permissions').status, 'pass');
+    assert.equal(check(report, 'secrets.permissions').status, 'pass');
   });
 
   it('no .gitignore keeping secrets out of git: fails with secrets there; --fix write-gitignore writes it (git then ignores them)', async () => {
@@ -143,9 +146,10 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     write(repo.root, '.orchestrator/secrets/API_KEY', 'sk-test\n', 0o600);
     let { r, report } = await doctor(repo.root, repo.home);
     assert.equal(r.code, 1);
-    let c = check(report, 'secrets-gitignore');
+    let c = check(report, 'secrets.gitignore');
     assert.equal(c.status, 'fail');
-    assert.match(c.detail, /^there is no \.orchestrator\/\.gitignore: git add would commit the secret files that are there now$/);
+    assert.match(c.detail, /^git would commit \.orchestrator\/secrets\/API_KEY/);
+    assert.match(c.fix!.description, /orchestrator init/);
     assert.equal(c.fix?.action, 'write-gitignore');
     assert.ok(!fs.existsSync(path.join(repo.root, '.orchestrator/.gitignore')), 'doctor itself wrote nothing');
     assert.match(repo.git('status', '--porcelain', '--untracked-files=all'), /\.orchestrator\/secrets\/API_KEY/, 'git sees the secret file');
@@ -153,14 +157,15 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     ({ r, report } = await doctor(repo.root, repo.home, ['--fix', 'write-gitignore']));
     assert.equal(r.code, 0, r.stdout);
     assert.equal(report.fixes?.[0].message, 'wrote .orchestrator/.gitignore (sessions/, secrets/, worktrees/)');
-    assert.equal(check(report, 'secrets-gitignore').status, 'pass');
+    assert.equal(check(report, 'secrets.gitignore').status, 'pass');
     assert.doesNotMatch(repo.git('status', '--porcelain', '--untracked-files=all'), /secrets/, 'git ignores the secrets now');
 
     // A .gitignore of the repository's own that leaves secrets/ out: the line is added, the rest kept.
     fs.writeFileSync(path.join(repo.root, '.orchestrator/.gitignore'), 'sessions/');
     ({ report } = await doctor(repo.root, repo.home));
-    c = check(report, 'secrets-gitignore');
-    assert.match(c.detail, /^\.orchestrator\/\.gitignore does not ignore secrets\//);
+    c = check(report, 'secrets.gitignore');
+    assert.match(c.fix!.description, /add the line secrets\/ to \.orchestrator\/\.gitignore/);
+    assert.equal(c.fix?.action, 'write-gitignore');
     ({ r, report } = await doctor(repo.root, repo.home, ['--fix', 'write-gitignore']));
     assert.equal(r.code, 0);
     assert.equal(fs.readFileSync(path.join(repo.root, '.orchestrator/.gitignore'), 'utf8'), 'sessions/\nsecrets/\n');
@@ -261,7 +266,7 @@ describe('orchestrator doctor', { timeout: 120_000 }, () => {
     assert.equal(report.summary.fail + report.summary.warn, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'pass')));
     ({ r, report } = await doctor(repo.root, repo.home, ['--fix', 'chmod-secrets']));
     assert.equal(r.code, 0);
-    assert.deepEqual(report.fixes, [{ action: 'chmod-secrets', ok: true, message: 'nothing to do: only their owner can read the secret files' }]);
+    assert.deepEqual(report.fixes, [{ action: 'chmod-secrets', ok: true, message: 'nothing to do: only their owner can read the secret files and folders' }]);
     const human = await runCli(['doctor', '--fix', 'all'], { cwd: repo.root, env: cliEnv(repo.home) });
     assert.equal(human.code, 0);
     assert.match(human.stdout, /^nothing to fix$/m);

@@ -41,14 +41,14 @@ describe('the host: doctor', { timeout: 120_000 }, () => {
       const provider = check(report, 'provider:mine');
       assert.match(provider.detail, /^\.\/probe\.sh not checked \(an untrusted workspace runs nothing\)/);
       assert.ok(!fs.existsSync(repo.path('probed')), 'the probe program did not run');
-      const secrets = check(report, 'secrets-permissions');
+      const secrets = check(report, 'secrets.permissions.repo');
       assert.equal(secrets.status, 'warn');
       assert.equal(secrets.fix?.action, 'chmod-secrets');
 
       const { outcome, report: after } = await host.request(DoctorFixRequest, { action: 'chmod-secrets' });
       assert.equal(outcome.ok, true, outcome.message);
       assert.equal(fs.statSync(repo.path('.orchestrator', 'secrets', 'API_KEY')).mode & 0o777, 0o600);
-      assert.equal(check(after, 'secrets-permissions').status, 'pass');
+      assert.equal(check(after, 'secrets.permissions').status, 'pass');
       assert.equal(check(after, 'workflow:wf.workflow.yaml').status, 'fail', 'the rest is checked again as it is');
 
       const resume = await host.request(DoctorFixRequest, { action: 'resume:20260101-000000-aaaa' });
