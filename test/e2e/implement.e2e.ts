@@ -216,7 +216,7 @@ describe('the example pipeline from the editor, and Apply / Discard in the Sessi
 
   it('Approve from the editor: the session succeeds, the change lands on main, the user\'s own changes are byte-identical; the tooltip shows the spend', async () => {
     const head = git(ws, 'rev-parse', 'HEAD');
-    // From the approval step's menu (the toast may have timed out by now).
+    // From the approval step's menu in the Sessions view (the toast's button does the same: views.e2e.ts).
     await vs.contextMenu(/^approve, waiting/, 'Approve', 'Sessions');
     await vs.quickInputAnswer('ship it');
     await vs.openActivityBarView('Orchestrator');
