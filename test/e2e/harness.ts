@@ -694,6 +694,35 @@ export class CodeServer {
     return (await lines.allTextContents()).join('\n').replace(/\u00a0/g, ' ');
   }
 
+  /** The two sides of the active diff editor as Monaco renders their visible lines ('' for an empty side); undefined when the active editor is no diff. */
+  async diffEditorText(): Promise<{ original: string; modified: string } | undefined> {
+    const diff = this.page.locator('.editor-group-container.active .monaco-diff-editor').first();
+    if (!(await diff.count())) return undefined;
+    const side = async (cls: string) => (await diff.locator(`.editor.${cls} .view-lines .view-line`).allTextContents()).join('\n').replace(/\u00a0/g, ' ');
+    return { original: await side('original'), modified: await side('modified') };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Modal dialogs (showWarningMessage with modal: true, …)
+  // -------------------------------------------------------------------------------------------
+
+  /** Waits for a modal dialog and returns its message (with its detail) and its buttons. */
+  async dialog(): Promise<{ text: string; buttons: string[] }> {
+    const box = this.page.locator('.monaco-dialog-box').first();
+    return this.waitFor('a modal dialog', async () => {
+      if (!(await box.isVisible().catch(() => false))) return undefined;
+      const text = ((await box.locator('.dialog-message-container').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+      const buttons = (await box.locator('.dialog-buttons .monaco-button').allTextContents()).map((b) => b.trim()).filter(Boolean);
+      return { text, buttons };
+    });
+  }
+
+  /** Clicks a button of the modal dialog and waits for the dialog to close. */
+  async clickDialogButton(label: string): Promise<void> {
+    await this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
+    await this.waitFor('the dialog to close', async () => !(await this.page.locator('.monaco-dialog-box').first().isVisible().catch(() => false)));
+  }
+
   // -------------------------------------------------------------------------------------------
   // Activity bar, views, trees
   // -------------------------------------------------------------------------------------------
@@ -865,6 +894,22 @@ export class CodeServer {
       findRow(r.locator('.actions .action-label'), (a) => matches(actionTitle, a.aria) || (typeof actionTitle === 'string' && a.aria.toLowerCase().startsWith(`${actionTitle.toLowerCase()} (`))),
     );
     await action.click();
+  }
+
+  /**
+   * Hovers a tree row's label and returns the text of the hover it raises (its tooltip) once that
+   * matches `match` (default: any text). The hover comes after `workbench.hover.delay`.
+   */
+  async treeRowTooltip(row: RegExp, viewTitle?: string, match: RegExp = /\S/): Promise<string> {
+    const r = await this.treeRow(row, viewTitle);
+    await r.locator('.monaco-icon-label, .label-name').first().hover();
+    let seen: string[] = [];
+    return this.waitFor(`the tooltip of the row ${String(row)} to match ${String(match)}`, async () => {
+      seen = await this.page.locator('.workbench-hover, .monaco-hover').evaluateAll((els: { innerText: string; checkVisibility(): boolean }[]) => els.filter((e) => e.checkVisibility()).map((e) => e.innerText.trim()));
+      return seen.find((t) => match.test(t));
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nhovers on screen:\n${list(seen)}`);
+    });
   }
 
   /** Right-clicks a row (of `viewTitle`, else any view) and clicks `actionTitle` in its context menu. */

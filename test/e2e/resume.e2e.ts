@@ -25,22 +25,6 @@ steps:
     run: echo c
 `;
 
-/** The modal dialog on screen: its message and detail, and its buttons. */
-async function dialog(vs: CodeServer): Promise<{ text: string; buttons: string[] }> {
-  const box = vs.page.locator('.monaco-dialog-box').first();
-  return vs.waitFor('a modal dialog', async () => {
-    if (!(await box.isVisible().catch(() => false))) return undefined;
-    const text = ((await box.locator('.dialog-message').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
-    const buttons = (await box.locator('.dialog-buttons .monaco-button').allTextContents()).map((b) => b.trim()).filter(Boolean);
-    return { text, buttons };
-  });
-}
-
-async function clickDialogButton(vs: CodeServer, label: string): Promise<void> {
-  await vs.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
-  await vs.waitFor('the dialog to close', async () => !(await vs.page.locator('.monaco-dialog-box').first().isVisible().catch(() => false)));
-}
-
 describe('resuming after fixing the workflow file, in a real VS Code', () => {
   let vs: CodeServer;
   let ws: string;
@@ -65,11 +49,11 @@ describe('resuming after fixing the workflow file, in a real VS Code', () => {
     fs.writeFileSync(path.join(ws, FILE), workflow('echo fixed'));
     for (const nth of [1, 2]) {
       await vs.contextMenu(/^Fixme, failed/, 'Resume Session', 'Sessions');
-      const d = await dialog(vs);
+      const d = await vs.dialog();
       assert.match(d.text, new RegExp(`fixme\\.yaml changed since session ${id} started\\.`));
       assert.ok(d.buttons.includes('Resume with the Changed File') && d.buttons.includes('Resume with the Stored Definition'), d.buttons.join(' | '));
       if (nth === 1) await vs.screenshot('11-resume-question.png');
-      await clickDialogButton(vs, 'Resume with the Stored Definition');
+      await vs.clickDialogButton('Resume with the Stored Definition');
       const toast = await vs.waitForNotification(nth === 1 ? /Fixme \(.*\) failed at .* — 1\/3 done · 1 failed · 1 cancelled/ : /Fixme \(.*\) failed again \(2nd time\) at /);
       assert.match(toast, /step b failed/);
     }
@@ -77,8 +61,8 @@ describe('resuming after fixing the workflow file, in a real VS Code', () => {
 
   it('Resume with the Changed File runs the fixed step; the success is no toast', async () => {
     await vs.contextMenu(/^Fixme, failed/, 'Resume Session', 'Sessions');
-    await dialog(vs);
-    await clickDialogButton(vs, 'Resume with the Changed File');
+    await vs.dialog();
+    await vs.clickDialogButton('Resume with the Changed File');
     await vs.waitForTreeRow('Sessions', /^Fixme, succeeded · 3\/3 done · /, 60_000);
     assert.ok(!(await vs.notifications()).some((t) => /succeeded/.test(t)), `no success toast: ${(await vs.notifications()).join(' | ')}`);
     await vs.expandTreeRow(/^Fixme, /, 'Sessions');

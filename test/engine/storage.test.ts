@@ -113,6 +113,17 @@ describe('storage', () => {
     assert.deepEqual(comparable(loaded.state), comparable(loadSession(repo.root, first.id).state));
   });
 
+  it('a snapshot taken mid-run (findings reported, not merged yet, nothing after it in the log) still gives the merged findings', () => {
+    const copy = copySession(repo, first.id, ['log.jsonl', 'state.json']);
+    const file = sessionPaths(copy.root, first.id).state;
+    const snap = JSON.parse(fs.readFileSync(file, 'utf8')) as SessionState & { logOffset: number };
+    assert.ok(snap.rawFindings.length > 0 && snap.logOffset === fs.statSync(sessionPaths(copy.root, first.id).log).size);
+    fs.writeFileSync(file, JSON.stringify({ ...snap, findings: [] }));
+    const loaded = loadSession(copy.root, first.id);
+    assert.deepEqual(loaded.warnings, []);
+    assert.deepEqual(comparable(loaded.state).findings, comparable(first.state).findings);
+  });
+
   it('a corrupt state.json is rebuilt from the log, with a warning', () => {
     for (const garbage of ['{"id": "half a snap', '', 'null', '[]', '{"logOffset": "x"}', '{"id":"x","steps":{},"order":["a"],"seq":1,"logOffset":0}']) {
       const copy = copySession(repo, first.id, ['log.jsonl']);

@@ -377,6 +377,7 @@ describe('package.json menus match the rows', () => {
       stepRow(SESSION_ID, step('b', { status: 'running', attempt: 1 }), summary(), NOW).contextValue,
       stepRow(SESSION_ID, step('b', { status: 'failed', attempt: 1 }), ended('failed'), NOW).contextValue,
       stepRow(SESSION_ID, worktreeStep(), ended('succeeded'), NOW).contextValue,
+      sessionRow(ended('succeeded', { git: { branches: ['backend'], appliable: ['backend'], result: 'backend' } }), NOW).contextValue,
     ];
     const stuckRows = [
       stuckRow({ session: SESSION_ID, workflow: 'Review', step: 'e2e', kind: 'silent', lastHeardAt: ago(240_000), silentMs: 240_000 }, NOW).contextValue,
@@ -434,13 +435,15 @@ describe('package.json menus match the rows', () => {
   }
 
   it('session and step rows never get each other\'s actions', () => {
-    const sessionOnly = ['resumeSession', 'pauseSession', 'cancelSession', 'openWorkflow', 'showFindings', 'showGraph', 'exportSnapshot', 'deleteSession'];
-    const stepOnly = ['retryStep', 'approveStep', 'rejectStep', 'openLog'];
+    const sessionOnly = ['resumeSession', 'pauseSession', 'cancelSession', 'openWorkflow', 'showFindings', 'showGraph', 'exportSnapshot', 'deleteSession', 'applySession', 'discardSession'];
+    const stepOnly = ['retryStep', 'approveStep', 'rejectStep', 'openLog', 'applyStep', 'discardStep'];
     for (const s of SESSION_STATUSES) {
-      const sr = sessionRow(summary({ status: s, findings: 1 }), NOW);
+      const sr = sessionRow(summary({ status: s, findings: 1, git: { branches: ['backend'], appliable: ['backend'] } }), NOW);
       for (const c of [...offered(SESSIONS, sr.contextValue, 'menu'), ...offered(SESSIONS, sr.contextValue, 'inline')]) assert.ok(!stepOnly.includes(c), `${s} session offers ${c}`);
       for (const [name, st] of STEP_MENUS.map(([n, x]) => [n, x] as const)) {
         const r = stepRow(SESSION_ID, st, summary({ status: s }), NOW);
+        const wt = stepRow(SESSION_ID, worktreeStep(), summary({ status: s }), NOW);
+        for (const c of offered(SESSIONS, wt.contextValue, 'menu')) assert.ok(!sessionOnly.includes(c), `a worktree step in a ${s} session offers ${c}`);
         for (const c of [...offered(SESSIONS, r.contextValue, 'menu'), ...offered(SESSIONS, r.contextValue, 'inline')]) assert.ok(!sessionOnly.includes(c), `${name} in a ${s} session offers ${c}`);
       }
     }
@@ -631,5 +634,44 @@ describe('a worktree step: its changed files and its git actions', () => {
     assert.ok(menu.includes('applyStep') && menu.includes('discardStep'), menu.join());
     const live = offered(SESSIONS, stepRow(SESSION_ID, worktreeStep(), summary(), NOW).contextValue, 'menu');
     assert.ok(live.includes('applyStep') && !live.includes('discardStep'), live.join());
+  });
+});
+
+describe('a session with worktree steps: Apply its result, Discard its branches; a replay says so', () => {
+  const git = { branches: ['backend', 'frontend', 'integrate'], appliable: ['backend', 'frontend', 'integrate'], result: 'integrate' };
+  it('at rest: Apply Session\'s Result and Discard Session\'s Branches; never while live', () => {
+    for (const status of SESSION_STATUSES) {
+      const r = sessionRow(status === 'running' || status === 'waiting' ? summary({ status, git }) : ended(status, { git }), NOW);
+      const menu = offered(SESSIONS, r.contextValue, 'menu');
+      const live = status === 'running' || status === 'waiting';
+      assert.equal(menu.includes('applySession'), !live, `${status}: ${menu.join()}`);
+      assert.equal(menu.includes('discardSession'), !live, `${status}: ${menu.join()}`);
+      assert.ok(!menu.includes('applyStep') && !menu.includes('discardStep'), menu.join());
+    }
+  });
+
+  it('branches but nothing to apply (a conflicted merge, steps that changed nothing): Discard only', () => {
+    const r = sessionRow(ended('failed', { git: { branches: ['integrate'], appliable: [] } }), NOW);
+    const menu = offered(SESSIONS, r.contextValue, 'menu');
+    assert.ok(menu.includes('discardSession') && !menu.includes('applySession'), menu.join());
+    assert.ok(!sessionTokens(ended('succeeded')).includes('discardable'), 'no git work, no Discard');
+  });
+
+  it('the tooltip names the branches and the result', () => {
+    assert.match(sessionRow(ended('succeeded', { git }), NOW).tooltip ?? '', /\nbranches: backend, frontend, integrate \(the result: integrate\)/);
+  });
+
+  it('a failed git/merge (no commit, its worktree kept) can be discarded from its step row', () => {
+    const merge = step('integrate', { status: 'failed', attempt: 1, outputs: { branch: `orchestrator/${SESSION_ID}/integrate`, base: BASE, worktree: '/w', conflicts: 'a.txt' } });
+    assert.ok(stepTokens(merge, ended('failed')).includes('discardable'));
+    assert.ok(!stepTokens(merge, ended('failed')).includes('appliable'));
+    assert.ok(!stepTokens(step('land', { status: 'succeeded', attempt: 1, outputs: { mode: 'merge', commit: COMMIT, branch: 'main', changed_files: 'a.txt' } }), ended('succeeded')).includes('discardable'));
+  });
+
+  it('a replay: its label says whose recording answered, like `orchestrator list`', () => {
+    const r = sessionRow(ended('succeeded', { replayOf: '20260301-120000-abcd' }), NOW);
+    assert.equal(r.label, 'Review (replay of 20260301-120000-abcd)');
+    assert.match(r.tooltip ?? '', /replay of session 20260301-120000-abcd: agent answers come from its recording, not from a provider/);
+    assert.equal(sessionRow(ended('succeeded'), NOW).label, 'Review');
   });
 });

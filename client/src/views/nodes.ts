@@ -3,7 +3,7 @@
  * the `contextValue` tokens that decide which actions its menu offers. Rendering to TreeItems
  * happens in one place (render.ts); this module is tested without an editor.
  */
-import { spendText, statusText, stepsText, type Finding, type SessionDetail, type SessionSummary, type StepState, type StuckItem } from '../protocol';
+import { hasOwnBranch, spendText, statusText, stepsText, type Finding, type SessionDetail, type SessionSummary, type StepState, type StuckItem } from '../protocol';
 
 export interface Icon {
   /** A codicon id (`pass`, `sync~spin`...). */
@@ -125,6 +125,9 @@ export function sessionTokens(s: SessionSummary): string[] {
   if (!live && s.status !== 'succeeded') t.push('resumable');
   if (!live) t.push('resumableFrom', 'deletable');
   if (s.findings > 0) t.push('hasFindings');
+  // Apply the session's result / Discard its branches: only at rest (a runner may still be making them).
+  if (!live && s.git?.appliable.length) t.push('appliable');
+  if (!live && s.git?.branches.length) t.push('discardable');
   return t;
 }
 
@@ -141,12 +144,14 @@ export function sessionRow(s: SessionSummary, now = Date.now()): SessionRow {
   if (s.stuck) parts.push(`${s.stuck} stuck`);
   if (s.findings) parts.push(`${s.findings} finding${s.findings === 1 ? '' : 's'}`);
   const pausing = s.status === 'running' && !!s.pausing;
+  // A replay says so in its label (as `orchestrator list` does): its agent answers are recorded ones.
+  const replay = s.replayOf ? `\nreplay of session ${s.replayOf}: agent answers come from its recording, not from a provider` : '';
   return {
     kind: 'session',
     key: `session:${s.id}`,
-    label: s.workflow,
+    label: s.replayOf ? `${s.workflow} (replay of ${s.replayOf})` : s.workflow,
     description: `${parts.join(' · ')} · ${s.id}`,
-    tooltip: `${s.workflow} (${s.file})\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}${s.spent ? `\nspent: ${spendText(s.spent)}` : ''}${s.damaged?.length ? `\nlog.jsonl is damaged: ${s.damaged.map((d) => `line ${d.line} lost ${d.lost}`).join('; ')}` : ''}`,
+    tooltip: `${s.workflow} (${s.file})${replay}\nsession ${s.id}: ${status}${pausing ? ' (running steps finish, nothing new starts)' : ''}${s.reason ? ` — ${s.reason}` : ''}\nstarted ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}\nsteps: ${sessionSteps(s)}${s.git ? `\nbranches: ${s.git.branches.join(', ')}${s.git.result ? ` (the result: ${s.git.result})` : ''}` : ''}${s.spent ? `\nspent: ${spendText(s.spent)}` : ''}${s.damaged?.length ? `\nlog.jsonl is damaged: ${s.damaged.map((d) => `line ${d.line} lost ${d.lost}`).join('; ')}` : ''}`,
     icon: s.stuck && LIVE.has(s.status) ? { id: 'warning', color: 'charts.yellow' } : pausing ? PAUSING_ICON : statusIcon(s.status),
     contextValue: sessionTokens(s).join(' '),
     collapsible: 'collapsed',
@@ -215,9 +220,10 @@ export function stepTokens(st: StepState, session: SessionSummary | SessionDetai
   const t = ['step', `status-${st.status}`];
   const changes = stepChanges(st);
   const live = LIVE.has(session.status);
-  // Apply: a finished step's change (the engine refuses what does not fit). Discard: only at rest.
+  // Apply: a finished step's change (the engine refuses what does not fit). Discard: only at rest,
+  // also a failed git/merge's branch (its conflicted worktree is kept, and has no commit).
   if (changes && changes.files.length && st.status === 'succeeded') t.push('appliable');
-  if (changes && !live) t.push('discardable');
+  if ((changes || hasOwnBranch(session.id, st)) && !live) t.push('discardable');
   if (st.attempt > 0) t.push('hasLog');
   if (st.status === 'waiting' && st.approval && !st.approval.answer && live) t.push('approvable');
   // Live: kill the attempt and run it again. At rest, "Resume From Step" does the same job.

@@ -174,6 +174,7 @@ export const ImportSessionRequest = request<{ file: string }, SessionRef>('orche
 // ---- a session's git work (worktree steps, git/merge) -----------------------------------------
 export type { Discarded, FileAtCommit };
 export { APPLY_MODES, type ApplyMode };
+export { hasOwnBranch, type SessionGit } from '../engine/workspace/sessionGit';
 
 /** A file at one of the session's commits; `path` relative to the top of the git repository. */
 export interface GitShowParams {

@@ -114,7 +114,9 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
     const { logOffset: _o, ...rest } = snapshot;
     state = rest;
     for (const e of tail.events) state = applyEvent(state, e);
-    if (tail.events.length) finalize(state);
+    // Always: a runner's snapshot between events is not merged (it merges findings at the end), so
+    // one taken just after a step.finding, with no tail to read, would show none of them.
+    finalize(state);
     damage = tail.damaged.map((d) => describeDamage(d, snapshot.seq));
   } else {
     const all = readEvents(paths.log);

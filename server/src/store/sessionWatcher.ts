@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { Spend } from '../engine/spend';
 import { applyEvent, finalize } from '../engine/state';
 import { isAtRest, type LogDamage, type SessionEvent, type SessionState } from '../engine/types';
+import { sessionGit, type SessionGit } from '../engine/workspace/sessionGit';
 import { countSteps, type StepCounts } from '../protocol/summary';
 import { readEvents } from './eventLog';
 import { ensureGitignore } from './gitignore';
@@ -50,6 +51,8 @@ export interface SessionSummary {
   spent?: Spend;
   /** A replay: the id of the session whose recording answers its agent calls. */
   replayOf?: string;
+  /** Its steps' branches and what can be applied (engine/workspace/sessionGit.ts); absent when no step made a branch. */
+  git?: SessionGit;
 }
 
 export function summarize(s: SessionState): SessionSummary {
@@ -76,7 +79,13 @@ export function summarize(s: SessionState): SessionSummary {
     ...(s.damaged?.length ? { damaged: s.damaged } : {}),
     ...(s.spent ? { spent: s.spent.total } : {}),
     ...(s.replay ? { replayOf: s.replay.of } : {}),
+    ...withGit(s),
   };
+}
+
+function withGit(s: SessionState): { git?: SessionGit } {
+  const git = sessionGit(s);
+  return git ? { git } : {};
 }
 
 interface Live {
