@@ -89,6 +89,16 @@ describe('verify on an agent step', () => {
     assert.equal(r.state.steps.build.outputs.text.trim(), 'answer 1');
   });
 
+  it('the log shows the check as it runs: an expression in verify: is shown evaluated', async () => {
+    const t = agentTool('echo ok > fixed.txt');
+    const wf = `name: w\ninputs:\n  check: { default: test -f fixed.txt }\nagents:\n  a: { provider: t }\nsteps:\n  - id: build\n    agent: a\n    prompt: Create fixed.txt\n    verify: \${{ inputs.check }}\n`;
+    const dir = gitRepo(t.file, wf);
+    const r = await run(dir);
+    assert.equal(r.state.steps.build.status, 'succeeded', r.state.steps.build.reason);
+    assert.match(r.log('build'), /^\[verify\] round 1 of 3: test -f fixed\.txt passed$/m);
+    assert.doesNotMatch(r.log('build'), /\$\{\{/);
+  });
+
   it('fails, then passes on round 2: the agent is asked again with its answer and the check\'s output', async () => {
     const t = agentTool('if [ "$N" -ge 2 ]; then echo ok > fixed.txt; fi');
     const check = `[ -f fixed.txt ] || { echo "noise line"; echo "FAIL: fixed.txt is missing" >&2; exit 1; }`;

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type { AgentResult } from '../../agents/provider';
-import { prepareScript, type EvalContext } from '../../workflow/expressions';
+import { interpolate, prepareScript, type EvalContext } from '../../workflow/expressions';
 import type { VerifyDef } from '../../workflow/schema';
 import type { Masker } from '../secrets';
 import { runShellStep } from './shell';
@@ -78,7 +78,7 @@ export async function runVerify(v: VerifyContext, plan: VerifyPlan, round: numbe
   let output: string[] = [];
   let size = 0;
   for (const command of plan.commands) {
-    const shown = v.masker.mask(firstLine(command));
+    const shown = v.masker.mask(firstLine(asRun(command, v.ctx)));
     v.note(`${label}: ${shown}`);
     let script: string;
     let env: Record<string, string>;
@@ -126,6 +126,15 @@ export async function runVerify(v: VerifyContext, plan: VerifyPlan, round: numbe
     size = 0;
   }
   return { ok: true, outcome: 'succeeded', tail: '' };
+}
+
+/** The command as it runs (`verify: ${{ inputs.check }}` shows the check), for the log and the reason. */
+function asRun(command: string, ctx: EvalContext): string {
+  try {
+    return interpolate(command, ctx);
+  } catch {
+    return command; // the round says it could not be evaluated
+  }
 }
 
 function failed(command: string, how: string, out: string, round: number, rounds: number): VerifyRun {
