@@ -63,7 +63,7 @@ function place(c: Ctx, node: unknown): { start: number; end: number; line: numbe
 
 function problem(c: Ctx, node: unknown, severity: 'error' | 'warning', message: string): void {
   const prefix = c.origin ? `${c.origin.name}: ` : '';
-  c.out.problems.push({ file: c.file, ...place(c, node), severity, message: prefix + message });
+  c.out.problems.push({ file: c.file, ...place(c, node), severity, code: severity === 'warning' ? 'unknown-key' : 'bad-value', message: prefix + message });
 }
 
 function show(v: unknown): string {
@@ -140,7 +140,7 @@ function value(c: Ctx, node: unknown, schema: z.ZodType, path: string[], keyNode
   const expects = expectsOf(schema);
   if (whole) {
     const o = c.origin;
-    c.out.problems.push({ file: c.file, start: 0, end: 0, line: 0, col: 0, severity: 'error', message: o.kind === 'env' ? `${o.name} is '${o.raw}': set it to ${expects}, or unset it` : `${o.name} is '${o.raw}': give ${expects}` });
+    c.out.problems.push({ file: c.file, start: 0, end: 0, line: 0, col: 0, severity: 'error', code: 'bad-value', message: o.kind === 'env' ? `${o.name} is '${o.raw}': set it to ${expects}, or unset it` : `${o.name} is '${o.raw}': give ${expects}` });
   } else if (js === null) problem(c, keyNode, 'error', `${dotted(path)} has no value: give ${expects}, or remove the key`);
   else problem(c, node, 'error', `${dotted(path)} must be ${expects}, not ${show(js)}`);
 }
@@ -154,7 +154,7 @@ export function checkConfigText(text: string, file: string): Checked {
     out.parsed = false;
     for (const e of doc.errors) {
       const pos = lines.linePos(e.pos[0]);
-      out.problems.push({ file, line: pos.line, col: pos.col, start: e.pos[0], end: e.pos[1], severity: 'error', message: `does not parse: ${e.message.split('\n')[0]}` });
+      out.problems.push({ file, line: pos.line, col: pos.col, start: e.pos[0], end: e.pos[1], severity: 'error', code: 'yaml', message: `does not parse: ${e.message.split('\n')[0]}` });
     }
     return out;
   }
@@ -193,7 +193,7 @@ export function checkOriginValue(value: unknown, origin: Origin): Checked {
     map.items.push(wrapper.createPair(origin.path[origin.path.length - 1], doc.contents));
     walk({ ...ctx, doc: wrapper }, wrapper.contents, parent, origin.path.slice(0, -1), undefined);
     if (!isMap(doc.contents)) {
-      out.problems.splice(0, out.problems.length, { file, start: 0, end: 0, line: 0, col: 0, severity: 'error', message: origin.kind === 'env' ? `${origin.name} is '${origin.raw}': set it to ${expectsOf(schema)}, or unset it` : `${origin.name} is '${origin.raw}': give ${expectsOf(schema)}` });
+      out.problems.splice(0, out.problems.length, { file, start: 0, end: 0, line: 0, col: 0, severity: 'error', code: 'bad-value', message: origin.kind === 'env' ? `${origin.name} is '${origin.raw}': set it to ${expectsOf(schema)}, or unset it` : `${origin.name} is '${origin.raw}': give ${expectsOf(schema)}` });
     }
     return out;
   }

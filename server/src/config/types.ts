@@ -22,10 +22,11 @@ export interface ConfigProblem {
   message: string;
 }
 
-/** Offsets of the problem's text in its file (for the editor). */
+/** Offsets of the problem's text in its file, and what kind of problem it is (for the editor). */
 export interface SpanProblem extends ConfigProblem {
   start: number;
   end: number;
+  code: 'unknown-key' | 'bad-value' | 'yaml';
 }
 
 /** `max_age` a duration like 30d; `max_size` a size like 2GB (a number written in the file becomes its string). */
