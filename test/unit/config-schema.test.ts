@@ -10,7 +10,9 @@ import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { CONFIG_SCHEMA_FILE, renderConfigSchema } from '../../scripts/gen-schema';
 import { checkConfigText } from '../../server/src/config/check';
-import { describe as describeSchema, keysAt, schemaAt } from '../../server/src/config/nav';
+import { envName } from '../../server/src/config/envNames';
+import { describe as describeSchema, fixedLeafPaths, keysAt, schemaAt } from '../../server/src/config/nav';
+import { configTemplate } from '../../server/src/config/template';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -54,6 +56,36 @@ describe('config JSON Schema', () => {
     for (const [text, valid] of cases) {
       assert.equal(validate(parse(text)), valid, `ajv: ${text}`);
       assert.equal(checkConfigText(text, 'x.yaml').problems.length === 0, valid, `checker: ${text}`);
+    }
+  });
+});
+
+describe('the commented config.yaml (configTemplate)', () => {
+  it('sets nothing as it is, and every setting line uncommented gives a valid file with every setting', () => {
+    const text = configTemplate();
+    const asIs = checkConfigText(text, 'config.yaml');
+    assert.deepEqual([asIs.problems, asIs.leaves], [[], []]);
+    const uncommented = text.replace(/^# ( *[a-z_][\w-]*:(?: |$))/gm, '$1');
+    const all = checkConfigText(uncommented, 'config.yaml');
+    assert.deepEqual(all.problems, []);
+    const set = all.leaves.map((l) => l.path.join('.'));
+    for (const k of ['concurrency', 'stuck_after', 'retention.keep', 'retention.max_age', 'retention.max_size', 'providers.local.type', 'prices.claude-sonnet-4-5.input']) assert.ok(set.includes(k), `${k} in ${set.join(', ')}`);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('lists every setting with its variable (keep it in step with the schema)', () => {
+    const doc = fs.readFileSync(path.join(root, 'docs', 'configuration.md'), 'utf8');
+    for (const p of fixedLeafPaths()) {
+      assert.ok(doc.includes(`| \`${p.join('.')}\` |`), `a table row for ${p.join('.')}`);
+      assert.ok(doc.includes(envName(p)), envName(p));
+    }
+    for (const section of ['providers', 'prices']) {
+      const placeholder = section === 'providers' ? 'NAME' : 'MODEL';
+      for (const k of keysAt([section, 'x'])) {
+        assert.ok(doc.includes(`| \`${section}.${placeholder}.${k}\` |`), `a table row for ${section}.${placeholder}.${k}`);
+        assert.ok(doc.includes(envName([section, placeholder, k])), envName([section, placeholder, k]));
+      }
     }
   });
 });
