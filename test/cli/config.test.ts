@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cliEnv, makeRepo, runCli, type CliResult } from './cliProcess';
+import { cliEnv, makeRepo, runCli, waitFor, type CliResult } from './cliProcess';
 
 const made: string[] = [];
 after(() => {
@@ -243,5 +243,25 @@ describe('the settings reach a run', () => {
     }
     const sessions = path.join(r.root, '.orchestrator', 'sessions');
     assert.deepEqual(fs.existsSync(sessions) ? fs.readdirSync(sessions).filter((f) => !f.startsWith('.')) : [], []);
+  });
+});
+
+describe('stuck_after from config.yaml reaches orchestrator stuck', () => {
+  it('an approval nobody answered is listed once config.yaml says stuck_after: 1ms (not with the default 5m)', async () => {
+    const r = repo('orch-config-stuck');
+    write(path.join(r.root, 'gate.workflow.yaml'), 'name: gate\nsteps:\n  - id: gate\n    approval: Ship it?\n');
+    const run = await r.cli(['run', 'gate.workflow.yaml', '--detach']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    try {
+      await waitFor(async () => (JSON.parse((await r.cli(['show', id, '--json'])).stdout) as { status: string }).status === 'waiting', 'the session to wait for the approval');
+      let stuck = JSON.parse((await r.cli(['stuck', '--json'])).stdout) as { step: string; kind: string }[];
+      assert.deepEqual(stuck, [], 'not stuck after the default 5m');
+      write(r.repoFile, 'stuck_after: 1ms\n');
+      stuck = JSON.parse((await r.cli(['stuck', '--json'])).stdout) as { step: string; kind: string }[];
+      assert.deepEqual(stuck.map((x) => [x.step, x.kind]), [['gate', 'approval']]);
+    } finally {
+      await r.cli(['cancel', id]);
+    }
   });
 });

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isCollection, isMap, isScalar, LineCounter, parseDocument, stringify, type Document, type Node, type Pair } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, LineCounter, parseDocument, stringify, type Document, type Node, type Pair } from 'yaml';
 import { writeFileDurably } from '../store/durableFile';
 import { checkConfigText, checkOriginValue } from './check';
 import { settable } from './envNames';
@@ -71,9 +71,16 @@ function afterLine(text: string, offset: number): { at: number; prefix: string }
   return nl === -1 ? { at: text.length, prefix: text.length ? '\n' : '' } : { at: nl + 1, prefix: '' };
 }
 
+/** Where a pair's content ends: its last scalar's end, not the comments that follow it. */
 function endOf(pair: Pair): number {
   const v = pair.value as Node | null;
-  return v?.range?.[1] ?? (pair.key as Node).range![1];
+  if (isCollection(v) && !v.flow && v.items.length > 0) {
+    const last = v.items[v.items.length - 1];
+    if (isPair(last)) return endOf(last);
+    if ((last as Node | null)?.range) return (last as Node).range![1];
+  }
+  if (!v?.range || (isScalar(v) && v.value === null && v.source === '')) return (pair.key as Node).range![1];
+  return v.range[1];
 }
 
 /** The text with the value set by a splice, or undefined when a splice cannot do it. */

@@ -16,8 +16,8 @@ export interface StuckItem {
 }
 
 /** `stuck_after` for steps that set none: the effective configuration's (a bad value is left out). */
-export function defaultStuckAfterMs(repoRoot: string): number {
-  const ms = parseDuration(loadEffectiveConfig({ repoRoot }).config.stuck_after);
+export function defaultStuckAfterMs(repoRoot: string, env: NodeJS.ProcessEnv = process.env): number {
+  const ms = parseDuration(loadEffectiveConfig({ repoRoot, env }).config.stuck_after);
   return ms !== undefined && ms > 0 ? ms : 300_000;
 }
 
