@@ -29,7 +29,8 @@ export function configProviderTypes(): string[] {
 }
 
 const DurationValue = z.union([z.number().nonnegative(), z.string().regex(new RegExp(DURATION_PATTERN))]);
-const positive = (v: string | number): boolean => (parseDuration(v) ?? 0) > 0;
+/** A duration above zero (`0s` is caught by the refinement, which the JSON Schema cannot say). */
+const PositiveDuration = z.union([z.number().positive(), z.string().regex(new RegExp(DURATION_PATTERN))]).refine((v) => (parseDuration(v) ?? 0) > 0);
 const nonEmpty = z.string().trim().min(1);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -60,7 +61,7 @@ export const PriceSettings = z
 export const RetentionSettings = z
   .strictObject({
     keep: expects(z.number().int().nonnegative().optional(), 'a whole number from 0', 'Keep at most this many sessions at rest (the newest); older ones are pruned. Not set: no limit.'),
-    max_age: expects(DurationValue.refine(positive).optional(), 'a duration such as 30d, 12h or 90m', 'Prune sessions at rest that ended longer ago than this (e.g. `30d`). Not set: no limit.'),
+    max_age: expects(PositiveDuration.optional(), 'a duration such as 30d, 12h or 90m', 'Prune sessions at rest that ended longer ago than this (e.g. `30d`). Not set: no limit.'),
     max_size: expects(z.union([z.number().int().nonnegative(), z.string().regex(new RegExp(SIZE_PATTERN))]).optional(), 'a size such as 500MB or 2GB (a bare number is bytes)', 'Prune the oldest sessions at rest while all sessions together take more than this (e.g. `2GB`; KB, MB, GB, TB are powers of 1024). Not set: no limit.'),
   })
   .meta({ description: 'What `orchestrator prune` removes, and what is pruned after each session ends: `{ keep, max_age, max_size }`. Live sessions and sessions waiting for an approval are never removed.' });
@@ -68,7 +69,7 @@ export const RetentionSettings = z
 export const ConfigSchema = z
   .strictObject({
     concurrency: expects(z.number().int().min(1).optional(), 'a whole number from 1', 'Steps at once for workflows that set no `concurrency` (the workflow\'s own value wins). Default: one per CPU core.'),
-    stuck_after: expects(DurationValue.refine(positive).optional(), 'a duration such as 90s, 5m or 1h', '`stuck_after` for steps when neither the step nor the workflow\'s `defaults` set one. Default: 5m.'),
+    stuck_after: expects(PositiveDuration.optional(), 'a duration such as 90s, 5m or 1h', '`stuck_after` for steps when neither the step nor the workflow\'s `defaults` set one. Default: 5m.'),
     retention: RetentionSettings.optional(),
     providers: z.record(z.string(), ProviderSettings).optional().meta({ description: 'Agent providers by name (`provider: <name>` in a workflow). The repository\'s entry of a name replaces the home one as a whole.' }),
     prices: z.record(z.string(), PriceSettings).optional().meta({ description: 'Model prices for cost budgets, US$ per million tokens. A model matches its own entry, else the longest entry it starts with. The repository\'s entry of a model replaces the home one.' }),
