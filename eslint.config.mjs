@@ -30,7 +30,7 @@ export default tseslint.config(
   // The webview's script is plain browser JS (no build step): lint it without type information.
   { files: ['media/**/*.js'], ...tseslint.configs.disableTypeChecked },
   { files: ['media/**/*.js'], languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', acquireVsCodeApi: 'readonly', setTimeout: 'readonly' } } },
-  { files: ['server/src/workflow/**', 'server/src/engine/**', 'server/src/store/**', 'server/src/doctor/**', 'server/src/setup/**'], rules: { 'no-restricted-imports': ['error', editorAndLsp] } },
+  { files: ['server/src/workflow/**', 'server/src/engine/**', 'server/src/store/**', 'server/src/doctor/**', 'server/src/setup/**', 'server/src/config/**'], rules: { 'no-restricted-imports': ['error', editorAndLsp] } },
   {
     files: ['server/src/cli.ts', 'server/src/cli/**'],
     rules: { 'no-restricted-imports': ['error', { paths: editorAndLsp.paths, patterns: [{ group: ['**/host/*', '**/client/**'], message: 'The CLI is a door onto the engine, not onto the host.' }] }] },

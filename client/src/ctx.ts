@@ -13,6 +13,8 @@ export const WORKFLOW_SELECTOR: DocumentSelector = [
   { scheme: 'file', pattern: '**/workflow.{yaml,yml}' },
   { scheme: 'file', pattern: '**/*.workflow.{yaml,yml}' },
   { scheme: 'file', pattern: '**/.orchestrator/workflows/**/*.{yaml,yml}' },
+  // Settings: diagnostics, completion and hover from the config schema (host/configDocuments.ts).
+  { scheme: 'file', pattern: '**/.orchestrator/config.yaml' },
 ];
 
 type Handler = (params: unknown) => void;

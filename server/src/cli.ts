@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
+import { registerConfigCommand } from './cli/configCommand';
 import { UsageError, type Out } from './cli/output';
 import { registerDoctorCommand } from './cli/doctorCommand';
 import { logsCommand } from './cli/logsCommand';
@@ -64,8 +65,10 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .option('--detach', 'start a runner in the background and print the session id')
     .option('--json', 'print the final session summary as JSON')
     .option('-q, --quiet', 'print nothing while running')
+    .option('--concurrency <n>', 'steps at once when the workflow sets no concurrency (over config.yaml and ORCHESTRATOR_CONCURRENCY)')
+    .option('--stuck-after <duration>', "stuck_after for steps that set none (over config.yaml and ORCHESTRATOR_STUCK_AFTER)")
     .addOption(new Option('--session-id <id>').hideHelp())
-    .action(async (file: string, opts: { input?: string[]; detach?: boolean; json?: boolean; quiet?: boolean; sessionId?: string }) => {
+    .action(async (file: string, opts: { input?: string[]; detach?: boolean; json?: boolean; quiet?: boolean; sessionId?: string; concurrency?: string; stuckAfter?: string }) => {
       if (!opts.detach) keepRunningWhenOutputCloses();
       code = await runCommand(file, opts, out);
     });
@@ -79,7 +82,9 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
     .option('--detach', 'resume in a background runner and print the session id')
     .option('--json', 'print the final session summary as JSON')
     .option('-q, --quiet', 'print nothing while running')
-    .action(async (id: string, opts: { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; json?: boolean; quiet?: boolean }) => {
+    .option('--concurrency <n>', 'steps at once when the workflow sets no concurrency (over config.yaml and ORCHESTRATOR_CONCURRENCY)')
+    .option('--stuck-after <duration>', "stuck_after for steps that set none (over config.yaml and ORCHESTRATOR_STUCK_AFTER)")
+    .action(async (id: string, opts: { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; json?: boolean; quiet?: boolean; concurrency?: string; stuckAfter?: string }) => {
       if (!opts.detach) keepRunningWhenOutputCloses();
       code = await resumeCommand(id, opts, out);
     });
@@ -155,6 +160,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerDoctorCommand(program, (c) => (code = c), out);
   registerInitCommand(program, (c) => (code = c), out);
   registerSecretsCommand(program, (c) => (code = c), out);
+  registerConfigCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -12,11 +12,14 @@
  * prices `claude-sonnet-4-5-20250929`), also after a `provider/` prefix (opencode's
  * `anthropic/claude-sonnet-4-5`). Checked key by key like `providers:`: a bad key or value is a
  * warning naming `file:line`, and only that key (or an entry without input and output) is ignored.
+ * ORCHESTRATOR_PRICES_* variables come last and win (readEnv).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parse, parseDocument, type Node } from 'yaml';
+import { resolveEnvName, settable } from '../config/envNames';
+import { PRICE_KEYS } from '../config/schema';
 import type { AgentUsage } from './provider';
 
 export interface Price {
@@ -35,7 +38,32 @@ export interface Prices {
   readonly warnings: string[];
 }
 
-const KEYS = ['input', 'output', 'cache_read'] as const;
+/** The keys of an entry: the config schema's (server/src/config/schema.ts). */
+const KEYS = PRICE_KEYS;
+type PriceKey = (typeof KEYS)[number];
+
+/** One key of an entry as read: its value and `file:line` (or `env NAME`). */
+interface Item {
+  key: string;
+  value: unknown;
+  at: string;
+}
+
+/** An entry from its keys, each checked; undefined (and a warning) without input and output. */
+function readEntry(model: string, at: string, items: Item[], warnings: string[]): Price | undefined {
+  const where = `prices.${model}`;
+  const entry: Partial<Price> = {};
+  for (const { key: k, value: v, at: kat } of items) {
+    if (!(KEYS as readonly string[]).includes(k)) warnings.push(`${kat}: ${where}.${k}: unknown key, ignored. Keys: ${KEYS.join(', ')}`);
+    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) warnings.push(`${kat}: ${where}.${k} must be a number (US$ per million tokens): it is ignored`);
+    else entry[k as PriceKey] = v;
+  }
+  if (entry.input === undefined || entry.output === undefined) {
+    warnings.push(`${at}: ${where} needs both input: and output: (US$ per million tokens): it is ignored`);
+    return undefined;
+  }
+  return { ...(entry as Price), at };
+}
 
 function readFile(file: string, prices: Record<string, Price>, warnings: string[]): void {
   let text: string;
@@ -59,32 +87,62 @@ function readFile(file: string, prices: Record<string, Price>, warnings: string[
   for (const p of list.items) {
     const keyNode = p.key as Node;
     const model = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-    const where = `prices.${model}`;
     if (!isMap(p.value)) {
-      warnings.push(`${at(keyNode)}: ${where} must be a map { input, output, cache_read? } of US$ per million tokens: it is ignored`);
+      warnings.push(`${at(keyNode)}: prices.${model} must be a map { input, output, cache_read? } of US$ per million tokens: it is ignored`);
       continue;
     }
-    const entry: Partial<Price> = {};
-    for (const kv of p.value.items) {
-      const k = isScalar(kv.key) ? String(kv.key.value) : String(kv.key);
-      const v = isScalar(kv.value) ? kv.value.value : undefined;
-      if (!(KEYS as readonly string[]).includes(k)) warnings.push(`${at(kv.key as Node)}: ${where}.${k}: unknown key, ignored. Keys: ${KEYS.join(', ')}`);
-      else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) warnings.push(`${at(kv.key as Node)}: ${where}.${k} must be a number (US$ per million tokens): it is ignored`);
-      else entry[k as (typeof KEYS)[number]] = v;
-    }
-    if (entry.input === undefined || entry.output === undefined) {
-      warnings.push(`${at(keyNode)}: ${where} needs both input: and output: (US$ per million tokens): it is ignored`);
-      continue;
-    }
-    prices[model] = { ...(entry as Price), at: at(keyNode) };
+    const items = p.value.items.map((kv) => ({ key: isScalar(kv.key) ? String(kv.key.value) : String(kv.key), value: isScalar(kv.value) ? kv.value.value : undefined, at: at(kv.key as Node) }));
+    const entry = readEntry(model, at(keyNode), items, warnings);
+    if (entry) prices[model] = entry;
   }
 }
 
-/** The prices of the home and repository config files (the repository's win per model). */
-export function loadPrices(repoRoot: string, homeDir = os.homedir()): Prices {
+function yamlOf(raw: string): unknown {
+  try {
+    return parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * ORCHESTRATOR_PRICES_<MODEL> (a whole entry as YAML, `{input: 3, output: 15}`) and
+ * ORCHESTRATOR_PRICES_<MODEL>_<KEY> (one price of an entry) over the files (config/envNames.ts).
+ */
+function readEnv(env: NodeJS.ProcessEnv, prices: Record<string, Price>, warnings: string[]): void {
+  const vars: { name: string; raw: string; path: string[] }[] = [];
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('ORCHESTRATOR_PRICES_') || raw === undefined || !raw.trim()) continue;
+    const p = resolveEnvName(name, (section) => (section === 'prices' ? Object.keys(prices) : []));
+    if (p && p[0] === 'prices' && p.length >= 2 && settable(p)) vars.push({ name, raw: raw.trim(), path: p });
+  }
+  vars.sort((a, b) => a.path.length - b.path.length || a.name.localeCompare(b.name));
+  for (const { name, raw, path: [, model, key] } of vars) {
+    const at = `env ${name}`;
+    let items: Item[];
+    if (key === undefined) {
+      const v = yamlOf(raw);
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        warnings.push(`${at}: prices.${model} must be a map { input, output, cache_read? } of US$ per million tokens: it is ignored`);
+        continue;
+      }
+      items = Object.entries(v as Record<string, unknown>).map(([k, value]) => ({ key: k, value, at }));
+    } else {
+      const old = prices[model];
+      const kept = old ? KEYS.filter((k) => k !== key && old[k] !== undefined).map((k) => ({ key: k, value: old[k], at: old.at })) : [];
+      items = [...kept, { key, value: yamlOf(raw), at }];
+    }
+    const entry = readEntry(model, key === undefined ? at : (prices[model]?.at ?? at), items, warnings);
+    if (entry) prices[model] = entry;
+  }
+}
+
+/** The prices of the home and repository config files (the repository's win per model), then the variables. */
+export function loadPrices(repoRoot: string, homeDir = os.homedir(), env: NodeJS.ProcessEnv = process.env): Prices {
   const prices: Record<string, Price> = {};
   const warnings: string[] = [];
   for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) readFile(file, prices, warnings);
+  readEnv(env, prices, warnings);
   return { prices, warnings };
 }
 

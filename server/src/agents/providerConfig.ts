@@ -10,9 +10,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { PROVIDER_KEYS } from '../config/schema';
 import { parseDuration } from '../workflow/durations';
 import { closest } from '../workflow/suggest';
+import { applyProviderEnv } from './providerEnv';
 import { presetKeys } from './presetKeys';
 import { presetNames } from './presets';
 
@@ -60,7 +62,8 @@ export function kindOf(type: string): ProviderKind | undefined {
   return presetNames().includes(type) ? 'preset' : undefined;
 }
 
-const KEYS: readonly ProviderKey[] = ['type', 'base_url', 'api_key_secret', 'key_env', 'model', 'timeout', 'command', 'args', 'env', 'prompt'];
+/** The keys of an entry: the config schema's (server/src/config/schema.ts). */
+const KEYS: readonly ProviderKey[] = PROVIDER_KEYS;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Why a key does nothing for this type, or undefined when it does something. */
@@ -95,7 +98,7 @@ function stringList(v: unknown): string[] | undefined {
 }
 
 /** The value of one key, checked; a string is a warning's text. */
-function checkValue(key: ProviderKey, v: unknown): { value: unknown } | string {
+export function checkValue(key: ProviderKey, v: unknown): { value: unknown } | string {
   switch (key) {
     case 'type':
     case 'base_url':
@@ -121,13 +124,17 @@ function checkValue(key: ProviderKey, v: unknown): { value: unknown } | string {
   }
 }
 
-class FileReader {
-  readonly lines = new LineCounter();
+export class FileReader {
+  /** Where nodes that are not in the file come from (`env ORCHESTRATOR_PROVIDERS_X_MODEL`). */
+  readonly labels = new WeakMap<object, string>();
   constructor(
     readonly file: string,
     readonly warnings: string[],
+    readonly lines = new LineCounter(),
   ) {}
   at(node: Node | null | undefined): string {
+    const label = node ? this.labels.get(node) : undefined;
+    if (label) return label;
     const offset = node?.range?.[0];
     return offset === undefined ? this.file : `${this.file}:${this.lines.linePos(offset).line}`;
   }
@@ -136,7 +143,15 @@ class FileReader {
   }
 }
 
-function readEntry(r: FileReader, doc: Document, name: string, nameNode: Node, node: unknown): ConfiguredProvider | undefined {
+/** Where an entry was read from, so that a variable can change one of its keys (providerEnv.ts). */
+export interface EntrySource {
+  r: FileReader;
+  doc: Document;
+  nameNode: Node;
+  node: YAMLMap;
+}
+
+export function readEntry(r: FileReader, doc: Document, name: string, nameNode: Node, node: unknown): ConfiguredProvider | undefined {
   const where = `providers.${name}`;
   if (!isMap(node)) {
     r.warn(nameNode, `${where} must be a map of settings (type:, model:, ...): it is ignored`);
@@ -226,7 +241,7 @@ function keyWarnings(r: FileReader, where: string, type: string, entry: Partial<
   if (entry.key_env && !secret) r.warn(nodes.key_env, `${where}.key_env does nothing without api_key_secret: (the secret whose value goes in ${entry.key_env})`);
 }
 
-function readFile(file: string, providers: Record<string, ConfiguredProvider>, warnings: string[]): void {
+function readFile(file: string, providers: Record<string, ConfiguredProvider>, warnings: string[], sources: Map<string, EntrySource>): void {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -256,14 +271,22 @@ function readFile(file: string, providers: Record<string, ConfiguredProvider>, w
     const nameNode = p.key as Node;
     const name = isScalar(nameNode) ? String(nameNode.value) : String(nameNode);
     const entry = readEntry(r, doc, name, nameNode, p.value);
-    if (entry) providers[name] = entry;
+    if (entry) {
+      providers[name] = entry;
+      sources.set(name, { r, doc, nameNode, node: p.value as YAMLMap });
+    }
   }
 }
 
-/** Reads the providers of the home and repository config files (the repository's win). */
-export function loadProviderConfigs(repoRoot: string, homeDir = os.homedir()): ProviderConfigs {
+/**
+ * Reads the providers of the home and repository config files (the repository's win), then the
+ * ORCHESTRATOR_PROVIDERS_* variables (a whole entry, or one key of one: docs/configuration.md).
+ */
+export function loadProviderConfigs(repoRoot: string, homeDir = os.homedir(), env: NodeJS.ProcessEnv = process.env): ProviderConfigs {
   const providers: Record<string, ConfiguredProvider> = {};
   const warnings: string[] = [];
-  for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) readFile(file, providers, warnings);
+  const sources = new Map<string, EntrySource>();
+  for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) readFile(file, providers, warnings, sources);
+  applyProviderEnv(env, providers, warnings, sources);
   return { providers, warnings };
 }

@@ -78,21 +78,37 @@ export function attachReporter(out: Out, json?: boolean, quiet?: boolean): Progr
   return json || quiet ? undefined : new ProgressReporter(out);
 }
 
-export async function runCommand(file: string, opts: CommonOptions & { input?: string[]; detach?: boolean; sessionId?: string; quiet?: boolean }, out: Out): Promise<number> {
+/** `--concurrency` and `--stuck-after`: the flag layer of the configuration (engine/settings.ts). */
+export interface DefaultsFlags {
+  concurrency?: string;
+  stuckAfter?: string;
+}
+
+function configFlags(opts: DefaultsFlags): { flags?: { concurrency?: string; stuck_after?: string } } {
+  if (opts.concurrency === undefined && opts.stuckAfter === undefined) return {};
+  return { flags: { ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}), ...(opts.stuckAfter !== undefined ? { stuck_after: opts.stuckAfter } : {}) } };
+}
+
+/** The same flags, for a detached runner's command line. */
+function configArgs(opts: DefaultsFlags): string[] {
+  return [...(opts.concurrency !== undefined ? ['--concurrency', opts.concurrency] : []), ...(opts.stuckAfter !== undefined ? ['--stuck-after', opts.stuckAfter] : [])];
+}
+
+export async function runCommand(file: string, opts: CommonOptions & DefaultsFlags & { input?: string[]; detach?: boolean; sessionId?: string; quiet?: boolean }, out: Out): Promise<number> {
   const root = repoRoot();
   const inputs = parseInputs(opts.input);
   if (opts.detach) {
     // Check everything here, so that errors are the caller's, then hand over to a detached runner.
     resolveInputs(loadWorkflowFile(file), inputs);
     const id = newSessionId();
-    return detach(['run', path.resolve(file), ...(opts.input ?? []).flatMap((i) => ['--input', i]), '--session-id', id, '--quiet'], root, id, out, opts);
+    return detach(['run', path.resolve(file), ...(opts.input ?? []).flatMap((i) => ['--input', i]), ...configArgs(opts), '--session-id', id, '--quiet'], root, id, out, opts);
   }
   const reporter = attachReporter(out, opts.json, opts.quiet);
-  const started = await startSession(file, inputs, { repoRoot: root, ...(opts.sessionId ? { id: opts.sessionId } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  const started = await startSession(file, inputs, { repoRoot: root, ...configFlags(opts), ...(opts.sessionId ? { id: opts.sessionId } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
   return follow(started, out, opts);
 }
 
-export async function resumeCommand(given: string, opts: CommonOptions & { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
+export async function resumeCommand(given: string, opts: CommonOptions & DefaultsFlags & { from?: string; reload?: boolean; stored?: boolean; detach?: boolean; quiet?: boolean }, out: Out): Promise<number> {
   const root = repoRoot();
   const id = resolveId(given, root);
   // The file changed since the session started: the user chooses (engine/definition.ts compares).
@@ -103,10 +119,10 @@ export async function resumeCommand(given: string, opts: CommonOptions & { from?
   if (opts.detach) {
     const st = loadSession(root, id);
     if (st.owner) throw new InputError(`session ${id} is running: it is owned by process ${st.owner.pid} on ${st.owner.host}`);
-    return detach(['resume', id, ...flags, '--quiet'], root, id, out, opts);
+    return detach(['resume', id, ...flags, ...configArgs(opts), '--quiet'], root, id, out, opts);
   }
   const reporter = attachReporter(out, opts.json, opts.quiet);
-  const started = await resumeSession(id, { repoRoot: root, ...(opts.from ? { from: opts.from } : {}), ...(choice.reload ? { reload: true } : {}), ...(choice.stored ? { stored: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
+  const started = await resumeSession(id, { repoRoot: root, ...configFlags(opts), ...(opts.from ? { from: opts.from } : {}), ...(choice.reload ? { reload: true } : {}), ...(choice.stored ? { stored: true } : {}), ...(reporter ? { onEvent: (e, s) => reporter.event(e, s) } : {}) });
   return follow(started, out, opts);
 }
 

@@ -21,7 +21,7 @@ import { idChanges, inspectDefinition, type DefinitionCheck } from './definition
 import { SessionRunner } from './runner';
 import { releaseScratch } from './steps/scratch';
 import { describeStopped, stopLeftovers } from './steps/stepProcesses';
-import { envDefaults, SettingError } from './settings';
+import { engineDefaults, SettingError, type DefaultsOptions, type EnvDefaults } from './settings';
 import { baseForSession, endSessionWorkspaces, recoverSessionWorkspaces } from './workspace/session';
 import { WorkspaceError } from './workspace/worktrees';
 import { Masker, resolveSecrets } from './secrets';
@@ -126,6 +126,8 @@ export interface RunOptions {
   readonly onEvent?: (e: SessionEvent, state: SessionState) => void;
   /** Lock heartbeat interval (tests shorten it). */
   readonly snapshotEveryMs?: number;
+  /** The flag layer of the configuration (`--concurrency`, `--stuck-after`): see settings.ts. */
+  readonly flags?: DefaultsOptions['flags'];
 }
 
 export interface Started {
@@ -146,7 +148,7 @@ interface Secrets {
 /** Read before anything is written, so that an unreadable secret cannot leave a half-made session. */
 function loadSecrets(opts: RunOptions): Secrets {
   try {
-    envDefaults(opts.env ?? process.env); // a bad ORCHESTRATOR_CONCURRENCY / _STUCK_AFTER stops the start here
+    defaultsOf(opts); // a bad ORCHESTRATOR_CONCURRENCY / _STUCK_AFTER (or flag) stops the start here
   } catch (e) {
     if (e instanceof SettingError) throw new InputError(e.message);
     throw e;
@@ -160,9 +162,14 @@ function loadSecrets(opts: RunOptions): Secrets {
   return { secrets, masker: new Masker([...secrets.values()]) };
 }
 
+/** `concurrency` and `stuck_after` from the config files, the variables and the flags. */
+function defaultsOf(opts: RunOptions): EnvDefaults {
+  return engineDefaults({ repoRoot: opts.repoRoot, env: opts.env ?? process.env, ...(opts.homeDir ? { homeDir: opts.homeDir } : {}), ...(opts.flags ? { flags: opts.flags } : {}) });
+}
+
 function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, lock: LockHandle, opts: RunOptions, { secrets, masker }: Secrets): Started {
   const env = opts.env ?? process.env;
-  const defaults = envDefaults(env);
+  const defaults = defaultsOf(opts);
   if (!masker.empty) log.mask = (data) => masker.maskDeep(data);
   const runner = new SessionRunner(state, {
     repoRoot: opts.repoRoot,

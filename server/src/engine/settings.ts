@@ -1,8 +1,10 @@
 /**
- * Engine defaults that the environment may set (interfaces.md precedence: defaults, config files,
- * ORCHESTRATOR_* variables, flags). The editor sets them for the runners it starts from its
- * `orchestrator.defaults.*` settings. A workflow's own `concurrency` / `stuck_after` still wins.
+ * Engine defaults (interfaces.md precedence: defaults, config files, ORCHESTRATOR_* variables,
+ * flags): `concurrency` and `stuck_after` of the effective configuration (config/load.ts). The
+ * editor sets the variables for the runners it starts from its `orchestrator.defaults.*`
+ * settings. A workflow's own `concurrency` / `stuck_after` still wins.
  */
+import { loadEffectiveConfig } from '../config/load';
 import { parseDuration } from '../workflow/durations';
 
 export interface EnvDefaults {
@@ -38,4 +40,35 @@ export function envDefaultsLenient(env: NodeJS.ProcessEnv = process.env): EnvDef
   } catch {
     return {};
   }
+}
+
+export interface DefaultsOptions {
+  readonly repoRoot: string;
+  readonly homeDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** `concurrency` and `stuck_after` given on the command line (`--concurrency`, `--stuck-after`). */
+  readonly flags?: { concurrency?: unknown; stuck_after?: unknown };
+}
+
+export const DEFAULTS_FLAGS = { concurrency: '--concurrency', stuck_after: '--stuck-after' } as const;
+
+/**
+ * The defaults from the config files, the variables and the flags. A bad variable or flag is a
+ * SettingError that names it and says what to write; a bad value in a config file is left out
+ * (the layer below stands; `orchestrator config show` and doctor report it).
+ */
+export function engineDefaults(opts: DefaultsOptions): EnvDefaults {
+  const env = opts.env ?? process.env;
+  envDefaults(env);
+  const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
+  const loaded = loadEffectiveConfig({ repoRoot: opts.repoRoot, ...(opts.homeDir ? { homeDir: opts.homeDir } : {}), env, flags, flagNames: DEFAULTS_FLAGS });
+  const bad = loaded.problems.find((p) => p.severity === 'error' && p.file.startsWith('flag '));
+  if (bad) throw new SettingError(bad.message);
+  const out: EnvDefaults = {};
+  if (loaded.sources.concurrency?.kind !== 'default') out.concurrency = loaded.config.concurrency;
+  if (loaded.sources.stuck_after?.kind !== 'default') {
+    const ms = parseDuration(loaded.config.stuck_after);
+    if (ms !== undefined && ms > 0) out.stuckAfterMs = ms;
+  }
+  return out;
 }

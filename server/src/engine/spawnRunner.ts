@@ -48,7 +48,8 @@ export async function spawnRunner(cli: string, args: string[], root: string, id:
     if (owned) return child.pid ?? 0;
     if (exited !== null && logSize() > before && exited !== 2) return child.pid ?? 0;
     if (exited !== null) {
-      const said = fs.readFileSync(logFile, 'utf8').trim();
+      // The runner's one-line error, without its own `orchestrator: ` (the caller prints one).
+      const said = fs.readFileSync(logFile, 'utf8').trim().replace(/^orchestrator: /, '');
       // Refused before the session existed (bad input, bad setting): leave no trace of it.
       if (!fs.existsSync(paths.dir)) fs.rmSync(logFile, { force: true });
       throw new InputError(exited === 2 ? said : `the session runner exited at once (code ${String(exited)}):\n${said}`);

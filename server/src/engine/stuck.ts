@@ -1,5 +1,7 @@
 /** Stuck steps and stale approvals across the sessions of a repository (sessions.md, "Stuck"). */
 import { listSessions } from '../store/sessionStore';
+import { loadEffectiveConfig } from '../config/load';
+import { parseDuration } from '../workflow/durations';
 import { envDefaultsLenient } from './settings';
 import { stuckAfterMs } from './silence';
 import type { SessionState } from './types';
@@ -13,11 +15,16 @@ export interface StuckItem {
   silentMs: number;
 }
 
-export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
+/** `stuck_after` for steps that set none: the effective configuration's (a bad value is left out). */
+export function defaultStuckAfterMs(repoRoot: string, env: NodeJS.ProcessEnv = process.env): number {
+  const ms = parseDuration(loadEffectiveConfig({ repoRoot, env }).config.stuck_after);
+  return ms !== undefined && ms > 0 ? ms : 300_000;
+}
+
+export function stuckInSession(s: SessionState, now = Date.now(), fallback = envDefaultsLenient().stuckAfterMs ?? 300_000): StuckItem[] {
   if (s.status !== 'running' && s.status !== 'waiting') return [];
   const wf = s.workflow.compiled;
   const out: StuckItem[] = [];
-  const fallback = envDefaultsLenient().stuckAfterMs ?? 300_000;
   for (const id of s.order) {
     const st = s.steps[id];
     const after = stuckAfterMs(wf, wf.steps.find((d) => d.id === st.stepId), fallback);
@@ -33,5 +40,6 @@ export function stuckInSession(s: SessionState, now = Date.now()): StuckItem[] {
 }
 
 export function stuckSteps(repoRoot: string, now = Date.now()): StuckItem[] {
-  return listSessions(repoRoot).sessions.flatMap((l) => stuckInSession(l.state, now));
+  const fallback = defaultStuckAfterMs(repoRoot);
+  return listSessions(repoRoot).sessions.flatMap((l) => stuckInSession(l.state, now, fallback));
 }

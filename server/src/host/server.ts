@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { PlanRequest, ValidateRequest, type RequestDescriptor } from '../protocol';
+import { ConfigDocuments } from './configDocuments';
 import { DocumentValidator, filePathOf, isWorkflowUri, type Logger } from './documents';
 import type { FeatureRequest, FeatureResult } from './features';
 import { SessionHost } from './sessions';
@@ -45,6 +46,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     workerEntry ? { workerEntry } : {},
   );
 
+  const configs = new ConfigDocuments((uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }));
   const handles = (doc: TextDocument): boolean => doc.languageId === 'orchestrator-workflow' || isWorkflowUri(doc.uri);
 
   /** Runs a handler; a bug becomes a logged error and an empty answer, never a crash. */
@@ -99,10 +101,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   documents.onDidOpen((e) => {
+    if (safe('config validation', false, () => configs.update(e.document))) return;
     if (!handles(e.document)) return;
     safe('validation', undefined, () => validator.open(e.document.uri, e.document.version, e.document.getText()));
   });
   documents.onDidChangeContent((e) => {
+    if (safe('config validation', false, () => configs.update(e.document))) return;
     if (!handles(e.document)) return;
     // onDidChangeContent also fires for open (after onDidOpen): open validated at once.
     const known = validator.versionOf(e.document.uri);
@@ -117,8 +121,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
-  connection.onCompletion((p) => safeAsync('completion', [], async () => (await featureOf(p.textDocument.uri, { kind: 'completion', position: p.position })) ?? []));
-  connection.onHover((p) => safeAsync('hover', null, async () => (await featureOf(p.textDocument.uri, { kind: 'hover', position: p.position })) ?? null));
+  connection.onCompletion((p) => safeAsync('completion', [], async () => configs.completion(documents.get(p.textDocument.uri), p.position) ?? (await featureOf(p.textDocument.uri, { kind: 'completion', position: p.position })) ?? []));
+  connection.onHover((p) => safeAsync('hover', null, async () => configs.hover(documents.get(p.textDocument.uri), p.position) ?? (await featureOf(p.textDocument.uri, { kind: 'hover', position: p.position })) ?? null));
   connection.onDocumentSymbol((p) => safeAsync('documentSymbol', [], async () => (await featureOf(p.textDocument.uri, { kind: 'symbols' })) ?? []));
   connection.onCodeLens((p) =>
     safeAsync('codeLens', [], async () => (await featureOf(p.textDocument.uri, { kind: 'codeLens', uri: p.textDocument.uri, trusted })) ?? []),

@@ -43,7 +43,7 @@ import {
 import { describeChoice, needsChoice } from '../engine/definition';
 import { checkDefinition, controlSession, InputError, loadSettled, loadWorkflowFile, resolveInputs, spawnRunner } from '../engine/sessions';
 import { LockHeldError } from '../store/lock';
-import { stuckInSession } from '../engine/stuck';
+import { defaultStuckAfterMs, stuckInSession } from '../engine/stuck';
 import { isAtRest, type SessionState } from '../engine/types';
 import { loadSession, newSessionId, SessionNotFoundError } from '../store/sessionStore';
 import { SessionWatcher, summarize } from '../store/sessionWatcher';
@@ -225,10 +225,12 @@ export class SessionHost {
     });
     handle(StuckRequest, () => {
       const now = Date.now();
+      // The runners' default (config.yaml, the editor's setting as a variable), as they see it.
+      const fallback = defaultStuckAfterMs(this.opts.repoRoot, { ...process.env, ...this.opts.runnerEnv });
       return this.watcher
         .list()
         .filter((s) => s.status === 'running' || s.status === 'waiting')
-        .flatMap((s) => stuckInSession(this.watcher.get(s.id), now));
+        .flatMap((s) => stuckInSession(this.watcher.get(s.id), now, fallback));
     });
   }
 
