@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configTemplate } from '../../server/src/setup/configTemplate';
+import { configTemplate } from '../../server/src/config/template';
 import { NORMAL_GITIGNORE, PORTABLE_GITIGNORE } from '../../server/src/setup/gitignoreModes';
 import type { InitReport } from '../../server/src/setup/init';
 import { STARTER_WORKFLOW } from '../../server/src/setup/starter';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InitRequest, ListSecretsRequest, SetSecretRequest, TestSecretRequest } from '../../server/src/protocol';
-import { configTemplate } from '../../server/src/setup/configTemplate';
+import { configTemplate } from '../../server/src/config/template';
 import { NORMAL_GITIGNORE } from '../../server/src/setup/gitignoreModes';
 import { STARTER_WORKFLOW } from '../../server/src/setup/starter';
 import { allFiles, gitTemp, modeOf, removeTemps, type GitTemp } from '../cli/setupHelpers';

@@ -10,11 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadPrices } from '../../server/src/agents/prices';
-import { loadProviderConfigs } from '../../server/src/agents/providerConfig';
 import { looseMode, setLooseSecretSink, warnLooseSecrets } from '../../server/src/engine/secretModes';
 import { createFileExclusive, replaceFileAtomic } from '../../server/src/setup/atomicFiles';
-import { configTemplate } from '../../server/src/setup/configTemplate';
+import { configTemplate } from '../../server/src/config/template';
 import { safeRemoteUrl } from '../../server/src/setup/gitFacts';
 import { gitignoreMode, NORMAL_GITIGNORE, PORTABLE_GITIGNORE } from '../../server/src/setup/gitignoreModes';
 import { secretReferences } from '../../server/src/setup/workflowFiles';
@@ -32,25 +30,7 @@ describe('configTemplate()', () => {
     assert.equal(parse(configTemplate()), null);
   });
 
-  it('uncommented, every block is valid YAML with values the loaders take without a warning', () => {
-    const text = configTemplate()
-      .split('\n')
-      .filter((l) => /^# {0,}[a-z_]+:|^# {3,}\S/.test(l))
-      .map((l) => l.replace(/^# /, ''))
-      .join('\n');
-    const doc = parse(text) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(doc), ['concurrency', 'stuck_after', 'retention', 'providers', 'prices']);
-    assert.deepEqual(Object.keys(doc.retention as object), ['keep', 'max_age', 'max_size']);
-    const root = tmp();
-    fs.mkdirSync(path.join(root, '.orchestrator'));
-    fs.writeFileSync(path.join(root, '.orchestrator', 'config.yaml'), text);
-    const providers = loadProviderConfigs(root, path.join(root, 'nohome'));
-    assert.deepEqual(providers.warnings, []);
-    assert.deepEqual(Object.keys(providers.providers).sort(), ['local', 'work-claude']);
-    const prices = loadPrices(root, path.join(root, 'nohome'));
-    assert.deepEqual(prices.warnings, []);
-    assert.equal(prices.prices['claude-sonnet-4-5'].output, 15);
-  });
+  // Uncommented, it is a valid file with every setting: test/unit/config-schema.test.ts.
 
   it('names the commands a user has, never this repository\'s docs/', () => {
     assert.doesNotMatch(configTemplate(), /docs\/|\.md\b/);

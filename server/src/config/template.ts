@@ -36,7 +36,7 @@ export function configTemplate(): string {
     '# Precedence, lowest first: defaults, ~/.orchestrator/config.yaml, .orchestrator/config.yaml,',
     '# ORCHESTRATOR_* variables, command-line flags. `orchestrator config show --effective` prints',
     '# every value and where it came from; `orchestrator config set KEY VALUE` changes one.',
-    '# All settings: docs/configuration.md',
+    '# Secrets (API keys, tokens) never go here: use `orchestrator secrets set NAME`.',
   ];
   let section = '';
   for (const p of fixedLeafPaths()) {

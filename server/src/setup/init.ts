@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configTemplate } from './configTemplate';
+import { configTemplate } from '../config/template';
 import { createFileExclusive, ensureDir, replaceFileAtomic } from './atomicFiles';
 import { gitRemote, gitTopLevel, ignoredPaths, trackedFiles, type IgnoreVerdict } from './gitFacts';
 import { gitignoreMode, gitignoreText, isCurrentText, PORTABLE_GITIGNORE, type RepoMode } from './gitignoreModes';
