@@ -233,6 +233,15 @@ describe('the settings reach a run', () => {
     assert.equal(run.code, 0, run.stderr);
   });
 
+  it('a problem in config.yaml is said when a run starts (the key is ignored, the run goes on)', async () => {
+    const r = repo('orch-config-runwarn');
+    write(r.repoFile, 'concurency: 1\n');
+    write(path.join(r.root, 'one.workflow.yaml'), 'name: one\nsteps:\n  - id: a\n    run: echo hi\n');
+    const run = await r.cli(['run', 'one.workflow.yaml', '--quiet']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^orchestrator: warning: .*\.orchestrator\/config\.yaml:1:1: unknown key 'concurency'\. Did you mean 'concurrency'\? \(ignored; orchestrator doctor checks the config\)$/m);
+  });
+
   it('a bad flag stops the run with exit 2 and one line, before any session exists', async () => {
     const r = repo('orch-config-badflag');
     write(path.join(r.root, 'two.workflow.yaml'), TOGETHER);

@@ -138,6 +138,8 @@ export interface Started {
   readonly done: Promise<SessionState>;
   /** Masks the session's secrets in text (for what the caller prints about it). */
   readonly masker: Masker;
+  /** What the caller should say before the session's progress (config problems, a changed workflow file, …). */
+  readonly warnings: string[];
 }
 
 interface Secrets {
@@ -197,7 +199,7 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     releaseScratch(paths.dir);
     lock.release();
   });
-  return { id: state.id, paths, runner, done, masker };
+  return { id: state.id, paths, runner, done, masker, warnings: defaults.configProblems ?? [] };
 }
 
 /** Steps do not inherit ORCHESTRATOR_SECRET_* variables: secrets reach them only through expressions. */
@@ -332,7 +334,8 @@ export async function resumeSession(id: string, opts: ResumeOptions): Promise<St
     });
     log.append('session.resumed', { data: { reset, ...(opts.from ? { from: opts.from } : {}), ...(workflowUpdate ? { workflow: workflowUpdate.workflow, instances: workflowUpdate.instances } : {}) } }, { sync: true });
     listener();
-    return { ...makeRunner(state, fresh.paths, log, lock, opts, secrets), reset, warnings };
+    const made = makeRunner(state, fresh.paths, log, lock, opts, secrets);
+    return { ...made, reset, warnings: [...made.warnings, ...warnings] };
   } catch (e) {
     lock.release();
     throw e;

@@ -5,6 +5,7 @@
  * settings. A workflow's own `concurrency` / `stuck_after` still wins.
  */
 import { loadEffectiveConfig } from '../config/load';
+import { problemText } from '../config/types';
 import { parseDuration } from '../workflow/durations';
 
 export interface EnvDefaults {
@@ -12,6 +13,8 @@ export interface EnvDefaults {
   concurrency?: number;
   /** ORCHESTRATOR_STUCK_AFTER: `stuck_after` when neither the step nor `defaults` set one. */
   stuckAfterMs?: number;
+  /** Problems of the config files (`file:line:col: message`): each key named is ignored. */
+  configProblems?: string[];
 }
 
 export class SettingError extends Error {}
@@ -65,6 +68,8 @@ export function engineDefaults(opts: DefaultsOptions): EnvDefaults {
   const bad = loaded.problems.find((p) => p.severity === 'error' && p.file.startsWith('flag '));
   if (bad) throw new SettingError(bad.message);
   const out: EnvDefaults = {};
+  const inFiles = loaded.problems.filter((p) => loaded.files.includes(p.file));
+  if (inFiles.length) out.configProblems = inFiles.map((p) => `${problemText(p)} (ignored; orchestrator doctor checks the config)`);
   if (loaded.sources.concurrency?.kind !== 'default') out.concurrency = loaded.config.concurrency;
   if (loaded.sources.stuck_after?.kind !== 'default') {
     const ms = parseDuration(loaded.config.stuck_after);
