@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError, type Out } from './cli/output';
 import { logsCommand } from './cli/logsCommand';
 import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
+import { registerMigrateCommand } from './cli/migrateCommand';
 import { registerPortableCommands } from './cli/portable';
 import { registerProvidersCommand } from './cli/providersCommand';
 import { registerReplayCommand } from './cli/replayCommand';
@@ -149,6 +150,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerPortableCommands(program, (c) => (code = c), out);
   registerProvidersCommand(program, (c) => (code = c), out);
   registerReplayCommand(program, (c) => (code = c), out);
+  registerMigrateCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
