@@ -10,6 +10,7 @@ import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
 import { registerMigrateCommand } from './cli/migrateCommand';
 import { registerPortableCommands } from './cli/portable';
 import { registerProvidersCommand } from './cli/providersCommand';
+import { registerPruneCommand } from './cli/pruneCommand';
 import { registerReplayCommand } from './cli/replayCommand';
 import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand, SessionNotFoundError, showCommand, stuckCommand } from './cli/sessionCommands';
 import { planCommand, validateCommand } from './cli/workflowCommands';
@@ -151,6 +152,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerProvidersCommand(program, (c) => (code = c), out);
   registerReplayCommand(program, (c) => (code = c), out);
   registerMigrateCommand(program, (c) => (code = c), out);
+  registerPruneCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
