@@ -156,12 +156,12 @@ export function chooseCriteria(
   };
   const statusSaid = status ? [`status ${status}`] : [];
   const narrowed = (c: PruneCriteria): PruneCriteria => (status ? { ...c, status } : c);
-  const words = (r: RetentionConfig, label: (k: keyof RetentionConfig) => string): string =>
-    [...KEYS.filter((k) => r[k] !== undefined).map((k) => `${label(k)} ${String(r[k])}`), ...statusSaid].join(', ');
+  const words = (r: RetentionConfig, label: (k: keyof RetentionConfig) => string, from: Partial<Record<keyof RetentionConfig, string>> = {}): string =>
+    [...KEYS.filter((k) => r[k] !== undefined).map((k) => `${label(k)} ${String(r[k])}${from[k] ? ` (${from[k]})` : ''}`), ...statusSaid].join(', ');
   if (hasRetention(asked)) return { criteria: narrowed(criteriaOf(asked, {}, names)), said: words(asked, (k) => names[k] ?? k) };
   const loaded = readRetention(where);
   if (hasRetention(loaded.retention)) {
-    return { criteria: narrowed(criteriaOf(loaded.retention, loaded.sources)), said: words(loaded.retention, (k) => `retention.${k}${loaded.sources[k] ? ` (${loaded.sources[k]})` : ''}`) };
+    return { criteria: narrowed(criteriaOf(loaded.retention, loaded.sources)), said: words(loaded.retention, (k) => `retention.${k}`, loaded.sources) };
   }
   return status ? { criteria: { status }, said: statusSaid.join('') } : undefined;
 }
