@@ -126,6 +126,21 @@ describe('orchestrator migrate', () => {
     assert.equal(shown.steps.long.status, 'cancelled');
   });
 
+  it('a journal that cannot be read does not stop readers; migrate refuses and names it', async () => {
+    const { root, cli } = repo();
+    copyFixture(root);
+    fs.mkdirSync(path.join(sessionsOf(root), '.migration'));
+    fs.writeFileSync(path.join(sessionsOf(root), '.migration', 'plan.json'), '{"format":');
+    const before = tree(sessionsOf(root));
+    assert.deepEqual(json(await cli('list', '--json')), EXPECTED.list);
+    const r = await cli('migrate');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^orchestrator: the journal of an interrupted migration in .+\.migration cannot be settled \(.+\): fix or move that folder away, then migrate again; nothing was changed\n$/);
+    const now = tree(sessionsOf(root));
+    delete now['.migrate.lock']; // the lock of whoever tried to settle it, if a release left it
+    assert.deepEqual(now, before);
+  });
+
   it('a session whose first line is damaged cannot be upgraded: it is left as it is, the others are upgraded', async () => {
     const { root, cli } = repo();
     copyFixture(root);

@@ -67,7 +67,12 @@ export async function migrateState(opts: MigrateOptions): Promise<MigrateReport>
   const migrationLock = await lockMigration(j.lock);
   const held: LockHandle[] = [];
   try {
-    const recovered = fs.existsSync(j.plan) ? recoverMigration(opts.repoRoot) : undefined;
+    let recovered: Settled | undefined;
+    try {
+      recovered = fs.existsSync(j.plan) ? recoverMigration(opts.repoRoot) : undefined;
+    } catch (e) {
+      throw new MigrateRefused(`the journal of an interrupted migration in ${j.dir} cannot be settled (${e instanceof Error ? e.message : String(e)}): fix or move that folder away, then migrate again; nothing was changed`);
+    }
     if (recovered?.outcome === 'newer') throw new MigrateRefused(`an interrupted migration by a newer orchestrator is in ${j.dir}: finish it with that release; nothing was changed`);
     if (!opts.dryRun) fs.rmSync(j.dir, { recursive: true, force: true }); // a journal without a plan: nothing had started
     const scanned = scan(j.sessions);

@@ -68,8 +68,9 @@ export function preparedPaths(sessionDir: string): { log: string; state: string 
 }
 
 export interface Settled {
-  /** 'completed': rolled forward; 'rolled back': nothing had changed; 'in progress': a live migrate owns it. */
-  readonly outcome: 'completed' | 'rolled back' | 'in progress' | 'newer';
+  /** 'completed': rolled forward; 'rolled back': nothing had changed; 'in progress': a live migrate owns it; 'newer': a newer release's; 'failed': see error. */
+  readonly outcome: 'completed' | 'rolled back' | 'in progress' | 'newer' | 'failed';
+  readonly error?: string;
   /** Sessions that stayed in their old format (a runner took them first, or their log grew). */
   readonly left: string[];
   readonly backup?: string;
@@ -92,6 +93,10 @@ export function settleMigration(repoRoot: string): Settled | undefined {
   if (!lock) return { outcome: 'in progress', left: [] };
   try {
     return recoverMigration(repoRoot);
+  } catch (e) {
+    // A journal this reader cannot settle (unreadable, no permission): the folders are read as they
+    // are, which every state of a migration allows; `orchestrator migrate` names the problem.
+    return { outcome: 'failed', left: [], error: e instanceof Error ? e.message : String(e) };
   } finally {
     lock.release();
   }

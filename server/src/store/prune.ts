@@ -15,7 +15,7 @@ import { isAtRest, type SessionState, type SessionStatus } from '../engine/types
 import { gitText } from '../engine/workspace/git';
 import { gitRepoOf, sessionWorktrees, worktreesRoot } from '../engine/workspace/worktrees';
 import { acquireLock, describeOwner, LockHeldError } from './lock';
-import { collectLeftovers, removeLockedSession, SnapshotError } from './sessionFolders';
+import { collectEmptySessions, collectLeftovers, removeLockedSession, SnapshotError } from './sessionFolders';
 import { listSessionIds, loadSession, sessionPaths } from './sessionStore';
 import { pausePoint } from './testHooks';
 
@@ -83,6 +83,7 @@ export async function prune(opts: PruneOptions): Promise<PruneReport> {
   const { repoRoot, criteria } = opts;
   const report: PruneReport = { dryRun: !!opts.dryRun, removed: [], skipped: [], failed: [], freedBytes: 0, kept: 0 };
   collectLeftovers(repoRoot);
+  if (!opts.dryRun) await collectEmptySessions(repoRoot); // folders of runners killed before their first event, as delete does
   const ids = listSessionIds(repoRoot);
   const readable: Candidate[] = [];
   for (const id of ids) {
