@@ -110,6 +110,9 @@ describe('migrate killed at any instant', () => {
     points = fs.readFileSync(trace, 'utf8').trim().split('\n').map((l) => l.replace(/^\d+ /, ''));
     oldCli = await buildOldCli();
   });
+  after(() => {
+    if (oldCli) fs.rmSync(path.dirname(oldCli), { recursive: true, force: true });
+  });
 
   it('leaves a folder that the old and the new reader load, migrated all or not at all', async (t) => {
     if (!oldCli) t.diagnostic(`the release ${OLD_RELEASE} is not in this clone's history: only the new reader is checked`);

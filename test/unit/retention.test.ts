@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { formatOfLog, StateFormatError, assertReadable } from '../../server/src/store/formatVersion';
+import { assertReadable, formatOfLog, StateFormatError, TOOL_VERSION } from '../../server/src/store/formatVersion';
 import { CannotMigrate, MIGRATION_STEPS, stepsFrom, upgrade } from '../../server/src/store/migrationSteps';
 import { chooseCriteria, criteriaOf, formatSize, parseSize, readRetention } from '../../server/src/store/retention';
 
@@ -109,6 +109,13 @@ describe('state format steps', () => {
     assert.equal(formatOfLog(path.join(tmp, 'missing')), undefined);
     assert.throws(() => assertReadable('session s', { v: 3, by: 'orchestrator 9.9.9' }), (e: unknown) => e instanceof StateFormatError && /written by orchestrator 9\.9\.9/.test(e.message));
     assert.doesNotThrow(() => assertReadable('session s', { v: 2 }));
+  });
+});
+
+describe('the release', () => {
+  it('names itself in the files as package.json does', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    assert.equal(TOOL_VERSION, pkg.version, 'TOOL_VERSION in server/src/store/formatVersion.ts follows package.json');
   });
 });
 
