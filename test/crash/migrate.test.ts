@@ -8,7 +8,8 @@
  *   - after that read the migration is all or nothing: every session's files are byte for byte the
  *     old ones (killed before COMPLETE: rolled back, no backup) or the upgraded ones (after: rolled
  *     forward, backup kept), and no journal or prepared file is left.
- * And a reader killed while it finishes or undoes the migration leaves it to the next reader.
+ * The same when killed from outside at random instants (seeded; the seed is printed), and a reader
+ * killed while it finishes or undoes the migration leaves it to the next reader.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import { CLI, cliEnv } from '../cli/cliProcess';
 import { buildOldCli, OLD_RELEASE } from '../helpers/oldRelease';
 import { copyFixture, EXPECTED, filesOf, fixtureFiles, IDS, sessionsOf, upgraded } from '../helpers/stateFixture';
 import { loadSession } from '../../server/src/store/sessionStore';
+import { rng } from '../helpers/random';
 
 interface Run {
   code: number | null;
@@ -135,6 +137,30 @@ describe('migrate killed at any instant', () => {
         const again = json<{ migrated: unknown[] }>(await run(CLI, ['migrate', '--json'], root, env), `${what}: migrate again`);
         assert.equal(again.migrated.length, at >= complete ? 0 : 3, what);
       }
+    }
+  });
+
+  it('killed from outside at random instants (not only at crash points): all old or all new, and read as before', async (t) => {
+    const seed = Number(process.env.ORCH_TEST_SEED ?? Date.now() % 1_000_000);
+    t.diagnostic(`seed ${seed} (ORCH_TEST_SEED=${seed} repeats it)`);
+    const random = rng(seed);
+    for (let i = 0; i < 6; i++) {
+      const { root, env } = fresh();
+      const trace = path.join(root, 'trace');
+      const after = Math.floor(random() * (points.length + 1)); // kill once this many crash points have passed
+      const child = spawn(process.execPath, [CLI, 'migrate'], { cwd: root, env: { ...env, ORCHESTRATOR_TEST_CRASH_TRACE: trace }, stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      let done = false;
+      void exited.then(() => (done = true));
+      const lines = (): number => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').length - 1 : 0);
+      while (!done && lines() < after) await new Promise((r) => setImmediate(r));
+      child.kill('SIGKILL');
+      await exited;
+      const what = `seed ${seed}, run ${i}: killed after ${after} crash points`;
+      assert.deepEqual(json(await run(CLI, ['list', '--json'], root, env), what), EXPECTED.list, what);
+      for (const id of IDS) assert.deepEqual(shown(root, id), EXPECTED.show[id], `${what}: ${id}`);
+      const forward = filesOf(root, IDS[0]).log[1] === 0x22 && filesOf(root, IDS[0]).log.toString('utf8', 0, 5) === '{"v":';
+      await assertSettled(root, env, forward, what);
     }
   });
 
