@@ -149,10 +149,16 @@ export function recoverMigration(repoRoot: string): Settled | undefined {
   return { outcome: committed ? 'completed' : 'rolled back', left, ...(committed ? { backup: plan.backup } : {}) };
 }
 
+/** A prepared copy, or the temp file of one whose write was cut short (a kill at any instant). */
 function hasPrepared(dir: string): boolean {
-  const p = preparedPaths(dir);
-  return fs.existsSync(p.log) || fs.existsSync(p.state);
+  try {
+    return fs.readdirSync(dir).some((n) => PREPARED.test(n));
+  } catch {
+    return false;
+  }
 }
+
+const PREPARED = /^\.{1,2}migrating\./;
 
 /**
  * Under the session's lock (taken over from the dead migration): the prepared files renamed over
@@ -202,7 +208,7 @@ export function dropPrepared(dir: string): void {
   } catch {
     return;
   }
-  for (const n of names) if (/^\.{1,2}migrating\./.test(n)) fs.rmSync(path.join(dir, n), { force: true });
+  for (const n of names) if (PREPARED.test(n)) fs.rmSync(path.join(dir, n), { force: true });
 }
 
 /** What the migration did, kept with the backup (how to go back is in docs/state-and-retention.md). */
