@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerHostCommands } from './commands/hostCommands';
 import { registerGitCommands } from './commands/gitCommands';
+import { registerPruneCommand } from './commands/pruneSessions';
 import { registerSessionCommands } from './commands/sessionCommands';
 import { registerSetupCommands } from './commands/setupCommands';
 import { findWorkflows, registerWorkflowCommands, WORKFLOW_GLOB } from './commands/workflowCommands';
@@ -62,6 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     ...registerWorkflowCommands(c, graphs),
     ...registerGitCommands(c, model),
     ...registerSetupCommands(c),
+    registerPruneCommand(c),
     ...registerSessionCommands({ ctx: c, model, logs, graphs, revealFindings: () => Promise.resolve(vscode.commands.executeCommand('orchestrator.findings.focus')).then(() => undefined) }),
   );
 

@@ -9,8 +9,10 @@ import { UsageError, type Out } from './cli/output';
 import { registerDoctorCommand } from './cli/doctorCommand';
 import { logsCommand } from './cli/logsCommand';
 import { guardPipes, keepRunningWhenOutputCloses } from './cli/pipes';
+import { registerMigrateCommand } from './cli/migrateCommand';
 import { registerPortableCommands } from './cli/portable';
 import { registerProvidersCommand } from './cli/providersCommand';
+import { registerPruneCommand } from './cli/pruneCommand';
 import { registerReplayCommand } from './cli/replayCommand';
 import { registerInitCommand } from './cli/initCommand';
 import { registerSecretsCommand } from './cli/secretsCommand';
@@ -161,6 +163,8 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
   registerInitCommand(program, (c) => (code = c), out);
   registerSecretsCommand(program, (c) => (code = c), out);
   registerConfigCommand(program, (c) => (code = c), out);
+  registerMigrateCommand(program, (c) => (code = c), out);
+  registerPruneCommand(program, (c) => (code = c), out);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

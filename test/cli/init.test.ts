@@ -52,7 +52,7 @@ describe('orchestrator init', () => {
     const meta = JSON.parse(t.read('.orchestrator/meta.json')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(meta).sort(), ['created', 'gitRemote', 'stateFormatVersion', 'toolVersion']);
     assert.equal(meta.gitRemote, 'https://example.com/org/repo.git', 'the remote without its credentials');
-    assert.equal(meta.stateFormatVersion, 1);
+    assert.equal(meta.stateFormatVersion, 2, 'the format this release writes (store/formatVersion.ts)');
     assert.equal(meta.toolVersion, (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
     assert.ok(!Number.isNaN(Date.parse(String(meta.created))));
     for (const f of allFiles(path.join(t.root, '.orchestrator'))) assert.doesNotMatch(fs.readFileSync(f, 'utf8'), /ghp_SECRETTOKEN123|someone/, f);

@@ -208,7 +208,7 @@ describe('export and import', () => {
       [variant('garbage.json', () => 'this is not { json'), /garbage\.json is not an orchestrator snapshot \(it is not JSON/],
       [variant('array.json', () => '[1, 2]'), /array\.json is not an orchestrator snapshot \(its "format" is missing/],
       [variant('format.json', (d) => { d.format = 'something-else' as never; }), /format\.json is not an orchestrator snapshot \(its "format" is "something-else"/],
-      [variant('version.json', (d) => { d.version = 7 as never; }), /version\.json is a snapshot of version 7; this orchestrator reads version 1: import it with a newer orchestrator/],
+      [variant('version.json', (d) => { d.version = 7 as never; }), /version\.json is a snapshot of version 7, written by orchestrator 0\.1\.0; this orchestrator \(0\.1\.0\) reads version 1: upgrade orchestrator to import it/],
       [variant('traversal.json', (d) => { d.session.steps['../x'] = 'evil'; }), /traversal\.json .*step file "\.\.\/x" is not allowed/],
       [variant('deep.json', (d) => { d.session.steps['../../../../tmp/1.log'] = 'evil'; }), /step file "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/1\.log" is not allowed/],
       [variant('dots.json', (d) => { d.session.steps['../1.log'] = 'evil'; }), /step file "\.\.\/1\.log" is not allowed/],

@@ -88,9 +88,10 @@ describe('storage', () => {
     assert.equal(first.state.findings[0].sources.length, 3);
     const paths = sessionPaths(repo.root, first.id);
 
-    const raw = JSON.parse(fs.readFileSync(paths.state, 'utf8')) as SessionState & { logOffset: number };
+    const raw = JSON.parse(fs.readFileSync(paths.state, 'utf8')) as SessionState & { logOffset: number; v?: number; by?: string };
     assert.equal(raw.logOffset, fs.statSync(paths.log).size, 'the snapshot reflects the whole log');
-    const { logOffset: _o, ...snapshot } = raw;
+    assert.equal(raw.v, 2, 'state.json carries its state format (docs/state-and-retention.md)');
+    const { logOffset: _o, v: _v, by: _b, ...snapshot } = raw;
     assert.deepEqual(comparable(snapshot), comparable(rebuiltFromLog(repo, first.id)));
     assert.deepEqual(comparable(first.state), comparable(rebuiltFromLog(repo, first.id)));
     assert.deepEqual(comparable(first.final), comparable(first.state), 'what the runner returned is what it persisted');

@@ -13,15 +13,15 @@ export function parseSize(value: unknown): number | undefined {
   return Math.floor(Number(m[1]) * UNIT[unit]);
 }
 
-/** 2147483648 → "2.0 GB" (for messages: what was freed, what a limit is). */
+/** Sizes as people read them, in the powers of 1024 they are: `512 B`, `3.2 KiB`, `200 MiB`, `1.5 GiB`. */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes / 1024;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(1)} ${units[i]}`;
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readEvents } from '../store/eventLog';
+import { assertReadable, formatOfLog } from '../store/formatVersion';
 import { unresumable } from '../store/logDamage';
 import { loadSession, sessionPaths, SessionNotFoundError } from '../store/sessionStore';
 import { InputError } from './errors';
@@ -28,6 +29,7 @@ export interface ReplayOptions extends RunOptions {
 export function loadRecording(repoRoot: string, source: string): { state: SessionState; dir: string } {
   const asPath = path.resolve(source);
   if (fs.existsSync(path.join(asPath, 'log.jsonl'))) {
+    assertReadable(`the recording ${source}`, formatOfLog(path.join(asPath, 'log.jsonl')));
     const read = readEvents(path.join(asPath, 'log.jsonl'));
     const state = rebuild(read.events);
     if (!state) throw new InputError(`cannot replay ${source}: its log.jsonl holds no session.started event`);

@@ -15,6 +15,7 @@ import { createSessionDir, loadSession, newSessionId, sessionPaths, type Session
 import { collectEmptySessions } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
+import { pruneAfterSession } from '../store/retention';
 import { systemClock, type Clock } from './clock';
 import { InputError } from './errors';
 import { idChanges, inspectDefinition, type DefinitionCheck } from './definition';
@@ -198,7 +199,8 @@ function makeRunner(state: SessionState, paths: SessionPaths, log: EventLog, loc
     log.close();
     releaseScratch(paths.dir);
     lock.release();
-  });
+  })
+    .then((s) => pruneAfterSession(s, { repoRoot: opts.repoRoot, ...(opts.homeDir ? { homeDir: opts.homeDir } : {}), ...(opts.env ? { env: opts.env } : {}) })); // retention: store/retention.ts
   return { id: state.id, paths, runner, done, masker, warnings: defaults.configProblems ?? [] };
 }
 

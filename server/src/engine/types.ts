@@ -189,6 +189,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** One line of log.jsonl. */
 export interface SessionEvent {
+  /** The first event only: the log's state format and the release that wrote it (store/formatVersion.ts). */
+  v?: number;
+  by?: string;
   seq: number;
   time: string;
   type: EventType;

@@ -26,6 +26,7 @@ import {
   GitShowRequest,
   ListSessionsRequest,
   PauseSessionRequest,
+  PruneSessionsRequest,
   RejectStepRequest,
   ResumeSessionRequest,
   RetryStepRequest,
@@ -56,6 +57,7 @@ import { WorkspaceError } from '../engine/workspace/worktrees';
 import type { Logger } from './documents';
 import { LogFollowers } from './logs';
 import { PauseWatch } from './pauseWatch';
+import { pruneHandler } from './prune';
 
 export interface SessionHostOptions {
   readonly repoRoot: string;
@@ -199,6 +201,7 @@ export class SessionHost {
       this.watcher.forget(p.id);
       return null;
     });
+    handle(PruneSessionsRequest, pruneHandler(this.opts.repoRoot, (id) => this.watcher.forget(id)));
     handle(ExportSessionRequest, async (p) => {
       const r = await exportSnapshot(this.opts.repoRoot, p.id, p.file);
       return { file: r.file, bytes: r.bytes };

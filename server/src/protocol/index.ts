@@ -13,6 +13,7 @@ import { APPLY_MODES, type ApplyMode } from '../engine/workspace/applyModes';
 import type { Discarded, FileAtCommit } from '../engine/workspace/inspect';
 import type { CheckResult, DoctorReport, FixOutcome } from '../doctor/types';
 import { InitRequest, ListSecretsRequest, SetSecretRequest, TestSecretRequest } from './setup';
+import { PruneSessionsRequest } from './prune';
 
 /**
  * A request's method name with its parameter and result types. Deliberately not vscode-jsonrpc's
@@ -170,6 +171,8 @@ export const DeleteSessionRequest = request<SessionRef, null>('orchestrator/sess
 export const ExportSessionRequest = request<SessionRef & { file: string }, { file: string; bytes: number }>('orchestrator/sessions/export');
 /** client → host: bring a snapshot file in as a session of this workspace. */
 export const ImportSessionRequest = request<{ file: string }, SessionRef>('orchestrator/sessions/import');
+/** client → host: prune sessions at rest (protocol/prune.ts). */
+export * from './prune';
 
 // ---- a session's git work (worktree steps, git/merge) -----------------------------------------
 export type { Discarded, FileAtCommit };
@@ -235,6 +238,7 @@ export const ALL_MESSAGES = {
   DeleteSessionRequest,
   ExportSessionRequest,
   ImportSessionRequest,
+  PruneSessionsRequest,
   GitShowRequest,
   GitApplyRequest,
   GitDiscardRequest,

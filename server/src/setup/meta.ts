@@ -6,16 +6,16 @@
  * - `gitRemote`: the URL of `origin` (else the first remote) without any user name or password,
  *   or null.
  * - `toolVersion`: the orchestrator that made it.
- * - `stateFormatVersion`: the format of session state this tool writes (1: today's). The format
+ * - `stateFormatVersion`: the format of session state this tool writes (store/formatVersion.ts). The format
  *   of each state file is recorded in the file itself; this says what the folder started with.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { version } from '../../../package.json';
+import { STATE_FORMAT, TOOL_VERSION } from '../store/formatVersion';
 
-export const TOOL_VERSION: string = version;
-/** The session state format this tool writes. TODO(prune13): take it from the state format module. */
-export const STATE_FORMAT_VERSION = 1;
+export { TOOL_VERSION };
+/** The session state format this tool writes (store/formatVersion.ts). */
+export const STATE_FORMAT_VERSION = STATE_FORMAT;
 
 export interface RepoMeta {
   created: string;

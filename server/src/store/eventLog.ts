@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import type { SessionEvent } from '../engine/types';
+import { STATE_FORMAT, stampFor } from './formatVersion';
 
 export interface AppendOptions {
   /** Write at once rather than at the end of the tick. */
@@ -63,7 +64,9 @@ export class EventLog {
 
   append(type: SessionEvent['type'], fields: Omit<SessionEvent, 'seq' | 'time' | 'type' | 'session'> = {}, opts: AppendOptions = {}): SessionEvent {
     if (this.mask && fields.data) fields = { ...fields, data: this.mask(fields.data) };
-    const event: SessionEvent = { seq: ++this.lastSeq, time: this.now().toISOString(), type, session: this.session, ...fields };
+    // The first event carries the log's state format in front (formatVersion.ts).
+    const stamp = type === 'session.started' && this.lastSeq === 0 ? stampFor(STATE_FORMAT) : {};
+    const event: SessionEvent = { ...stamp, seq: ++this.lastSeq, time: this.now().toISOString(), type, session: this.session, ...fields };
     this.buffer.push(JSON.stringify(event) + '\n');
     for (const l of this.listeners) l(event);
     if (opts.sync) this.sync();

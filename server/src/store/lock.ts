@@ -169,6 +169,20 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
   }
 }
 
+/**
+ * One synchronous attempt at the lock (a stale one is taken over as acquireLock does): the handle,
+ * or undefined when a live process holds it or it is in a passing state (being written or taken
+ * over). For short synchronous work by readers (settling an interrupted migration); no heartbeat
+ * unless `heartbeatMs` says so.
+ */
+export function tryAcquireLockSync(file: string, opts: LockOptions = {}): LockHandle | undefined {
+  const o = withDefaults({ heartbeatMs: 0, ...opts });
+  const r = attempt(file, o);
+  if (r.kind !== 'acquired') return undefined;
+  collectMarkers(file, r.info.token);
+  return new Handle(file, r.info, o);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 interface Resolved {

@@ -25,6 +25,7 @@ import { rebuild } from '../engine/state';
 import { SESSION_STATUSES, type LogDamage, type SessionEvent } from '../engine/types';
 import { CorruptFileError, fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
 import { parseEvents } from './eventLog';
+import { formatOf, formatOfLogBytes, newestOf, STATE_FORMAT, stampFor, TOOL_VERSION, WRITTEN_BY } from './formatVersion';
 import { damageText, describeDamage } from './logDamage';
 import { checkId, collectLeftovers, SESSION_ID, SnapshotError, tempName } from './sessionFolders';
 import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, stepFolder, type Snapshot } from './sessionStore';
@@ -43,6 +44,8 @@ export interface SessionSnapshotFile {
   version: typeof SNAPSHOT_VERSION;
   /** ISO time of the export. */
   exportedAt: string;
+  /** The release that wrote the file (`orchestrator 0.1.0`); files of the first releases have none. */
+  by?: string;
   /** Whether a live runner owned the session at the time (it imports as `interrupted`). */
   live: boolean;
   session: {
@@ -152,6 +155,7 @@ const fileSchema = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   version: z.literal(SNAPSHOT_VERSION),
   exportedAt: z.string(),
+  by: z.string().optional(),
   live: z.boolean().optional(),
   session: z.object({
     id: z
@@ -236,6 +240,7 @@ function exportNow(repoRoot: string, id: string, outFile: string): { file: strin
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     exportedAt: new Date().toISOString(),
+    by: WRITTEN_BY,
     live,
     session: { id, state, log: encode(log), ...(control ? { control: encode(control) } : {}), steps },
   };
@@ -290,7 +295,8 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   }
   if (head.version !== SNAPSHOT_VERSION) {
     const newer = typeof head.version === 'number' && head.version > SNAPSHOT_VERSION;
-    throw new SnapshotError(`${file} is a snapshot of version ${JSON.stringify(head.version)}; this orchestrator reads version ${SNAPSHOT_VERSION}${newer ? ': import it with a newer orchestrator' : ''}`);
+    const by = typeof head.by === 'string' ? `, written by ${head.by}` : '';
+    throw new SnapshotError(`${file} is a snapshot of version ${JSON.stringify(head.version)}${by}; this orchestrator (${TOOL_VERSION}) reads version ${SNAPSHOT_VERSION}${newer ? ': upgrade orchestrator to import it' : ''}`);
   }
   const checked = fileSchema.safeParse(raw);
   if (!checked.success) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: ${describeIssues(checked.error)}`);
@@ -305,6 +311,12 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   if (doc.session.state && doc.session.state.id !== id) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its state is of session ${doc.session.state.id}, not ${id}`);
 
   const log = decode(doc.session.log);
+  // The session inside may be in a newer state format than this release reads; an older one is imported as it is.
+  const logFormat = formatOfLogBytes(log)?.v ?? 1;
+  const newest = newestOf(formatOfLogBytes(log), formatOf(doc.session.state));
+  if (newest && newest.v > STATE_FORMAT) {
+    throw new SnapshotError(`${file} holds a session in state format ${newest.v}, written by ${newest.by ?? 'a newer orchestrator'}; this orchestrator (${TOOL_VERSION}) reads formats up to ${STATE_FORMAT}: upgrade orchestrator to import it`);
+  }
   const parsed = parseLog(log);
   const bad = parsed.events.find((e) => e.event.session !== id);
   if (bad) throw new SnapshotError(`${file} is not a valid orchestrator snapshot: its log holds an event of session ${JSON.stringify(bad.event.session)}, not ${id}`);
@@ -325,9 +337,9 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
   if (parsed.damaged.length) warnings.push(`the log in ${file} is damaged: ${damageText(parsed.damaged)}`);
   /** null: no state.json, so that every reader rebuilds the state from the damaged log and reports the damage. */
   let state: Snapshot | null;
-  if (doc.session.state && stateMatchesLog(doc.session.state, log, parsed)) state = doc.session.state;
+  if (doc.session.state && (formatOf(doc.session.state)?.v ?? 1) === logFormat && stateMatchesLog(doc.session.state, log, parsed)) state = doc.session.state;
   else {
-    state = parsed.damaged.length ? null : { ...rebuilt, logOffset: parsed.end };
+    state = parsed.damaged.length ? null : { ...stampFor(logFormat), ...rebuilt, logOffset: parsed.end };
     warnings.push(`the state in ${file} ${doc.session.state ? 'does not match its log' : 'is missing'}; rebuilt it from the log`);
   }
 

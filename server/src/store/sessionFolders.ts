@@ -38,9 +38,21 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   checkId(id);
   collectLeftovers(repoRoot);
   const paths = sessionPaths(repoRoot, id);
-  const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
-  if (!fs.existsSync(paths.dir)) throw missing();
+  if (!fs.existsSync(paths.dir)) throw new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
   const lock = await lockForDelete(repoRoot, id);
+  await removeLockedSession(repoRoot, id, lock);
+  await collectEmptySessions(repoRoot);
+}
+
+/**
+ * Deletes a session whose lock the caller holds (delete, prune): its worktrees and branches, then
+ * the folder, renamed out of the sessions' namespace first so that watchers never see half of it.
+ * The lock goes with the folder. Throws SnapshotError (the lock released, the session kept) when
+ * git cannot remove its worktrees.
+ */
+export async function removeLockedSession(repoRoot: string, id: string, lock: LockHandle): Promise<void> {
+  const paths = sessionPaths(repoRoot, id);
+  const missing = (): SnapshotError => new SnapshotError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
   try {
     await deleteSessionWorkspaces(repoRoot, id); // its worktrees and branches orchestrator/<id>/*
   } catch (e) {
@@ -61,7 +73,6 @@ export async function deleteSession(repoRoot: string, id: string): Promise<void>
   fsyncDir(sessionsDir(repoRoot));
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.rmSync(sessionPaths(repoRoot, id).runnerLog, { force: true });
-  await collectEmptySessions(repoRoot);
 }
 
 /** The session's lock; a runner that just finished (at rest, releasing) is given up to 3 s to let go. */

@@ -8,6 +8,8 @@
  * records the log offset it reflects). A missing or corrupt snapshot is rebuilt from the log, with
  * a warning, and written back (so the warning is given once). A damaged log is reported
  * (logDamage.ts). A session whose status is live but whose lock has no live owner is `interrupted`.
+ * A session in a newer state format is refused before anything is read or written; an older one
+ * is read as it is (formatVersion.ts).
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -18,9 +20,11 @@ import type { LogDamage, SessionState } from '../engine/types';
 import { isAtRest } from '../engine/types';
 import { CorruptFileError, readJsonFile, writeFileDurably } from './durableFile';
 import { readEvents } from './eventLog';
+import { assertReadable, formatOf, formatOfLog, stampFor } from './formatVersion';
 import { ensureGitignore } from './gitignore';
 import { lockStatus, type LockInfo } from './lock';
 import { applyDamage, describeDamage, stateWithoutStart } from './logDamage';
+import { settleMigration } from './migrateJournal';
 
 export interface SessionPaths {
   readonly dir: string;
@@ -75,9 +79,11 @@ export function createSessionDir(repoRoot: string, id: string): SessionPaths {
   return p;
 }
 
-/** What state.json holds: the state plus the log offset it reflects. */
+/** What state.json holds: the state plus the log offset it reflects, and (format ≥ 2) its format and writer (formatVersion.ts). */
 export interface Snapshot extends SessionState {
   logOffset: number;
+  v?: number;
+  by?: string;
 }
 
 export interface LoadedSession {
@@ -93,25 +99,36 @@ export class SessionNotFoundError extends Error {}
 export function loadSession(repoRoot: string, id: string): LoadedSession {
   const paths = sessionPaths(repoRoot, id);
   if (!fs.existsSync(paths.dir)) throw new SessionNotFoundError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  settleMigration(repoRoot); // an `orchestrator migrate` that died midway is finished or undone first (migrateJournal.ts)
+  // A newer format is refused before anything is read, cleaned or written back (formatVersion.ts).
+  const logFormat = formatOfLog(paths.log);
+  assertReadable(`session ${id}`, logFormat);
+  let raw: unknown = null;
+  let unreadable: string | undefined;
+  try {
+    raw = readJsonFile<unknown>(paths.state);
+  } catch (e) {
+    if (!(e instanceof CorruptFileError)) throw e;
+    unreadable = 'does not parse';
+  }
+  const stateFormat = formatOf(raw);
+  assertReadable(`session ${id}`, stateFormat);
   removeDeadScratch(paths.dir); // raw step outputs a killed runner left in its temp folder (engine/scratch.ts)
   const warnings: string[] = [];
   let state: SessionState | undefined;
   let snapshot: Snapshot | null = null;
-  try {
-    snapshot = readJsonFile<Snapshot>(paths.state);
-  } catch (e) {
-    if (!(e instanceof CorruptFileError)) throw e;
-    warnings.push(`state.json of session ${id} does not parse; rebuilt it from log.jsonl`);
-  }
-  if (!warnings.length && (snapshot ? !isSnapshot(snapshot) : fs.existsSync(paths.state))) {
+  if (raw === null && !unreadable && fs.existsSync(paths.state)) unreadable = 'is not a session snapshot'; // the JSON `null`
+  if (raw !== null && !unreadable) {
     // JSON, but not a snapshot (`null`, `[]`, a damaged object): as unreadable as one that does not parse.
-    snapshot = null;
-    warnings.push(`state.json of session ${id} is not a session snapshot; rebuilt it from log.jsonl`);
+    if (!isSnapshot(raw)) unreadable = 'is not a session snapshot';
+    // Another format than its log's: a migration swapped one file and not yet the other. A stale cache, rebuilt quietly.
+    else if (!logFormat || stateFormat?.v === logFormat.v) snapshot = raw;
   }
+  if (unreadable) warnings.push(`state.json of session ${id} ${unreadable}; rebuilt it from log.jsonl`);
   let damage: LogDamage[];
   if (snapshot) {
     const tail = readEvents(paths.log, snapshot.logOffset);
-    const { logOffset: _o, ...rest } = snapshot;
+    const { logOffset: _o, v: _v, by: _b, ...rest } = snapshot;
     state = rest;
     for (const e of tail.events) state = applyEvent(state, e);
     // Always: a runner's snapshot between events is not merged (it merges findings at the end), so
@@ -128,11 +145,10 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
         `session '${id}' has no events: its runner stopped while creating it, so there is nothing to show or resume; delete the folder ${paths.dir}`,
       );
     }
-    const missing = !warnings.length;
     // Said once: the rebuilt state is written back (not over a live runner's, not from a damaged log, whose damage must stay visible).
-    const saved = rebuilt && !damage.length && saveRebuilt(paths, rebuilt, all.endOffset);
-    if (missing) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl${saved ? ' and saved it' : ''}`);
-    else if (saved) warnings[warnings.length - 1] += ' and saved it';
+    const saved = rebuilt && !damage.length && saveRebuilt(paths, rebuilt, all.endOffset, logFormat?.v ?? 1);
+    if (raw === null && !unreadable) warnings.push(`session ${id} has no state.json; rebuilt it from log.jsonl${saved ? ' and saved it' : ''}`);
+    else if (saved && unreadable) warnings[warnings.length - 1] += ' and saved it';
   }
   const damaged = applyDamage(state, damage);
   if (damaged) warnings.push(damaged);
@@ -150,10 +166,11 @@ export function loadSession(repoRoot: string, id: string): LoadedSession {
  * this one: still consistent, since readers replay the log after its logOffset. Best effort: a
  * read-only checkout keeps reading from the log. Returns whether it was written.
  */
-function saveRebuilt(paths: SessionPaths, state: SessionState, logOffset: number): boolean {
+function saveRebuilt(paths: SessionPaths, state: SessionState, logOffset: number, format: number): boolean {
   if (lockStatus(paths.lock).state === 'held') return false;
   try {
-    writeFileDurably(paths.state, JSON.stringify({ ...state, logOffset } satisfies Snapshot));
+    // In the log's format: a session keeps its format until `orchestrator migrate` upgrades it.
+    writeFileDurably(paths.state, JSON.stringify({ ...stampFor(format), ...state, logOffset } satisfies Snapshot));
     return true;
   } catch {
     return false;
