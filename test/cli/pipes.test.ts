@@ -62,7 +62,7 @@ describe('a pipe closed early: the command ends quietly', () => {
   const cases: [string, string, RegExp][] = [
     ['logs ID STEP', `logs ${'ID'} loud`, /^1$/],
     ['logs ID (events)', 'logs ID', /^\S+ session\.started$/],
-    ['logs ID --json', 'logs ID --json', /^\{"seq":1,/],
+    ['logs ID --json', 'logs ID --json', /^\{"v":2,"by":"orchestrator [^"]+","seq":1,/],
     ['findings ID', 'findings ID', /^SEVERITY\s+LOCATION/],
     ['findings ID --format sarif', 'findings ID --format sarif', /^\{$/],
     ['show ID --json', 'show ID --json', /^\{$/],

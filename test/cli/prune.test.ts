@@ -3,7 +3,8 @@
  * errors (exit 2, one line), --dry-run and --json shapes, oldest first, worktrees and branches
  * removed with their session, never a live session nor one waiting for approval (also when its
  * runner died), the race with a runner resuming the session (both orders, each forced at its exact
- * point with a fifo the prune waits on: ORCHESTRATOR_TEST_PAUSE_DIR), and retention in
+ * point with a fifo the prune waits on: ORCHESTRATOR_TEST_PAUSE_DIR), the race with a runner
+ * starting a session (held where its folder has no lock, then no event), and retention in
  * config.yaml pruning after each session. Waits are for files the steps write, never for time.
  */
 import assert from 'node:assert/strict';
@@ -213,6 +214,35 @@ describe('orchestrator prune racing a runner that resumes the session', () => {
     assert.deepEqual(sessionFolders(r.root), []);
     assert.equal(fs.existsSync(path.join(mark, 'racer.started')), false, 'the step never ran again');
   });
+});
+
+describe('orchestrator prune racing a runner that starts a session', () => {
+  // The runner is held at each point of its start where its folder could look abandoned: made but
+  // not locked yet, then locked before its first event. prune --keep 0 runs there.
+  for (const point of ['session-dir-made', 'session-locked']) {
+    it(`a runner held at ${point}: prune --keep 0 removes the old session, not the starting one, which then runs to the end`, async () => {
+      const { r, cli, env } = setup();
+      r.write('quick.workflow.yaml', 'name: quick\nsteps:\n  - id: a\n    run: echo quick\n');
+      const old = await runOnce(cli, 'fail.workflow.yaml');
+      const pause = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-prune-pause-'));
+      marks.push(pause);
+      execFileSync('mkfifo', [path.join(pause, `${point}.fifo`)]);
+      const starting = runCli(['run', 'quick.workflow.yaml', '--json'], { cwd: r.root, env: { ...env, ORCHESTRATOR_TEST_PAUSE_DIR: pause }, timeoutMs: 90_000 });
+      await waitFor(() => fs.existsSync(path.join(pause, `${point}.reached`)), `the runner to reach ${point}`);
+      const fresh = sessionFolders(r.root).filter((f) => f !== old);
+      assert.equal(fresh.length, 1, 'the starting session has its folder');
+
+      const res = json<Report>(await cli('prune', '--keep', '0', '--json'));
+      assert.deepEqual(res.removed.map((s) => s.id), [old]);
+      assert.deepEqual(sessionFolders(r.root), fresh, 'the starting session is kept');
+
+      fs.writeFileSync(path.join(pause, `${point}.fifo`), 'go');
+      const done = await starting;
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal((JSON.parse(done.stdout) as { id: string }).id, fresh[0]);
+      assert.equal(json<{ status: string }>(await cli('show', fresh[0], '--json')).status, 'succeeded');
+    });
+  }
 });
 
 describe('retention in config.yaml', () => {

@@ -11,6 +11,7 @@ import { fileExists, isGitRepo, validateWorkflow } from '../workflow/validate';
 import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
+import { pausePoint } from '../store/testHooks';
 import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
 import { collectEmptySessions } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
@@ -229,10 +230,12 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
   const id = opts.id ?? newSessionId();
   await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
   const paths = createSessionDir(opts.repoRoot, id);
+  pausePoint('session-dir-made'); // race tests: a folder without a lock yet (prune, delete)
   let lock: LockHandle | undefined;
   let log: EventLog | undefined;
   try {
     lock = await acquireLock(paths.lock);
+    pausePoint('session-locked'); // race tests: locked, no event yet
     freshControl(paths);
     log = new EventLog(paths.log, id, 0);
     // This repository's HEAD now (a replay's recorded data carries the original's base).
