@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeStopped, STEP_TOKEN_ENV, stopLeftovers } from '../engine/steps/stepProcesses';
 import { isStepDone, type SessionState } from '../engine/types';
-import { hasProc, listProcesses, procEnvValue, procInfo, type ProcInfo } from '../store/liveness';
+import { hasProc, isGone as gone, listProcesses, ownGroups, procEnvValue, type ProcInfo } from '../store/liveness';
 import { acquireLock, LockHeldError } from '../store/lock';
 import { loadSession, sessionPaths } from '../store/sessionStore';
 import type { ScannedSession } from './sessionScan';
@@ -73,20 +73,6 @@ function readRecords(dir: string): ProcRecord[] {
         // half written or damaged: the environment mark still finds its processes
       }
     }
-  }
-  return out;
-}
-
-const gone = (p: ProcInfo): boolean => p.state === 'Z' || p.state === 'X' || p.state === 'x';
-
-/** The process groups of this process and its ancestors: never reported (a step may run `orchestrator doctor`). */
-function ownGroups(byPid: Map<number, ProcInfo>): Set<number> {
-  const out = new Set<number>();
-  for (let pid = process.pid, n = 0; pid > 1 && n < 1000; n++) {
-    const p = byPid.get(pid) ?? procInfo(pid);
-    if (!p) break;
-    out.add(p.pgid);
-    pid = p.ppid;
   }
   return out;
 }

@@ -95,3 +95,23 @@ export function procEnvValue(pid: number, name: string): string | undefined {
   }
   return undefined;
 }
+
+/** A process that has exited (a zombie waiting for its parent, or dead). */
+export function isGone(p: ProcInfo): boolean {
+  return p.state === 'Z' || p.state === 'X' || p.state === 'x';
+}
+
+/**
+ * The process groups of this process and its ancestors: never ours to stop or report (a step may
+ * run `orchestrator resume` or `orchestrator doctor`).
+ */
+export function ownGroups(byPid: ReadonlyMap<number, ProcInfo>): Set<number> {
+  const out = new Set<number>();
+  for (let pid = process.pid, n = 0; pid > 1 && n < 1000; n++) {
+    const p = byPid.get(pid) ?? procInfo(pid);
+    if (!p) break;
+    out.add(p.pgid);
+    pid = p.ppid;
+  }
+  return out;
+}

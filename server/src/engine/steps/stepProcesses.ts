@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hasProc, listProcesses, procEnvValue, procInfo, type ProcInfo } from '../../store/liveness';
+import { hasProc, isGone as gone, listProcesses, ownGroups, procEnvValue, procInfo } from '../../store/liveness';
 import { stepFolder, type SessionPaths } from '../../store/sessionStore';
 import { signalGroup, USE_PROCESS_GROUPS } from './processTree';
 import { DEFAULT_KILL_GRACE_MS } from './shell';
@@ -178,22 +178,6 @@ export async function stopLeftovers(paths: SessionPaths, state: SessionState, op
   const signalled = targets.size > 0 ? await terminate(targets, opts.graceMs ?? DEFAULT_KILL_GRACE_MS) : new Set<number>();
   for (const r of records) forgetStepProcess(r.file);
   return [...targets.values()].filter((t) => signalled.has(t.pgid)).map(({ members: _m, ...g }) => g);
-}
-
-function gone(p: ProcInfo): boolean {
-  return p.state === 'Z' || p.state === 'X' || p.state === 'x';
-}
-
-/** The groups of this process and its ancestors: never ours to stop (a step may run `orchestrator resume`). */
-function ownGroups(byPid: Map<number, ProcInfo>): Set<number> {
-  const out = new Set<number>();
-  for (let pid = process.pid, n = 0; pid > 1 && n < 1000; n++) {
-    const p = byPid.get(pid) ?? procInfo(pid);
-    if (!p) break;
-    out.add(p.pgid);
-    pid = p.ppid;
-  }
-  return out;
 }
 
 /** SIGTERM to every group, SIGKILL to those still there after the grace; resolves with the groups signalled once they are empty. */
