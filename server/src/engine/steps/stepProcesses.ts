@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { hasProc, isGone as gone, listProcesses, ownGroups, procEnvValue, procInfo } from '../../store/liveness';
+import { hasProc, isGone as gone, listProcesses, ownGroups, procEnvValue, procInfo, type ProcInfo } from '../../store/liveness';
 import { stepFolder, type SessionPaths } from '../../store/sessionStore';
 import { signalGroup, USE_PROCESS_GROUPS } from './processTree';
 import { DEFAULT_KILL_GRACE_MS } from './shell';
@@ -79,9 +79,9 @@ export function forgetStepProcess(file: string | undefined): void {
   if (file !== undefined) fs.rmSync(file, { force: true });
 }
 
-function readRecords(paths: SessionPaths): { file: string; rec: ProcRecord | undefined }[] {
+function readRecords(dir: string): { file: string; rec: ProcRecord | undefined }[] {
   const out: { file: string; rec: ProcRecord | undefined }[] = [];
-  const stepsDir = path.join(paths.dir, 'steps');
+  const stepsDir = path.join(dir, 'steps');
   let folders: string[];
   try {
     folders = fs.readdirSync(stepsDir);
@@ -133,47 +133,67 @@ interface Target extends StoppedGroup {
   members: { pid: number; start: number }[];
 }
 
+/** A process group a dead runner of the session left running, with its living processes now. */
+export interface LeftoverGroup extends StoppedGroup {
+  readonly processes: number;
+}
+
 /**
- * Stops what dead runners of this session left running: the process groups of step attempts that
- * the session does not record as finished. Call it holding the session's lock, before any step
- * starts. Resolves once those groups are empty (or only zombies are left); removes the records.
+ * What dead runners of this session left running: the process groups of step attempts that the
+ * session does not record as finished, found by the record of their spawn (checked against pid
+ * reuse by start time) or by the step mark in a process's environment. Nothing is signalled
+ * (doctor reports these; stopLeftovers stops them). `markOf`: a process's step mark (default: read
+ * from /proc; doctor passes the marks it read once for every session).
  */
-export async function stopLeftovers(paths: SessionPaths, state: SessionState, opts: StopOptions = {}): Promise<StoppedGroup[]> {
-  const records = readRecords(paths);
-  if (!USE_PROCESS_GROUPS || !hasProc()) {
-    for (const r of records) forgetStepProcess(r.file);
-    return [];
-  }
+export function findLeftovers(
+  dir: string,
+  state: SessionState,
+  procs: readonly ProcInfo[] = listProcesses().filter((p) => !gone(p)),
+  markOf: (pid: number) => string | undefined = (pid) => procEnvValue(pid, STEP_TOKEN_ENV),
+): LeftoverGroup[] {
   /** An attempt whose processes may still be running: the session does not say it ended. */
   const unfinished = (step: string, attempt: number): boolean => {
     const s = state.steps[step];
     return !s || !isStepDone(s.status) || s.attempt < attempt;
   };
-  const procs = listProcesses().filter((p) => !gone(p));
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const spared = ownGroups(byPid);
-  const targets = new Map<number, Target>();
+  const found = new Map<number, StoppedGroup>();
   const host = os.hostname();
-
-  for (const { rec } of records) {
+  for (const { rec } of readRecords(dir)) {
     const t = rec && parseToken(rec.token);
     if (!rec || !t || rec.host !== host || t.session !== state.id || !unfinished(t.step, t.attempt)) continue;
     const leader = byPid.get(rec.pid);
     // The pid must still name the process that was spawned (same start time) and lead its group.
-    if (!leader || leader.start !== rec.procStart || leader.pgid !== rec.pid) continue;
-    if (!spared.has(rec.pid)) targets.set(rec.pid, { pgid: rec.pid, step: t.step, attempt: t.attempt, via: 'record', members: [] });
+    if (!leader || leader.start !== rec.procStart || leader.pgid !== rec.pid || spared.has(rec.pid)) continue;
+    found.set(rec.pid, { pgid: rec.pid, step: t.step, attempt: t.attempt, via: 'record' });
   }
   const prefix = `${state.id}/`;
   for (const p of procs) {
-    if (targets.has(p.pgid) || spared.has(p.pgid)) continue;
-    const token = procEnvValue(p.pid, STEP_TOKEN_ENV);
+    if (found.has(p.pgid) || spared.has(p.pgid)) continue;
+    const token = markOf(p.pid);
     if (token === undefined || !token.startsWith(prefix)) continue;
     const t = parseToken(token);
-    if (!t || !unfinished(t.step, t.attempt)) continue;
     // A marked process's group is the step's own, or one a process of the step made (setsid).
-    targets.set(p.pgid, { pgid: p.pgid, step: t.step, attempt: t.attempt, via: 'mark', members: [] });
+    if (t && unfinished(t.step, t.attempt)) found.set(p.pgid, { pgid: p.pgid, step: t.step, attempt: t.attempt, via: 'mark' });
   }
+  return [...found.values()].map((g) => ({ ...g, processes: procs.filter((p) => p.pgid === g.pgid).length }));
+}
 
+/**
+ * Stops what dead runners of this session left running (findLeftovers). Call it holding the
+ * session's lock, before any step starts. Resolves once those groups are empty (or only zombies
+ * are left); removes the records.
+ */
+export async function stopLeftovers(paths: SessionPaths, state: SessionState, opts: StopOptions = {}): Promise<StoppedGroup[]> {
+  const records = readRecords(paths.dir);
+  if (!USE_PROCESS_GROUPS || !hasProc()) {
+    for (const r of records) forgetStepProcess(r.file);
+    return [];
+  }
+  const procs = listProcesses().filter((p) => !gone(p));
+  const targets = new Map<number, Target>();
+  for (const { processes: _n, ...g } of findLeftovers(paths.dir, state, procs)) targets.set(g.pgid, { ...g, members: [] });
   for (const p of procs) targets.get(p.pgid)?.members.push({ pid: p.pid, start: p.start });
   const signalled = targets.size > 0 ? await terminate(targets, opts.graceMs ?? DEFAULT_KILL_GRACE_MS) : new Set<number>();
   for (const r of records) forgetStepProcess(r.file);
