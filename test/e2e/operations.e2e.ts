@@ -87,6 +87,10 @@ describe('a folder without .orchestrator/: Initialize, secrets, Doctor, config.y
     fs.writeFileSync(path.join(ws, 'README.md'), '# nothing set up here yet\n');
     git(ws, 'init', '-q', '-b', 'main');
     vs = await startCodeServer({ workspace: ws, vsix: VSIX, trust: true });
+    // A palette opened before the extension's contributions are registered lists none of its
+    // commands: wait for its view (nothing activates it in a folder without workflows).
+    await vs.openActivityBarView('Orchestrator');
+    await vs.waitFor('the Sessions welcome text', async () => /No workflow in this workspace yet/.test(await vs.viewText('Sessions')));
   });
   after(async () => {
     await vs?.stop();
