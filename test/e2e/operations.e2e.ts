@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { copyFixture, REPO_ROOT, startCodeServer, VSIX, type CodeServer } from './harness';
+import { copyFixture, REPO_ROOT, startCodeServer, VSIX, waitFor, type CodeServer } from './harness';
 import { clickInWebview, waitForWebview } from './webview';
 
 const CLI = path.join(REPO_ROOT, 'server', 'out', 'cli.js');
@@ -52,15 +52,28 @@ async function waitForCheck(vs: CodeServer, what: string, want: (c: Check) => bo
   });
 }
 
-/** Clicks an item of a view's "More Actions..." menu (its title bar's overflow). */
-async function viewMenu(vs: CodeServer, view: string, item: string): Promise<void> {
-  const pane = await vs.expandPane(view);
-  const header = pane.locator('.pane-header').first();
-  await header.hover();
-  await header.locator('.actions .action-label[aria-label^="More Actions"]').first().click();
-  await vs.waitFor(`the menu of the view ${view}`, () => vs.page.locator('.monaco-menu').first().isVisible());
-  await vs.clickMenuItem(item);
+/**
+ * Clicks an item of a view's "More Actions..." menu (its title bar's overflow) and waits until
+ * `ran` says the command answered. In our runs the first menu of a fresh window now and then
+ * closed on the click without running the item: then it opens the menu and clicks again.
+ */
+async function viewMenu(vs: CodeServer, view: string, item: string, ran: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const pane = await vs.expandPane(view);
+    const header = pane.locator('.pane-header').first();
+    await header.hover();
+    await header.locator('.actions .action-label[aria-label^="More Actions"]').first().click();
+    await vs.waitFor(`the menu of the view ${view}`, () => vs.page.locator('.monaco-menu').first().isVisible());
+    await vs.clickMenuItem(item);
+    if (attempt === 3) return void (await vs.waitFor(`${item} to answer`, ran));
+    if (await waitFor('', ran, { timeout: 10_000 }).then(() => true, () => false)) return;
+    console.log(`[e2e] ${item}: nothing answered the click in the menu; opening it again`);
+  }
 }
+
+/** Prune Sessions… answered: its rule question or its confirmation is up. */
+const pruneAsks = (vs: CodeServer) => async (): Promise<boolean> =>
+  (await vs.quickInputState()).visible || (await vs.page.locator('.monaco-dialog-box').first().isVisible().catch(() => false));
 
 describe('a folder without .orchestrator/: Initialize, secrets, Doctor, config.yaml', () => {
   let vs: CodeServer;
@@ -229,7 +242,7 @@ describe('Prune Sessions… in the Sessions view', () => {
     for (const id of failed) await vs.waitForTreeRow('Sessions', new RegExp(`^Fails, failed · .* · ${id}$`));
 
     // No retention configured: it asks for a rule; the dry run is shown, and Cancel removes nothing.
-    await viewMenu(vs, 'Sessions', 'Prune Sessions…');
+    await viewMenu(vs, 'Sessions', 'Prune Sessions…', pruneAsks(vs));
     await vs.quickPick('All failed sessions');
     let d = await vs.dialog();
     assert.match(d.text, /^Prune 2 sessions \(.+\)\?/);
@@ -240,7 +253,7 @@ describe('Prune Sessions… in the Sessions view', () => {
     await vs.clickDialogButton('Cancel');
     assert.deepEqual(sessionIds(ws), all, 'the dry run and Cancel removed nothing');
 
-    await viewMenu(vs, 'Sessions', 'Prune Sessions…');
+    await viewMenu(vs, 'Sessions', 'Prune Sessions…', pruneAsks(vs));
     await vs.quickPick('All failed sessions');
     d = await vs.dialog();
     assert.match(d.text, /^Prune 2 sessions/);
@@ -254,7 +267,7 @@ describe('Prune Sessions… in the Sessions view', () => {
 
   it('with retention configured it asks no rule: keep 1 prunes the older of the two sessions left', async () => {
     fs.writeFileSync(path.join(ws, '.orchestrator', 'config.yaml'), 'retention:\n  keep: 1\n');
-    await viewMenu(vs, 'Sessions', 'Prune Sessions…');
+    await viewMenu(vs, 'Sessions', 'Prune Sessions…', pruneAsks(vs));
     const d = await vs.dialog();
     assert.match(d.text, /^Prune 1 session \(.+\)\?\s*By retention\.keep 1 \(.*\/\.orchestrator\/config\.yaml:2\):/);
     assert.match(d.text, new RegExp(`${kept[0]} +Hello \\(succeeded\\)`));
