@@ -1,4 +1,4 @@
-/** The types of the configuration API (/work/wt/CONFIG-API.md); load.ts re-exports them. */
+/** The types of the configuration API (docs/configuration.md, "For code"); load.ts re-exports them. */
 import type { PriceSettingsValue, ProviderSettingsValue } from './schema';
 
 export type ConfigSourceKind = 'default' | 'file' | 'env' | 'flag';
