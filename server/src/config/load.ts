@@ -15,9 +15,7 @@ import { checkOriginValue, checkConfigText, type Checked } from './check';
 import { envNameProblem, isReserved, resolveEnvName } from './envNames';
 import { dotted, fixedLeafPaths, kindOf, parseKey, schemaAt } from './nav';
 import { configProviderTypes, DEFAULT_STUCK_AFTER } from './schema';
-import { parseDuration } from '../workflow/durations';
-import { parseSize } from './sizes';
-import type { ConfigProblem, ConfigSource, EffectiveConfig, LoadedConfig, LoadOptions, RetentionConfig, SpanProblem } from './types';
+import type { ConfigProblem, ConfigSource, EffectiveConfig, LoadedConfig, LoadOptions, SpanProblem } from './types';
 
 export type { ConfigProblem, ConfigSource, ConfigSourceKind, EffectiveConfig, LoadedConfig, LoadOptions, RetentionConfig } from './types';
 export { problemText } from './types';
@@ -170,11 +168,4 @@ function build(layers: Layers): { config: EffectiveConfig; sources: Record<strin
 function order(key: string): number {
   const i = ['concurrency', 'stuck_after', 'retention', 'providers', 'prices'].indexOf(key.split('.')[0]);
   return i === -1 ? 99 : i;
-}
-
-/** The retention limits in numbers (undefined: no limit), for `prune` and the pruning after a session. */
-export function retentionLimits(r: RetentionConfig): { keep?: number; maxAgeMs?: number; maxSizeBytes?: number } {
-  const maxAgeMs = r.max_age === undefined ? undefined : parseDuration(r.max_age);
-  const maxSizeBytes = r.max_size === undefined ? undefined : parseSize(r.max_size);
-  return { ...(r.keep !== undefined ? { keep: r.keep } : {}), ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}) };
 }
