@@ -39,6 +39,17 @@ export function statusBarView(sessions: readonly SessionSummary[], stuck: number
   };
 }
 
+/**
+ * Whether a change of a session's summary is a new end (or another transition) to announce. The
+ * status alone is not enough: a resume that fails fast may reach this window only as failed →
+ * failed (the host folds the running in between into one change), so a new `finishedAt` of a
+ * session at rest counts as a new end too.
+ */
+export function isNewEnd(previous: SessionSummary, now: SessionSummary): boolean {
+  if (previous.status !== now.status) return true;
+  return !LIVE(now) && now.finishedAt !== undefined && now.finishedAt !== previous.finishedAt;
+}
+
 export type EndButton = 'Show Findings' | 'Show Graph' | 'Resume';
 
 export type EndAnnouncement =

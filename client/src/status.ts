@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import type { SessionModel } from './model';
 import type { SessionSummary, StepState } from './protocol';
-import { endAnnouncement, statusBarView } from './announce';
+import { endAnnouncement, isNewEnd, statusBarView } from './announce';
 const OFFERED_KEY = 'orchestrator.offeredResume';
 
 export class StatusBar implements vscode.Disposable {
@@ -45,7 +45,7 @@ export class Notifier implements vscode.Disposable {
     this.subs = [
       model.onDidChangeSession((c) => {
         if (!c) return void this.offerInterrupted();
-        if (c.previous && c.previous.status !== c.summary.status) this.transition(c.summary);
+        if (c.previous && isNewEnd(c.previous, c.summary)) this.transition(c.summary);
       }),
       model.onDidChangeSteps((c) => {
         for (const st of c.steps) this.approval(c.id, st);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endAnnouncement, statusBarView } from '../../client/src/announce';
+import { endAnnouncement, isNewEnd, statusBarView } from '../../client/src/announce';
 import { countSteps, emptyCounts, statusText, stepsText, type DefinitionCheck, type SessionSummary, type StepCounts, type StepState } from '../../client/src/protocol';
 import { BUTTONS, resumeQuestion } from '../../client/src/resumeQuestion';
 import { isTicking, sessionRow, sessionTokens, stepRow, tickRows, type TreeRow } from '../../client/src/views/nodes';
@@ -120,6 +120,13 @@ describe('announcing a session that ended', () => {
   it('a failure is an error toast that says what happened, with Show Graph and Resume', () => {
     const a = endAnnouncement(failed, 1, '10:00:00');
     assert.deepEqual(a, { where: 'toast', severity: 'error', message: `Orchestrator: Review (${ID}) failed at 10:00:00 — 1/3 done · 1 failed · 1 cancelled: step b failed: exit code 1.`, buttons: ['Show Graph', 'Resume'] });
+  });
+  it('a resume that failed again is a new end also when the window saw only failed → failed', () => {
+    assert.equal(isNewEnd(summary(), failed), true, 'running → failed');
+    assert.equal(isNewEnd(failed, { ...failed, finishedAt: ago(-5000) }), true, 'failed → failed, ended again later');
+    assert.equal(isNewEnd(failed, { ...failed, findings: 2 }), false, 'the same end, read again');
+    assert.equal(isNewEnd(summary(), summary({ done: 2 })), false, 'progress is not an end');
+    assert.equal(isNewEnd(summary({ status: 'paused', finishedAt: ago(0) }), summary({ status: 'paused', finishedAt: ago(-1) })), true, 'paused again');
   });
   it('a repeated failure is never identical to the one before (VS Code would show nothing new)', () => {
     const messages = [1, 2, 3, 11, 22].map((n) => (endAnnouncement(failed, n, '10:00:00') as { message: string }).message);
