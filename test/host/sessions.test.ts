@@ -435,6 +435,23 @@ describe('host session requests (trusted workspace)', () => {
   });
 });
 
+describe('an approval that was waiting before the host followed its session', () => {
+  it('is pushed as a stepsChanged to a host started after it began waiting (the editor announces approvals from these)', async () => {
+    const r = await cli('run', 'approval.workflow.yaml', '--detach');
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    await waitFor(async () => JSON.parse((await cli('show', id, '--json')).stdout).status === 'waiting', `session ${id} to wait for approval`, 60_000, 20);
+    const late = await SessionsClient.start(root, { env: hostEnv });
+    try {
+      await late.until(() => late.stepsChanged.some((n) => n.id === id && n.steps.some((st) => st.id === 'gate' && st.status === 'waiting' && st.approval?.question === 'Ship it?')), `the waiting approval of ${id} pushed`);
+      await late.request(RejectStepRequest, { id, step: 'gate', reason: 'test over' });
+      await late.waitForChange(id, (s) => isAtRest(s.status), 'ends');
+    } finally {
+      await late.stop();
+    }
+  });
+});
+
 describe('host session requests in an untrusted workspace', () => {
   let host: SessionsClient;
   before(async () => {

@@ -47,7 +47,7 @@ import { LockHeldError } from '../store/lock';
 import { defaultStuckAfterMs, stuckInSession } from '../engine/stuck';
 import { isAtRest, type SessionState } from '../engine/types';
 import { loadSession, newSessionId, SessionNotFoundError } from '../store/sessionStore';
-import { SessionWatcher, summarize } from '../store/sessionWatcher';
+import { SessionWatcher, summarize, type SessionSummary } from '../store/sessionWatcher';
 import { deleteSession, exportSnapshot, importSnapshot, SnapshotError } from '../store/portable';
 import { graphOfSession } from '../workflow/graph';
 import { applyStep } from '../engine/workspace/apply';
@@ -105,7 +105,24 @@ export class SessionHost {
     this.logs = logs;
     const pauses = new PauseWatch(this.opts.repoRoot, (id) => this.watcher.list().find((s) => s.id === id), (s) => notify(SessionChangedNotification, s));
     this.pauses = pauses;
-    this.watcher.on('session', (s) => notify(SessionChangedNotification, pauses.decorate(s)));
+    // A session waiting for approval: its waiting steps too, when it is announced and when this host
+    // starts. The runner may have written the approval before this host followed the session (a
+    // busy machine, a window reloaded meanwhile), and then no event of the log tells the editor,
+    // which announces approvals from step changes (once per step and attempt: a repeat is harmless).
+    const pushWaiting = (s: SessionSummary): void => {
+      if (s.status !== 'waiting') return;
+      try {
+        const state = this.watcher.get(s.id);
+        const waiting = Object.values(state.steps).filter((st) => st.status === 'waiting' && st.approval && !st.approval.answer);
+        if (waiting.length) notify(StepsChangedNotification, { id: s.id, steps: waiting });
+      } catch {
+        // gone meanwhile: its removal is announced on its own
+      }
+    };
+    this.watcher.on('session', (s) => {
+      notify(SessionChangedNotification, pauses.decorate(s));
+      pushWaiting(s);
+    });
     this.watcher.on('removed', (id) => {
       pauses.unwatch(id);
       logs.forget(id);
@@ -121,6 +138,7 @@ export class SessionHost {
     });
     this.watcher.on('warning', (w) => this.opts.log.warn(w));
     this.watcher.start();
+    for (const s of this.watcher.list()) pushWaiting(s);
 
     const mustTrust = (what: string): void => {
       if (!this.opts.trusted()) throw new InputError(`this workspace is not trusted, so nothing runs here (${what}): trust the workspace to run workflows`);
