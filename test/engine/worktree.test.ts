@@ -128,6 +128,24 @@ steps:
     assert.equal(r.read('src', 'first.txt'), undefined, "the user's tree never sees it");
   });
 
+  it('starts from one matrix instance named by its id (from: "test[os=linux]")', async () => {
+    const r = makeGitRepo(`name: wt
+steps:
+  - id: test
+    workspace: worktree
+    matrix: { os: [linux, mac] }
+    run: echo \${{ matrix.os }} > src/os.txt
+  - id: after
+    needs: test
+    workspace: { worktree: true, from: "test[os=linux]" }
+    run: cat src/os.txt > src/seen.txt
+`);
+    const f = await runToRest(r);
+    assert.equal(f.state.status, 'succeeded', JSON.stringify(statuses(f.state)));
+    assert.equal(f.state.steps.after.outputs.base, f.state.steps['test[os=linux]'].outputs.commit);
+    assert.equal(showAt(r, f.state.steps.after.outputs.commit, 'src/seen.txt'), 'linux\n');
+  });
+
   it('refuses to start in a repository without a commit, with one clear line', async () => {
     const r = makeGitRepo('name: wt\nsteps:\n  - id: a\n    workspace: worktree\n    run: "true"\n', { commit: false });
     await assert.rejects(runToRest(r), /this repository has no commit yet: commit something first/);

@@ -164,6 +164,39 @@ describe('worktree-needs-git', () => {
     );
   });
 
+  it('workspace.from names a matrix instance by its id; a step of several instances must be named by one', () => {
+    const v = expectProblems(
+      `
+      name: x
+      steps:
+        - id: test
+          workspace: worktree
+          matrix: { os: [linux, mac], node: [20] }
+          run: echo
+        - id: one
+          needs: test
+          workspace: { worktree: true, from: "test[os=linux,node=20]" }
+          run: echo
+        - id: all
+          needs: test
+          workspace: { worktree: true, from: [[test]] }
+          run: echo
+        - id: wrong
+          needs: test
+          workspace: { worktree: true, from: [["test[os=win,node=20]"]] }
+          run: echo
+        - id: far
+          workspace: { worktree: true, from: [["test[os=mac,node=20]"]] }
+          run: echo
+      `,
+      ['schema', 'unknown-need', 'not-upstream'],
+    );
+    assert.deepEqual(messages(v).slice(0, 2), [
+      "step 'test' runs as 2 matrix instances, each with a commit of its own: name one, e.g. 'test[os=linux,node=20]'",
+      "step 'test' has no matrix instance 'test[os=win,node=20]': its instances are test[os=linux,node=20], test[os=mac,node=20]",
+    ]);
+  });
+
   it('rejects a bad workspace value as a schema error', () => {
     const v = validateWorkflow('name: x\nsteps:\n  - id: a\n    workspace: isolated\n    run: echo\n');
     assert.deepEqual(v.problems.map((p) => p.code), ['schema']);

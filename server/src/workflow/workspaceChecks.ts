@@ -13,7 +13,8 @@ import { namesList } from './graphChecks';
 import { stepKindOf, usesOf } from './ignoredKeys';
 import { problem, type Problem } from './problems';
 import { didYouMean } from './suggest';
-import { get, type YNode } from './yamlTree';
+import { matrixInstances } from './plan';
+import { get, toValue, type YNode } from './yamlTree';
 
 export interface WorkspaceCheckOptions {
   readonly repoRoot?: string;
@@ -34,6 +35,15 @@ function hasCommit(s: StepSource, defaults: YNode | null | undefined): boolean {
   return isWorktree(get(s.node, 'workspace') ?? defaults);
 }
 
+/** The ids of a step's matrix instances (none without a matrix); undefined when its matrix is not lists of values (a schema error of its own). */
+function instancesOf(s: StepSource): string[] | undefined {
+  const m = get(s.node, 'matrix');
+  if (!m) return [];
+  const value = toValue(m);
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => Array.isArray(v))) return undefined;
+  return matrixInstances({ id: s.id ?? '', matrix: value as Record<string, (string | number | boolean | null)[]> });
+}
+
 /**
  * `workspace: { worktree: true, from: X }`: X names a step (`unknown-need`), upstream of this one
  * (`not-upstream`), with a commit (`schema`); each at the value of `from`.
@@ -45,10 +55,18 @@ export function checkWorkspaceFrom(root: YNode | null, graph: StepGraph, isUpstr
   for (const s of graph.steps) {
     const from = get(get(s.node, 'workspace'), 'from');
     if (!from || from.kind !== 'scalar' || typeof from.value !== 'string') continue;
-    const name = from.value;
+    // A matrix instance (`test[os=linux]`) is named by its id; its step is what the other checks see.
+    const asInstance = /^(.+?)\[.*\]$/.exec(from.value);
+    const base = !byId.has(from.value) && asInstance ? byId.get(asInstance[1]) : undefined;
+    const name = base ? asInstance![1] : from.value;
     const target = byId.get(name);
+    const instances = target ? instancesOf(target) : undefined;
     if (!target) {
       out.push(problem('unknown-need', from, `workspace.from names no step '${name}'.${didYouMean(name, byId.keys())} Name the step whose commit this worktree starts from (it must run before this one)`));
+    } else if (base && instances !== undefined && !instances.includes(from.value)) {
+      out.push(problem('unknown-need', from, `step '${name}' has no matrix instance '${from.value}': ${instances.length ? `its instances are ${namesList(instances)}` : 'it has no matrix'}`));
+    } else if (!base && instances !== undefined && instances.length > 1) {
+      out.push(problem('schema', from, `step '${name}' runs as ${instances.length} matrix instances, each with a commit of its own: name one, e.g. '${instances[0]}'`));
     } else if (name === s.id) {
       out.push(problem('not-upstream', from, `step '${name}' cannot start its worktree from its own commit: name a step it needs, or use workspace: worktree (the session's base commit)`));
     } else if (s.id !== undefined && !isUpstream(s.id, name)) {
