@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createAnthropicProvider } from '../../server/src/agents/anthropic';
 import { createOpenAIProvider } from '../../server/src/agents/openai';
 import { ProviderError } from '../../server/src/agents/provider';
-import { loadProviderConfigs } from '../../server/src/agents/providerConfig';
+import { loadProviderConfigs } from '../../server/src/agents/providerLoad';
 import { PRESETS } from '../../server/src/agents/presets';
 import { resolveProvider } from '../../server/src/agents/registry';
 

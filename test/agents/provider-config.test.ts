@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadProviderConfigs } from '../../server/src/agents/providerConfig';
+import { loadProviderConfigs } from '../../server/src/agents/providerLoad';
 import { resolveProvider } from '../../server/src/agents/registry';
 import { ProviderError } from '../../server/src/agents/provider';
 

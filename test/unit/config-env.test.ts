@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadProviderConfigs } from '../../server/src/agents/providerConfig';
+import { loadProviderConfigs } from '../../server/src/agents/providerLoad';
 import { effectiveProvider } from '../../server/src/agents/providerSettings';
 import { loadPrices } from '../../server/src/agents/prices';
 import { envName, isReserved, resolveEnvName } from '../../server/src/config/envNames';

@@ -7,14 +7,10 @@
  * key is ignored. A file that does not parse is a warning and gives no providers. An unknown
  * `type` is a warning with a did-you-mean, and using that provider fails with the same message.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, LineCounter, type Document, type Node, type YAMLMap } from 'yaml';
 import { PROVIDER_KEYS } from '../config/schema';
 import { parseDuration } from '../workflow/durations';
 import { closest } from '../workflow/suggest';
-import { applyProviderEnv } from './providerEnv';
 import { presetKeys } from './presetKeys';
 import { presetNames } from './presets';
 
@@ -206,7 +202,7 @@ export function readEntry(r: FileReader, doc: Document, name: string, nameNode: 
   return { ...(entry as ProviderEntry), type, from: r.file, at: r.at(nameNode), keyAt, ...(typeError ? { typeError } : {}) };
 }
 
-function pair(map: { items: { key: unknown; value: unknown }[] }, key: string): Node | undefined {
+export function pair(map: { items: { key: unknown; value: unknown }[] }, key: string): Node | undefined {
   const p = map.items.find((i) => isScalar(i.key) && i.key.value === key);
   return (p?.value as Node | undefined) ?? undefined;
 }
@@ -239,54 +235,4 @@ function keyWarnings(r: FileReader, where: string, type: string, entry: Partial<
     r.warn(nodes.api_key_secret, `${where}.api_key_secret gives the key to no variable: add key_env: NAME, the variable the tool reads its key from${hint}`);
   }
   if (entry.key_env && !secret) r.warn(nodes.key_env, `${where}.key_env does nothing without api_key_secret: (the secret whose value goes in ${entry.key_env})`);
-}
-
-function readFile(file: string, providers: Record<string, ConfiguredProvider>, warnings: string[], sources: Map<string, EntrySource>): void {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return;
-  }
-  const r = new FileReader(file, warnings);
-  const doc = parseDocument(text, { lineCounter: r.lines, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    warnings.push(`${file}:${e.linePos?.[0].line ?? 1}: does not parse (${e.message.split('\n')[0]}): its providers are ignored`);
-    return;
-  }
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return;
-  if (!isMap(root)) {
-    r.warn(root, 'the file must be a map (providers: ...): it is ignored');
-    return;
-  }
-  const list = pair(root, 'providers');
-  if (list === undefined || (isScalar(list) && list.value === null)) return;
-  if (!isMap(list)) {
-    r.warn(list, 'providers must be a map of names to settings: it is ignored');
-    return;
-  }
-  for (const p of list.items) {
-    const nameNode = p.key as Node;
-    const name = isScalar(nameNode) ? String(nameNode.value) : String(nameNode);
-    const entry = readEntry(r, doc, name, nameNode, p.value);
-    if (entry) {
-      providers[name] = entry;
-      sources.set(name, { r, doc, nameNode, node: p.value as YAMLMap });
-    }
-  }
-}
-
-/**
- * Reads the providers of the home and repository config files (the repository's win), then the
- * ORCHESTRATOR_PROVIDERS_* variables (a whole entry, or one key of one: docs/configuration.md).
- */
-export function loadProviderConfigs(repoRoot: string, homeDir = os.homedir(), env: NodeJS.ProcessEnv = process.env): ProviderConfigs {
-  const providers: Record<string, ConfiguredProvider> = {};
-  const warnings: string[] = [];
-  const sources = new Map<string, EntrySource>();
-  for (const file of [path.join(homeDir, '.orchestrator', 'config.yaml'), path.join(repoRoot, '.orchestrator', 'config.yaml')]) readFile(file, providers, warnings, sources);
-  applyProviderEnv(env, providers, warnings, sources);
-  return { providers, warnings };
 }

@@ -32,7 +32,8 @@ import { ProviderError, type Provider } from './provider';
 import type { ProviderConfigs } from './providerConfig';
 import { effectiveProvider, toolEnv } from './providerSettings';
 
-export { loadProviderConfigs, type ConfiguredProvider, type ProviderConfigs, type ProviderEntry } from './providerConfig';
+export { type ConfiguredProvider, type ProviderConfigs, type ProviderEntry } from './providerConfig';
+export { loadProviderConfigs } from './providerLoad';
 
 /** The provider for a name, with keys from the secrets. Throws ProviderError (not retryable) when it cannot be made. */
 export function resolveProvider(name: string, configs: ProviderConfigs, secrets: ReadonlyMap<string, string>): Provider {

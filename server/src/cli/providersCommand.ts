@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadProviderConfigs } from '../agents/providerConfig';
+import { loadProviderConfigs } from '../agents/providerLoad';
 import { effectiveProvider, type EffectiveProvider } from '../agents/providerSettings';
 import { presetNames } from '../agents/presets';
 import { checkTool, type ToolCheck } from '../agents/toolCheck';

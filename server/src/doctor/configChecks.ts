@@ -6,7 +6,7 @@
  * and every `ORCHESTRATOR_*` variable is a setting with a valid value.
  */
 import * as path from 'node:path';
-import { loadProviderConfigs } from '../agents/providerConfig';
+import { loadProviderConfigs } from '../agents/providerLoad';
 import { loadEffectiveConfig } from '../config/load';
 import { problemText, type ConfigProblem } from '../config/types';
 import { plural, result, type CheckResult, type DoctorOptions } from './types';

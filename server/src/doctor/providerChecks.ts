@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadProviderConfigs } from '../agents/providerConfig';
+import { loadProviderConfigs } from '../agents/providerLoad';
 import { effectiveProvider, type EffectiveProvider } from '../agents/providerSettings';
 import { checkTool, type ToolCheck } from '../agents/toolCheck';
 import { SECRET_ENV_PREFIX, SECRET_NAME_PATTERN } from '../engine/secrets';
