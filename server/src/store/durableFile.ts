@@ -75,3 +75,23 @@ export class DurableJSONFile<T> implements Adapter<T> {
     return Promise.resolve();
   }
 }
+
+/**
+ * The first line of an open file, without its newline; undefined when the file has no complete
+ * line. `head`: bytes already read from its start. Reads in 64 KiB pieces up to the first newline.
+ */
+export function readFirstLine(fd: number, head: Buffer = Buffer.alloc(0)): string | undefined {
+  const parts = [head];
+  let nl = head.indexOf(10);
+  for (let pos = head.length; nl === -1; ) {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = fs.readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) return undefined;
+    const chunk = buf.subarray(0, n);
+    const at = chunk.indexOf(10);
+    parts.push(chunk);
+    if (at !== -1) nl = pos + at;
+    pos += n;
+  }
+  return Buffer.concat(parts).toString('utf8', 0, nl);
+}

@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import { version } from '../../../package.json';
 import { InputError } from '../engine/errors';
+import { readFirstLine } from './durableFile';
 
 /** The state format this release writes. */
 export const STATE_FORMAT = 2;
@@ -73,20 +74,9 @@ export function formatOfLog(file: string): FileFormat | undefined {
 
 /** The slow way: the whole first line, parsed (a log written by hand, or by a format that puts `v` elsewhere). */
 function formatOfFirstLine(fd: number, head: Buffer): FileFormat | undefined {
-  const parts = [head];
-  let nl = head.indexOf(10);
-  for (let pos = head.length; nl === -1 && head.length > 0; ) {
-    const buf = Buffer.alloc(64 * 1024);
-    const n = fs.readSync(fd, buf, 0, buf.length, pos);
-    if (n === 0) break;
-    const chunk = buf.subarray(0, n);
-    const at = chunk.indexOf(10);
-    parts.push(chunk);
-    if (at !== -1) nl = pos + at;
-    pos += n;
-  }
-  if (nl === -1) return undefined; // no complete line: no event yet
-  const line = Buffer.concat(parts).toString('utf8', 0, nl);
+  if (!head.length) return undefined; // empty: no event yet
+  const line = readFirstLine(fd, head);
+  if (line === undefined) return undefined; // no complete line: no event yet
   try {
     return formatOf(JSON.parse(line));
   } catch {

@@ -25,7 +25,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fsyncDir, writeFileDurably } from './durableFile';
+import { fsyncDir, readJsonFile, writeFileDurably } from './durableFile';
 import { STATE_FORMAT, WRITTEN_BY } from './formatVersion';
 import { lockStatus, tryAcquireLockSync, type LockHandle } from './lock';
 import { crashPoint } from './testHooks';
@@ -109,14 +109,8 @@ export function migratingOwner(repoRoot: string): ReturnType<typeof lockStatus> 
 
 /** Reads plan.json; undefined when there is none (written atomically: it is whole or absent). */
 export function readPlan(file: string): MigrationPlan | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  const p = JSON.parse(text) as MigrationPlan;
+  const p = readJsonFile<MigrationPlan>(file);
+  if (!p) return undefined;
   if (p.format !== 'orchestrator-state-migration' || !Array.isArray(p.sessions)) throw new Error(`${file} is not a migration plan`);
   return p;
 }

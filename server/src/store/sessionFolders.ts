@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
 import { removeDeadScratch } from '../engine/steps/scratch';
-import { fsyncDir } from './durableFile';
+import { fsyncDir, readFirstLine } from './durableFile';
 import { acquireLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
 import { processAlive } from './liveness';
 import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
@@ -188,13 +188,7 @@ function hasEvent(log: string): boolean {
     throw e;
   }
   try {
-    const buf = Buffer.alloc(64 * 1024);
-    for (let pos = 0; ; ) {
-      const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) return false;
-      if (buf.subarray(0, n).includes(10)) return true;
-      pos += n;
-    }
+    return readFirstLine(fd) !== undefined;
   } finally {
     fs.closeSync(fd);
   }
