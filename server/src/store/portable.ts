@@ -312,8 +312,9 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
 
   const log = decode(doc.session.log);
   // The session inside may be in a newer state format than this release reads; an older one is imported as it is.
-  const logFormat = formatOfLogBytes(log)?.v ?? 1;
-  const newest = newestOf(formatOfLogBytes(log), formatOf(doc.session.state));
+  const ofLog = formatOfLogBytes(log);
+  const logFormat = ofLog?.v ?? 1;
+  const newest = newestOf(ofLog, formatOf(doc.session.state));
   if (newest && newest.v > STATE_FORMAT) {
     throw new SnapshotError(`${file} holds a session in state format ${newest.v}, written by ${newest.by ?? 'a newer orchestrator'}; this orchestrator (${TOOL_VERSION}) reads formats up to ${STATE_FORMAT}: upgrade orchestrator to import it`);
   }
