@@ -16,7 +16,7 @@
  * - cancel / deadline: running steps are terminated (their process trees killed); the session
  *   ends `cancelled` / `timed_out`, keeping what finished.
  */
-import { evaluateCondition, interpolate, type EvalContext } from '../workflow/expressions';
+import { interpolate, type EvalContext } from '../workflow/expressions';
 import { parseDuration } from '../workflow/durations';
 import type { CompiledStep } from '../workflow/plan';
 import type { EventLog } from '../store/eventLog';
@@ -29,10 +29,11 @@ import { EvalContexts, StepsContext } from './contexts';
 import { executeStep, type StepOutcome } from './steps/executeStep';
 import { Arbitration } from './findings/arbiter';
 import { ControlInbox } from './controlInbox';
-import { maxAttempts, retryDelay } from './retryPolicy';
+import { attemptEnd } from './retryPolicy';
 import type { Masker } from './secrets';
 import { Readiness } from './readiness';
 import { SilenceWatch, stuckAfterMs } from './silence';
+import { decideStart, usesStatusFunction } from './stepCondition';
 import { applyEvent, finalize } from './state';
 import { isAtRest, type SessionEvent, type SessionState, type SessionStatus, type StepState } from './types';
 
@@ -61,8 +62,6 @@ interface Running {
   readonly abort: AbortController;
   readonly silence: SilenceWatch;
 }
-
-const STATUS_FNS = /\b(always|failure)\s*\(/;
 
 export class SessionRunner {
   readonly state: SessionState;
@@ -224,7 +223,7 @@ export class SessionRunner {
         if (s.status !== 'pending' || this.retryTimers.has(id)) continue;
         const needs = this.needInstances(id);
         const def = this.steps.get(s.stepId)!;
-        if (this.failed && !(def.if !== undefined && STATUS_FNS.test(String(def.if)))) continue;
+        if (this.failed && !usesStatusFunction(def)) continue;
         this.startStep(s, def, needs);
         progressed = true;
       }
@@ -260,7 +259,7 @@ export class SessionRunner {
       const s = this.state.steps[id];
       if (s.status !== 'pending') continue;
       const def = this.steps.get(s.stepId)!;
-      if (def.if !== undefined && STATUS_FNS.test(String(def.if))) continue;
+      if (usesStatusFunction(def)) continue;
       this.opts.log.append('step.finished', { step: id, data: { status: 'cancelled', reason: `not started: ${this.failed ?? 'the session failed'}` } });
       changed = true;
     }
@@ -269,22 +268,10 @@ export class SessionRunner {
 
   private startStep(s: StepState, def: CompiledStep, needs: StepState[]): void {
     const ctx = this.contexts.forStep(s, def, needs);
-    let run: boolean;
-    try {
-      const cond = def.if === undefined ? 'success()' : typeof def.if === 'string' ? def.if : String(def.if);
-      run = evaluateCondition(cond, ctx);
-    } catch (e) {
-      this.opts.log.append('step.finished', { step: s.id, data: { status: 'failed', reason: `its 'if' could not be evaluated: ${e instanceof Error ? e.message : String(e)}` } });
-      this.noteFailure(s.id);
-      return;
-    }
-    if (!run) {
-      const unsettled = needs.filter((n) => n.status !== 'succeeded');
-      const reason =
-        def.if === undefined || !ctx.status?.success
-          ? `a step it needs did not succeed (${unsettled.slice(0, 3).map((n) => `${n.id} ${n.status}`).join(', ') || 'none'})`
-          : `its condition is false: ${String(def.if)}`;
-      this.opts.log.append('step.finished', { step: s.id, data: { status: 'skipped', reason } });
+    const start = decideStart(def, ctx, needs);
+    if (!start.run) {
+      this.opts.log.append('step.finished', { step: s.id, data: { status: start.status, reason: start.reason } });
+      if (start.status === 'failed') this.noteFailure(s.id);
       return;
     }
     if (def.kind === 'approval') return this.requestApproval(s, def, ctx);
@@ -317,31 +304,20 @@ export class SessionRunner {
   private stepEnded(id: string, def: CompiledStep, attempt: number, outcome: StepOutcome): void {
     this.stopWatching(id, this.running);
     if (this.over) return;
-    const retryNow = this.retryNow.delete(id);
-    const cancelled = this.cancelRequested !== undefined;
-    let status = outcome.status;
-    if (cancelled && status !== 'succeeded') status = 'cancelled';
-    const data = { status: retryNow && !cancelled ? 'failed' : status, ...(outcome.exitCode !== undefined ? { exitCode: outcome.exitCode } : {}), ...(outcome.reason ? { reason: retryNow && !cancelled ? 'retried on request' : outcome.reason } : retryNow ? { reason: 'retried on request' } : {}), outputs: outcome.outputs, ...(outcome.warnings?.length ? { warnings: outcome.warnings } : {}) , ...(outcome.agent ? { agent: outcome.agent } : {}) };
-    const policy = def.retry ?? this.state.workflow.compiled.definition.defaults?.retry;
-    const max = maxAttempts(policy);
-    const retryable = (status === 'failed' || status === 'timed_out') && !cancelled && outcome.retryable !== false;
-    if (retryNow && !cancelled) {
-      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: 0, reason: 'retried on request', ...(outcome.agent ? { agent: outcome.agent } : {}) } });
-      this.pump();
-      return;
-    }
-    if (retryable && attempt < max && !this.pauseRequested) {
-      const delay = retryDelay(policy, attempt);
-      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: delay, reason: `attempt ${attempt} of ${max} ${status}${outcome.reason ? `: ${outcome.reason}` : ''}; retrying in ${Math.round(delay)} ms`, ...(outcome.agent ? { agent: outcome.agent } : {}) } });
+    const end = attemptEnd(outcome, { attempt, policy: def.retry ?? this.state.workflow.compiled.definition.defaults?.retry, retryNow: this.retryNow.delete(id), cancelled: this.cancelRequested !== undefined, pausing: this.pauseRequested });
+    if (end.kind === 'retry') {
+      this.opts.log.append('step.retrying', { step: id, attempt, data: { delayMs: end.delayMs, reason: end.reason, ...(outcome.agent ? { agent: outcome.agent } : {}) } });
+      if (end.now) return this.pump();
       this.retryTimers.set(
         id,
         this.opts.clock.setTimeout(() => {
           this.retryTimers.delete(id);
           this.pump();
-        }, delay),
+        }, end.delayMs),
       );
       return;
     }
+    const { status, data } = end;
     this.opts.log.append('step.finished', { step: id, attempt, data });
     if ((status === 'failed' || status === 'timed_out') && !this.contexts.continues(this.state.steps[id])) this.noteFailure(id);
     this.snapshot.maybeWrite(this.state);
