@@ -12,8 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gitText } from '../engine/workspace/git';
-import { deleteSessionWorkspaces, endSessionWorkspaces, keptFolders } from '../engine/workspace/session';
+import { branchesBySession, deleteSessionWorkspaces, endSessionWorkspaces, keptFolders } from '../engine/workspace/session';
 import { gitRepoOf, sessionWorktrees, worktreesRoot } from '../engine/workspace/worktrees';
 import { isAtRest } from '../engine/types';
 import { SESSION_ID } from '../store/sessionFolders';
@@ -29,23 +28,6 @@ interface Leftover {
   readonly folders: string[];
   readonly branches: string[];
   readonly gone: boolean;
-}
-
-/** Branches `orchestrator/<session>/<step>`, by session. */
-async function branchesBySession(repoRoot: string): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  let refs = '';
-  try {
-    refs = await gitText(repoRoot, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/orchestrator/']);
-  } catch {
-    return out;
-  }
-  for (const b of refs.split('\n')) {
-    const m = /^orchestrator\/([^/]+)\/.+$/.exec(b);
-    if (!m) continue;
-    out.set(m[1], [...(out.get(m[1]) ?? []), b]);
-  }
-  return out;
 }
 
 /** Session folders under .orchestrator/worktrees/ (the `.gitignore` there is ours, not a session). */

@@ -12,8 +12,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest, type SessionState, type SessionStatus } from '../engine/types';
-import { gitText } from '../engine/workspace/git';
-import { gitRepoOf, sessionWorktrees, worktreesRoot } from '../engine/workspace/worktrees';
+import { branchesBySession } from '../engine/workspace/session';
+import { sessionWorktrees, worktreesRoot } from '../engine/workspace/worktrees';
 import { acquireLock, describeOwner, LockHeldError } from './lock';
 import { collectEmptySessions, collectLeftovers, removeLockedSession, SnapshotError } from './sessionFolders';
 import { listSessionIds, loadSession, sessionPaths } from './sessionStore';
@@ -210,25 +210,6 @@ async function removeOne(repoRoot: string, c: Candidate): Promise<Outcome> {
   } catch (e) {
     return { kind: 'failed', reason: e instanceof SnapshotError || e instanceof Error ? e.message : String(e) };
   }
-}
-
-/** The branches `orchestrator/<session>/*` by session, in one git call (none outside a git repository). */
-async function branchesBySession(repoRoot: string): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  const repo = await gitRepoOf(repoRoot);
-  if (!repo) return out;
-  let refs: string;
-  try {
-    refs = await gitText(repo.top, ['for-each-ref', '--format=%(refname)', 'refs/heads/orchestrator/']);
-  } catch {
-    return out;
-  }
-  for (const ref of refs.split('\n')) {
-    const name = ref.replace(/^refs\/heads\//, '');
-    const id = /^orchestrator\/([^/]+)\//.exec(name)?.[1];
-    if (id) out.set(id, [...(out.get(id) ?? []), name]);
-  }
-  return out;
 }
 
 /** Bytes of the session's folder, its runner's log and its worktrees (file sizes; links not followed). */

@@ -87,3 +87,22 @@ function removeEmptyDir(dir: string): void {
     /* not empty, or gone */
   }
 }
+
+/** The branches `orchestrator/<session>/*` by session, in one git call (none outside a git repository). */
+export async function branchesBySession(repoRoot: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const repo = await gitRepoOf(repoRoot);
+  if (!repo) return out;
+  let refs: string;
+  try {
+    refs = await gitText(repo.top, ['for-each-ref', '--format=%(refname)', 'refs/heads/orchestrator/']);
+  } catch {
+    return out;
+  }
+  for (const ref of refs.split('\n')) {
+    const name = ref.replace(/^refs\/heads\//, '');
+    const id = /^orchestrator\/([^/]+)\//.exec(name)?.[1];
+    if (id) out.set(id, [...(out.get(id) ?? []), name]);
+  }
+  return out;
+}
