@@ -5,22 +5,12 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
-import { PruneSessionsRequest, type PruneAnswer, type PruneParams } from '../protocol';
+import { formatSize, parseSize, PruneSessionsRequest, type PruneAnswer, type PruneParams } from '../protocol';
 import { guarded } from './sessionCommands';
 
 type Ask = Omit<PruneParams, 'dryRun' | 'ids'>;
 
 const DURATION = /^\s*(\d+(\.\d+)?(ms|s|m|h|d)\s*)+$/;
-const SIZE = /^\s*\d+(\.\d+)?\s*([KMGT](i?B)?|B)?\s*$/i;
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let i = 0;
-  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
 
 /** A rule picked by the user when no retention is configured; undefined when they cancel. */
 async function askRule(): Promise<Ask | undefined> {
@@ -49,7 +39,7 @@ async function askRule(): Promise<Ask | undefined> {
       return v === undefined ? undefined : { keep: Number(v) };
     }
     case 'size': {
-      const v = await vscode.window.showInputBox({ title: 'Prune until all sessions take at most', value: '1GB', validateInput: (s) => (SIZE.test(s) ? undefined : 'a size: 500MB, 2GB') });
+      const v = await vscode.window.showInputBox({ title: 'Prune until all sessions take at most', value: '1GB', validateInput: (s) => (parseSize(s) !== undefined ? undefined : 'a size: 500MB, 2GB') });
       return v === undefined ? undefined : { maxSize: v.trim() };
     }
   }
@@ -72,10 +62,10 @@ export function registerPruneCommand(ctx: Ctx): vscode.Disposable {
         void vscode.window.showInformationMessage(`Orchestrator: nothing to prune by ${preview.criteria ?? 'that rule'}; ${preview.kept} session${preview.kept === 1 ? '' : 's'} kept.`);
         return preview;
       }
-      const shown = preview.removed.slice(0, 12).map((s) => `${s.id}  ${s.workflow} (${s.status}), ${size(s.bytes)}: ${s.why.join(', ')}`);
+      const shown = preview.removed.slice(0, 12).map((s) => `${s.id}  ${s.workflow} (${s.status}), ${formatSize(s.bytes)}: ${s.why.join(', ')}`);
       if (n > shown.length) shown.push(`…and ${n - shown.length} more`);
       const ok = await vscode.window.showWarningMessage(
-        `Prune ${n} session${n === 1 ? '' : 's'} (${size(preview.freedBytes)})?`,
+        `Prune ${n} session${n === 1 ? '' : 's'} (${formatSize(preview.freedBytes)})?`,
         {
           modal: true,
           detail: `By ${preview.criteria}:\n${shown.join('\n')}\n\nTheir logs, worktrees and branches are removed. Running sessions and sessions waiting for approval are never removed.`,
@@ -86,7 +76,7 @@ export function registerPruneCommand(ctx: Ctx): vscode.Disposable {
       const done = await ctx.send(PruneSessionsRequest, { dryRun: false, ...ask, ids: preview.removed.map((s) => s.id) });
       const kept = done.skipped.filter((s) => preview.removed.some((r) => r.id === s.id)).length;
       const tail = kept ? `; ${kept} kept because ${kept === 1 ? 'it' : 'they'} changed meanwhile` : '';
-      void vscode.window.showInformationMessage(`Orchestrator: removed ${done.removed.length} session${done.removed.length === 1 ? '' : 's'}, freed ${size(done.freedBytes)}${tail}.`);
+      void vscode.window.showInformationMessage(`Orchestrator: removed ${done.removed.length} session${done.removed.length === 1 ? '' : 's'}, freed ${formatSize(done.freedBytes)}${tail}.`);
       if (done.failed.length) void vscode.window.showWarningMessage(`Orchestrator: could not remove ${done.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`);
       return done;
     }),

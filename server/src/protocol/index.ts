@@ -94,6 +94,7 @@ export type { DefinitionCheck, Finding, GraphDto, SessionState, SessionSummary, 
 /** What a session's steps came to, in words (shared by the editor and the CLI). */
 export { addCounts, countSteps, emptyCounts, statusText, stepsText, type StepCounts } from './summary';
 export { spendText, type Spend } from '../engine/spend';
+export { formatSize, parseSize } from '../config/sizes';
 
 /** A session as the editor shows it: the state without the compiled workflow and raw findings. */
 export type SessionDetail = Omit<SessionState, 'workflow' | 'rawFindings'> & {
