@@ -5,8 +5,9 @@
  * runner recorded it in steps/<step>/<attempt>.proc). Doctor finds both; `--fix stop-processes:ID`
  * stops the group, `--fix resume:ID` resumes the session. A recorded pid now used by an unrelated
  * process (another start time) is neither reported nor killed. Leftover worktrees: a worktree step's
- * runner killed, the session cancelled (its worktree stays), then its folder removed by hand (its
- * branch stays); the fixes remove each with the engine's own workspace code.
+ * runner killed and the session cancelled (cancel removes the worktree; the test puts it back, as a
+ * cleanup cut short would leave it), then its folder removed by hand (its branch stays); the fixes
+ * remove each with the engine's own workspace code.
  *
  * Every wait is for an event (a line in a file, a record, a process's end), never a time window.
  */
@@ -203,7 +204,11 @@ describe('orchestrator doctor: what dead runners leave', { timeout: 240_000 }, (
       assert.equal(cancelled.code, 0, cancelled.stderr);
       assert.equal(groupAlive(stepPid), false, 'cancel stopped the step');
       const wt = path.join(r.root, '.orchestrator', 'worktrees', id, 'slow');
-      assert.ok(fs.existsSync(path.join(wt, '.git')), 'the cancelled session kept its worktree');
+      assert.ok(!fs.existsSync(wt), 'cancelling the dead runner\'s session removed its worktree, as a runner does at its end');
+      assert.ok(!worktreeList(r).some((w) => w.includes(id)), "and git's record of it");
+      assert.deepEqual(orchestratorBranches(r), [`orchestrator/${id}/slow`], 'its branch stays');
+      // A leftover all the same (a cleanup cut short): the worktree put back by hand.
+      r.git('worktree', 'add', wt, `orchestrator/${id}/slow`);
 
       let { code, report } = await doctor(r);
       let c = find(report, `worktrees:${id}`)!;

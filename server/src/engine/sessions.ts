@@ -314,6 +314,10 @@ export async function controlSession(repoRoot: string, id: string, command: Cont
         log.append('session.finished', { data: { status: 'cancelled', reason } }, { sync: true });
         new SnapshotWriter(loaded.paths.state, log, 0).write(finalize(state));
         log.close();
+        // The session has ended without a runner: its worktrees go as a runner's would at its end
+        // (branches stay); a failure here is doctor's to report, the cancel itself stands.
+        await recoverSessionWorkspaces(repoRoot, state).catch(() => undefined);
+        await endSessionWorkspaces(repoRoot, state).catch(() => undefined);
         return { applied: 'done', state };
       } finally {
         lock.release();
