@@ -534,6 +534,25 @@ describe('bad-expression', () => {
     );
   });
 
+  it("in an approval's question (the runner fills it in), as in run", () => {
+    const v = expectProblems(
+      `
+      name: x
+      inputs: { target: { default: prod } }
+      steps:
+        - id: a
+          run: echo
+        - id: ok
+          needs: a
+          approval: Deploy \${{ inputs.target }} at \${{ steps.a.outputs.sha }}?
+        - id: bad
+          approval: Deploy \${{ [[input]].target }} at \${{ [[steps.a.outputs.sha]] }}?
+      `,
+      ['bad-expression', 'not-upstream'],
+    );
+    assert.match(messages(v)[0], /Did you mean 'inputs'\?/);
+  });
+
   it('in a block scalar, at the exact place', () => {
     expectProblems(
       `

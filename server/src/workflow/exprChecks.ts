@@ -61,7 +61,7 @@ export interface ExprContext {
 }
 
 /** Fields of a step that take expressions: [key, allowStatusFunctions]. */
-const STEP_FIELDS = ['run', 'prompt', 'env', 'with', 'outputs', 'verify'] as const;
+const STEP_FIELDS = ['run', 'prompt', 'env', 'with', 'outputs', 'verify', 'approval'] as const;
 
 export interface IfInfo {
   readonly ast?: Expr;
