@@ -284,6 +284,17 @@ describe('the example pipeline from the editor, and Apply / Discard in the Sessi
     await vs.clickDialogButton('Discard');
     await vs.waitFor(`git branch to no longer list orchestrator/${other}/make`, () => branchesOf(ws, other).length === 0);
     assert.ok(!git(ws, 'branch', '--list').includes(other));
+    // The host pushes the session's summary without the branch: the rows stop offering it.
+    let items: string[] = [];
+    await vs.waitFor("the step row's menu without Discard and Apply", async () => {
+      await (await vs.treeRow(/^make, succeeded/, 'Sessions')).click({ button: 'right' });
+      await vs.waitFor('its context menu', () => vs.page.locator('.monaco-menu').first().isVisible());
+      items = await vs.menuItems();
+      await vs.page.keyboard.press('Escape');
+      return items.includes('Open Session Log') && !items.some((i) => /^(Discard|Apply) Step/.test(i));
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nlast menu: ${items.join(' | ')}`);
+    });
   });
 
   it('Apply Session\'s Result… on a one-step session asks only how: fast-forward puts its commit on main', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { GetSessionRequest, GitApplyRequest, GitDiscardRequest, GitShowRequest, StartSessionRequest } from '../../server/src/protocol';
+import { GetSessionRequest, GitApplyRequest, GitDiscardRequest, GitShowRequest, ListSessionsRequest, StartSessionRequest } from '../../server/src/protocol';
 import { cliEnv, runCli, waitFor } from '../cli/cliProcess';
 import { cleanupRepos } from '../engine/helpers';
 import { makeGitRepo } from '../engine/gitRepo';
@@ -104,10 +104,38 @@ describe('the host: a session\'s git work (show, apply, discard)', () => {
     }
     const branch = `orchestrator/${id}/edit`;
     assert.equal(repo.git('branch', '--list', branch).trim(), branch);
+    const listed = async (h: SessionsClient) => (await h.request(ListSessionsRequest, {})).find((s) => s.id === id);
+    assert.deepEqual((await listed(host))?.git, { branches: ['edit'], appliable: ['edit'], result: 'edit' });
+    const from = host.mark();
     assert.deepEqual(await host.request(GitDiscardRequest, { id, step: 'edit' }), { branch, deleted: true });
     assert.equal(repo.git('branch', '--list', branch).trim(), '');
+    // The row stops offering Discard and Apply: the summary, pushed again, has no branch left.
+    const pushed = await host.waitForChange(id, (s) => s.git === undefined, 'the summary without the discarded branch', { from });
+    assert.equal(pushed.status, 'succeeded');
+    assert.equal((await listed(host))?.git, undefined);
     assert.deepEqual(await host.request(GitDiscardRequest, { id, step: 'edit' }), { branch, deleted: false });
     await assert.rejects(host.request(GitDiscardRequest, { id, step: 'plain' }), /has no branch of its own/);
     await assert.rejects(host.request(GitDiscardRequest, { id, step: 'nope' }), /there is no step 'nope'/);
+  });
+
+  it('a host started later leaves out branches gone meanwhile (here: deleted with git)', async () => {
+    const r = makeGitRepo(WORKFLOW);
+    for (let n = 0; n < 2; n++) {
+      const run = await runCli(['run', r.file, '--quiet'], { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 });
+      assert.equal(run.code, 0, run.stderr);
+    }
+    const ids = (JSON.parse((await runCli(['list', '--json'], { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 })).stdout) as { id: string }[]).map((s) => s.id);
+    const [gone, kept] = ids;
+    r.git('branch', '-D', `orchestrator/${gone}/edit`);
+    const later = await SessionsClient.start(r.root, { env: { HOME: r.home } });
+    try {
+      const pushed = await later.waitForChange(gone, (s) => s.git === undefined, 'the summary without the branch deleted with git');
+      assert.equal(pushed.status, 'succeeded');
+      const list = await later.request(ListSessionsRequest, {});
+      assert.equal(list.find((s) => s.id === gone)?.git, undefined);
+      assert.deepEqual(list.find((s) => s.id === kept)?.git?.branches, ['edit'], 'a session whose branch is there keeps it');
+    } finally {
+      await later.stop();
+    }
   });
 });

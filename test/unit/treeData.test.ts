@@ -635,6 +635,14 @@ describe('a worktree step: its changed files and its git actions', () => {
     const live = offered(SESSIONS, stepRow(SESSION_ID, worktreeStep(), summary(), NOW).contextValue, 'menu');
     assert.ok(live.includes('applyStep') && !live.includes('discardStep'), live.join());
   });
+
+  it('a step whose branch is gone (the summary leaves it out) offers neither Apply nor Discard', () => {
+    const st = worktreeStep();
+    assert.deepEqual(stepTokens(st, ended('succeeded'), [st.id]), ['step', 'status-succeeded', 'appliable', 'discardable', 'hasLog', 'resumableFrom']);
+    assert.deepEqual(stepTokens(st, ended('succeeded'), []), ['step', 'status-succeeded', 'hasLog', 'resumableFrom']);
+    const menu = offered(SESSIONS, stepRow(SESSION_ID, st, ended('succeeded'), NOW, ['other']).contextValue, 'menu');
+    assert.ok(!menu.includes('applyStep') && !menu.includes('discardStep'), menu.join());
+  });
 });
 
 describe('a session with worktree steps: Apply its result, Discard its branches; a replay says so', () => {

@@ -216,14 +216,19 @@ export function changeRows(sessionId: string, st: StepState): ChangeRow[] {
   });
 }
 
-export function stepTokens(st: StepState, session: SessionSummary | SessionDetail): string[] {
+/**
+ * `branches`: the steps whose branch is still there, from the session's summary (the host leaves
+ * out what was discarded or deleted: host/branchPresence.ts); without it, the step's outputs decide.
+ */
+export function stepTokens(st: StepState, session: SessionSummary | SessionDetail, branches?: readonly string[]): string[] {
   const t = ['step', `status-${st.status}`];
   const changes = stepChanges(st);
   const live = LIVE.has(session.status);
+  const own = branches ? branches.includes(st.id) : !!changes || hasOwnBranch(session.id, st);
   // Apply: a finished step's change (the engine refuses what does not fit). Discard: only at rest,
   // also a failed git/merge's branch (its conflicted worktree is kept, and has no commit).
-  if (changes && changes.files.length && st.status === 'succeeded') t.push('appliable');
-  if ((changes || hasOwnBranch(session.id, st)) && !live) t.push('discardable');
+  if (changes && changes.files.length && st.status === 'succeeded' && own) t.push('appliable');
+  if (own && !live) t.push('discardable');
   if (st.attempt > 0) t.push('hasLog');
   if (st.status === 'waiting' && st.approval && !st.approval.answer && live) t.push('approvable');
   // Live: kill the attempt and run it again. At rest, "Resume From Step" does the same job.
@@ -233,7 +238,7 @@ export function stepTokens(st: StepState, session: SessionSummary | SessionDetai
   return t;
 }
 
-export function stepRow(sessionId: string, st: StepState, session: SessionSummary | SessionDetail, now = Date.now()): StepRow {
+export function stepRow(sessionId: string, st: StepState, session: SessionSummary | SessionDetail, now = Date.now(), branches?: readonly string[]): StepRow {
   const parts: string[] = [st.status.replace('_', ' ')];
   if (st.attempt > 1) parts.push(`attempt ${st.attempt}`);
   const ms = elapsed(st.startedAt, st.status === 'running' || st.status === 'waiting' ? undefined : st.finishedAt, now);
@@ -253,15 +258,15 @@ export function stepRow(sessionId: string, st: StepState, session: SessionSummar
     description: parts.join(' · '),
     tooltip: tip.join('\n'),
     icon: st.stuck ? { id: 'warning', color: 'charts.yellow' } : statusIcon(st.status),
-    contextValue: stepTokens(st, session).join(' '),
+    contextValue: stepTokens(st, session, branches).join(' '),
     ...(stepChanges(st)?.files.length ? { collapsible: 'collapsed' as const } : {}),
     sessionId,
     step: st,
   };
 }
 
-export function stepRows(d: SessionDetail, now = Date.now()): StepRow[] {
-  return d.order.map((id) => d.steps[id]).filter((s): s is StepState => !!s).map((s) => stepRow(d.id, s, d, now));
+export function stepRows(d: SessionDetail, now = Date.now(), branches?: readonly string[]): StepRow[] {
+  return d.order.map((id) => d.steps[id]).filter((s): s is StepState => !!s).map((s) => stepRow(d.id, s, d, now, branches));
 }
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];

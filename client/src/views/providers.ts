@@ -49,7 +49,7 @@ export class SessionsProvider extends RowProvider {
         const d = model.cachedDetail(c.summary.id);
         const shown = this.steps.get(c.summary.id);
         if (d && shown) for (const [id, r] of shown) if (d.steps[id]) {
-          Object.assign(r, stepRow(d.id, d.steps[id], d));
+          Object.assign(r, stepRow(d.id, d.steps[id], d, Date.now(), this.branches(d.id)));
           this.changed.fire(r);
         }
       }),
@@ -60,7 +60,7 @@ export class SessionsProvider extends RowProvider {
         for (const st of c.steps) {
           const r = shown.get(st.id);
           if (!r) continue;
-          Object.assign(r, stepRow(c.id, st, d));
+          Object.assign(r, stepRow(c.id, st, d, Date.now(), this.branches(c.id)));
           this.changed.fire(r);
         }
       }),
@@ -96,12 +96,18 @@ export class SessionsProvider extends RowProvider {
     const d = await this.model.detail(row.session.id);
     const shown = this.steps.get(d.id) ?? new Map<string, StepRow>();
     this.steps.set(d.id, shown);
-    return stepRows(d).map((fresh) => {
+    return stepRows(d, Date.now(), this.branches(d.id)).map((fresh) => {
       const have = shown.get(fresh.step.id);
       if (have) return Object.assign(have, fresh);
       shown.set(fresh.step.id, fresh);
       return fresh;
     });
+  }
+
+  /** The steps whose branch is still there, from the session's summary (undefined: not known, the steps' outputs decide). */
+  private branches(id: string): readonly string[] | undefined {
+    const s = this.model.summary(id);
+    return s ? (s.git?.branches ?? []) : undefined;
   }
 
   /** The row of a session (for reveal). */
@@ -130,7 +136,7 @@ export class SessionsProvider extends RowProvider {
       if (!d) continue;
       const steps = tickRows(shown.values(), (r) => {
         const st = d.steps[r.step.id];
-        return st ? stepRow(id, st, d, now) : undefined;
+        return st ? stepRow(id, st, d, now, this.branches(id)) : undefined;
       });
       for (const r of steps) this.changed.fire(r);
     }

@@ -52,7 +52,8 @@ import { deleteSession, exportSnapshot, importSnapshot, SnapshotError } from '..
 import { graphOfSession } from '../workflow/graph';
 import { applyStep } from '../engine/workspace/apply';
 import { GitError } from '../engine/workspace/git';
-import { discardStep, fileAtCommit } from '../engine/workspace/inspect';
+import { discardStep, fileAtCommit, stepWithBranch } from '../engine/workspace/inspect';
+import { BranchPresence } from './branchPresence';
 import { WorkspaceError } from '../engine/workspace/worktrees';
 import type { Logger } from './documents';
 import { LogFollowers } from './logs';
@@ -103,8 +104,18 @@ export class SessionHost {
     };
     const logs = new LogFollowers(this.opts.repoRoot, (id) => this.watcher.get(id), (t) => notify(LogAppendedNotification, t));
     this.logs = logs;
-    const pauses = new PauseWatch(this.opts.repoRoot, (id) => this.watcher.list().find((s) => s.id === id), (s) => notify(SessionChangedNotification, s));
+    const branches = new BranchPresence(this.opts.repoRoot);
+    const pauses = new PauseWatch(this.opts.repoRoot, (id) => this.watcher.list().find((s) => s.id === id), (s) => notify(SessionChangedNotification, branches.decorate(s)));
     this.pauses = pauses;
+    /** A summary as the editor sees it: `pausing` (pauseWatch.ts), and without branches that are gone (branchPresence.ts). */
+    const decorate = (s: SessionSummary): SessionSummary => branches.decorate(pauses.decorate(s));
+    const stateOf = (id: string): SessionState | undefined => {
+      try {
+        return this.watcher.get(id);
+      } catch {
+        return undefined;
+      }
+    };
     // A session waiting for approval: its waiting steps too, when it is announced and when this host
     // starts. The runner may have written the approval before this host followed the session (a
     // busy machine, a window reloaded meanwhile), and then no event of the log tells the editor,
@@ -120,7 +131,7 @@ export class SessionHost {
       }
     };
     this.watcher.on('session', (s) => {
-      notify(SessionChangedNotification, pauses.decorate(s));
+      notify(SessionChangedNotification, decorate(s));
       pushWaiting(s);
     });
     this.watcher.on('removed', (id) => {
@@ -139,12 +150,22 @@ export class SessionHost {
     this.watcher.on('warning', (w) => this.opts.log.warn(w));
     this.watcher.start();
     for (const s of this.watcher.list()) pushWaiting(s);
+    // Branches gone while no host watched (discarded before a restart, deleted with git).
+    void branches
+      .scan(this.watcher.list(), stateOf)
+      .then((ids) => {
+        for (const id of ids) {
+          const s = this.watcher.list().find((x) => x.id === id);
+          if (s) notify(SessionChangedNotification, decorate(s));
+        }
+      })
+      .catch((e: unknown) => this.opts.log.warn(`could not list the sessions' branches: ${e instanceof Error ? e.message : String(e)}`));
 
     const mustTrust = (what: string): void => {
       if (!this.opts.trusted()) throw new InputError(`this workspace is not trusted, so nothing runs here (${what}): trust the workspace to run workflows`);
     };
 
-    handle(ListSessionsRequest, () => this.watcher.list().map((s) => pauses.decorate(s)));
+    handle(ListSessionsRequest, () => this.watcher.list().map(decorate));
     handle(GetSessionRequest, (p) => {
       const l = loadSession(this.opts.repoRoot, p.id);
       return detail(l.state, l.owner);
@@ -183,7 +204,7 @@ export class SessionHost {
     const control = async (id: string, command: Parameters<typeof controlSession>[2]) => {
       const res = await controlSession(this.opts.repoRoot, id, command);
       if (res.applied === 'done') this.watcher.refresh(id);
-      const s = pauses.decorate(summarize(res.state));
+      const s = decorate(summarize(res.state));
       // A pause on its way: say `pausing` now (the log changes only when the running steps end).
       if (s.pausing) notify(SessionChangedNotification, s);
       return s;
@@ -242,7 +263,11 @@ export class SessionHost {
       mustTrust('discard');
       const l = await loadSettled(this.opts.repoRoot, p.id);
       if (l.owner) throw new InputError(`session ${p.id} is running (process ${l.owner.pid} on ${l.owner.host}): pause or cancel it before discarding a step's branch`);
-      return discardStep(this.opts.repoRoot, l.state, p.step);
+      const done = await discardStep(this.opts.repoRoot, l.state, p.step);
+      // The row stops offering Discard (and Apply) for it: the session's state does not change.
+      branches.discarded(p.id, stepWithBranch(l.state, p.step).id);
+      notify(SessionChangedNotification, decorate(summarize(l.state)));
+      return done;
     });
     handle(StuckRequest, () => {
       const now = Date.now();

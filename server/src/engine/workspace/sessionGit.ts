@@ -35,3 +35,11 @@ export function sessionGit(s: SessionState): SessionGit | undefined {
   const result = merges.length ? merges[merges.length - 1].id : appliable.length === 1 ? appliable[0].id : undefined;
   return { branches, appliable: appliable.map((st) => st.id), ...(result ? { result } : {}) };
 }
+
+/** The session's git work without the steps whose branch is gone (discarded, or deleted with git); undefined when none is left. */
+export function withoutGone(g: SessionGit, gone: ReadonlySet<string>): SessionGit | undefined {
+  const branches = g.branches.filter((s) => !gone.has(s));
+  if (!branches.length) return undefined;
+  const appliable = g.appliable.filter((s) => !gone.has(s));
+  return { branches, appliable, ...(g.result && !gone.has(g.result) ? { result: g.result } : {}) };
+}
