@@ -8,7 +8,7 @@
  * config.yaml pruning after each session. Waits are for files the steps write, never for time.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -217,9 +217,11 @@ describe('orchestrator prune racing a runner that resumes the session', () => {
 });
 
 describe('orchestrator prune racing a runner that starts a session', () => {
-  // The runner is held at each point of its start where its folder could look abandoned: made but
-  // not locked yet, then locked before its first event. prune --keep 0 runs there.
-  for (const point of ['session-dir-made', 'session-locked']) {
+  // The runner is held at each point of its start where its folder could look abandoned: made and
+  // locked under a temp name (not a session yet), then renamed into place, locked, before its first
+  // event. prune --keep 0 runs there.
+  const staged = (root: string): string[] => fs.readdirSync(path.join(root, '.orchestrator', 'sessions')).filter((n) => n.startsWith('.new-'));
+  for (const point of ['session-staged', 'session-locked']) {
     it(`a runner held at ${point}: prune --keep 0 removes the old session, not the starting one, which then runs to the end`, async () => {
       const { r, cli, env } = setup();
       r.write('quick.workflow.yaml', 'name: quick\nsteps:\n  - id: a\n    run: echo quick\n');
@@ -230,19 +232,46 @@ describe('orchestrator prune racing a runner that starts a session', () => {
       const starting = runCli(['run', 'quick.workflow.yaml', '--json'], { cwd: r.root, env: { ...env, ORCHESTRATOR_TEST_PAUSE_DIR: pause }, timeoutMs: 90_000 });
       await waitFor(() => fs.existsSync(path.join(pause, `${point}.reached`)), `the runner to reach ${point}`);
       const fresh = sessionFolders(r.root).filter((f) => f !== old);
-      assert.equal(fresh.length, 1, 'the starting session has its folder');
+      if (point === 'session-staged') {
+        assert.deepEqual(fresh, [], 'not a session yet');
+        assert.equal(staged(r.root).length, 1, 'its folder is made and locked under a temp name');
+      } else assert.equal(fresh.length, 1, 'the starting session has its folder');
 
       const res = json<Report>(await cli('prune', '--keep', '0', '--json'));
       assert.deepEqual(res.removed.map((s) => s.id), [old]);
       assert.deepEqual(sessionFolders(r.root), fresh, 'the starting session is kept');
+      assert.equal(staged(r.root).length, point === 'session-staged' ? 1 : 0, 'a staged folder with a live lock is kept');
 
       fs.writeFileSync(path.join(pause, `${point}.fifo`), 'go');
       const done = await starting;
       assert.equal(done.code, 0, done.stderr);
-      assert.equal((JSON.parse(done.stdout) as { id: string }).id, fresh[0]);
-      assert.equal(json<{ status: string }>(await cli('show', fresh[0], '--json')).status, 'succeeded');
+      const id = (JSON.parse(done.stdout) as { id: string }).id;
+      if (point === 'session-locked') assert.equal(id, fresh[0]);
+      assert.deepEqual(sessionFolders(r.root), [id]);
+      assert.deepEqual(staged(r.root), []);
+      assert.equal(json<{ status: string }>(await cli('show', id, '--json')).status, 'succeeded');
     });
   }
+
+  it('a folder without lock and events is removed whatever its age; a staged folder of a dead runner too, one of a live runner not', async () => {
+    const { r, cli } = setup();
+    const dir = path.join(r.root, '.orchestrator', 'sessions');
+    fs.mkdirSync(path.join(dir, '20261207-101010-lockless'), { recursive: true });
+    // A staged folder whose runner died: its lock names a pid that is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const deadPid = Number(dead.stdout.toString());
+    const deadStage = path.join(dir, `.new-20261207-101011-dead-${deadPid}-0123abcd`);
+    fs.mkdirSync(deadStage);
+    fs.writeFileSync(path.join(deadStage, 'lock'), JSON.stringify({ pid: deadPid, host: os.hostname(), token: 'deadbeef0000', acquiredAt: new Date().toISOString() }));
+    // One whose process is alive (this test) and has no lock yet: kept.
+    const liveStage = path.join(dir, `.new-20261207-101012-live-${process.pid}-0123abcd`);
+    fs.mkdirSync(liveStage);
+    const res = json<Report>(await cli('prune', '--keep', '5', '--json'));
+    assert.deepEqual(res.removed, []);
+    assert.deepEqual(sessionFolders(r.root), []);
+    assert.equal(fs.existsSync(deadStage), false);
+    assert.equal(fs.existsSync(liveStage), true);
+  });
 });
 
 describe('retention in config.yaml', () => {

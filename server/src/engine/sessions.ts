@@ -10,8 +10,8 @@ import { appendControl, type ControlCommand } from '../store/control';
 import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { pausePoint } from '../store/testHooks';
-import { createSessionDir, loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
-import { collectEmptySessions } from '../store/sessionFolders';
+import { loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
+import { collectEmptySessions, collectLeftovers, createLockedSession, tempName } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { pruneAfterSession } from '../store/retention';
@@ -145,13 +145,12 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
   const secrets = loadSecrets(opts);
   const base = await sessionBase(opts.repoRoot, data.workflow.compiled);
   const id = opts.id ?? newSessionId();
+  collectLeftovers(opts.repoRoot); // staged folders of runners killed before the rename
   await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
-  const paths = createSessionDir(opts.repoRoot, id);
-  pausePoint('session-dir-made'); // race tests: a folder without a lock yet (prune, delete)
-  let lock: LockHandle | undefined;
+  // Born locked: the folder appears (renamed into place) with this runner's lock in it.
+  const { paths, lock } = await createLockedSession(opts.repoRoot, id);
   let log: EventLog | undefined;
   try {
-    lock = await acquireLock(paths.lock);
     pausePoint('session-locked'); // race tests: locked, no event yet
     freshControl(paths);
     log = new EventLog(paths.log, id, 0);
@@ -164,10 +163,17 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
     opts.onEvent?.(started, state);
     return makeRunner(state, paths, log, lock, opts, secrets);
   } catch (e) {
-    // Nothing ran: remove the folder rather than leave a session that never started.
+    // Nothing ran: remove the folder rather than leave a session that never started (out of the
+    // sessions' namespace first, with the lock still in it, so no reader sees it half gone).
     log?.close();
-    lock?.release();
-    fs.rmSync(paths.dir, { recursive: true, force: true });
+    lock.stopHeartbeat();
+    const gone = path.join(path.dirname(paths.dir), tempName('deleting', id));
+    try {
+      fs.renameSync(paths.dir, gone);
+      fs.rmSync(gone, { recursive: true, force: true });
+    } catch {
+      lock.release(); // collectEmptySessions removes what is left
+    }
     throw e;
   }
 }

@@ -183,6 +183,15 @@ export function tryAcquireLockSync(file: string, opts: LockOptions = {}): LockHa
   return new Handle(file, r.info, o);
 }
 
+/**
+ * A handle for a lock this process took in a folder that it then renamed (the file moved with the
+ * folder: same inode, same token), at the lock's new path. Throws when the file there is not it.
+ */
+export function adoptLock(file: string, info: LockInfo, opts: LockOptions = {}): LockHandle {
+  if (look(file)?.info?.token !== info.token) throw new Error(`${file}: the lock there is not the one this process took`);
+  return new Handle(file, info, withDefaults(opts));
+}
+
 // ---------------------------------------------------------------------------------------------
 
 interface Resolved {

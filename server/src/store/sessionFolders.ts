@@ -9,9 +9,11 @@ import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
 import { removeDeadScratch } from '../engine/steps/scratch';
 import { fsyncDir, readFirstLine } from './durableFile';
-import { acquireLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
+import { acquireLock, adoptLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
+import { ensureGitignore } from './gitignore';
+import { pausePoint } from './testHooks';
 import { processAlive } from './liveness';
-import { loadSession, sessionPaths, sessionsDir } from './sessionStore';
+import { loadSession, sessionPaths, sessionsDir, type SessionPaths } from './sessionStore';
 import { deleteSessionWorkspaces } from '../engine/workspace/session';
 
 /** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
@@ -26,8 +28,36 @@ export function checkId(id: string): void {
 }
 
 /** A name in the sessions folder that is not a session id (listSessionIds skips names starting with a dot). */
-export function tempName(kind: 'import' | 'deleting', id: string): string {
+export function tempName(kind: 'import' | 'deleting' | 'new', id: string): string {
   return `.${kind}-${id}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A new session's folder, born with its lock held by this process: the folder is made and locked
+ * under a temp name (`.new-<id>-<pid>-<hex>`, outside the sessions' namespace), then renamed into
+ * place. No reader, prune or delete ever sees the folder without its lock, so nothing has to guess
+ * whether a lockless folder is a runner about to lock it. Throws when the id is taken.
+ */
+export async function createLockedSession(repoRoot: string, id: string): Promise<{ paths: SessionPaths; lock: LockHandle }> {
+  fs.mkdirSync(sessionsDir(repoRoot), { recursive: true });
+  ensureGitignore(repoRoot);
+  const paths = sessionPaths(repoRoot, id);
+  if (fs.existsSync(paths.dir)) throw new Error(`session ${id} exists already`);
+  const staged = path.join(sessionsDir(repoRoot), tempName('new', id));
+  fs.mkdirSync(staged);
+  let taken: LockHandle | undefined;
+  try {
+    taken = await acquireLock(path.join(staged, path.basename(paths.lock)), { heartbeatMs: 0 });
+    pausePoint('session-staged'); // race tests: locked, not in the sessions' namespace yet
+    // rename(2) would replace an empty folder of that name: the check above, and ids made unique.
+    fs.renameSync(staged, paths.dir);
+    fsyncDir(sessionsDir(repoRoot));
+  } catch (e) {
+    taken?.release();
+    fs.rmSync(staged, { recursive: true, force: true });
+    throw e;
+  }
+  return { paths, lock: adoptLock(paths.lock, taken.info) };
 }
 
 /**
@@ -106,8 +136,9 @@ async function lockForDelete(repoRoot: string, id: string): Promise<LockHandle> 
 }
 
 /**
- * Folders left by an import or a delete whose process died midway: `.import-*` of a process that is
- * gone, and `.deleting-*` older than a minute. Best effort; never throws.
+ * Folders left by an import, a delete or a new session whose process died midway: `.import-*` of a
+ * process that is gone, `.deleting-*` older than a minute, and `.new-*` whose lock is not held by a
+ * live process (without a lock yet: whose process is gone). Best effort; never throws.
  */
 export function collectLeftovers(repoRoot: string): void {
   let names: string[];
@@ -117,10 +148,15 @@ export function collectLeftovers(repoRoot: string): void {
     return;
   }
   for (const name of names) {
-    const m = /^\.(import|deleting)-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
+    const m = /^\.(import|deleting|new)-.+-(\d+)-[0-9a-f]{8}$/.exec(name);
     if (!m) continue;
     const p = path.join(sessionsDir(repoRoot), name);
     try {
+      if (m[1] === 'new') {
+        const lock = lockStatus(path.join(p, 'lock'));
+        if (lock.state === 'stale' || (lock.state === 'free' && !processAlive(Number(m[2]), undefined))) fs.rmSync(p, { recursive: true, force: true });
+        continue;
+      }
       const old = Date.now() - fs.statSync(p).mtimeMs > 60_000;
       if (old && (m[1] === 'deleting' || !processAlive(Number(m[2]), undefined))) fs.rmSync(p, { recursive: true, force: true });
     } catch {
@@ -129,15 +165,13 @@ export function collectLeftovers(repoRoot: string): void {
   }
 }
 
-/** A folder without a lock and without events is left alone this long: its runner may be between mkdir and taking the lock. */
-const UNLOCKED_GRACE_MS = 60_000;
-
 /**
  * Removes the folders of sessions whose runner died before the session's first event (killed in
  * its first instant): no complete line in log.jsonl, and no live runner. A folder whose lock is held
- * is left alone (its runner has the lock and is about to write its first event); so is one without
- * a lock younger than a minute (its runner may not have taken the lock yet). The removal happens
- * under the session's lock, after looking again. Returns the ids removed. Never throws.
+ * is left alone (its runner has the lock and is about to write its first event). A new session's
+ * folder is born locked (createLockedSession), so one without a lock and without events is a
+ * leftover whatever its age. The removal happens under the session's lock, after looking again.
+ * Returns the ids removed. Never throws.
  */
 export async function collectEmptySessions(repoRoot: string): Promise<string[]> {
   let names: string[];
@@ -154,7 +188,6 @@ export async function collectEmptySessions(repoRoot: string): Promise<string[]> 
       if (hasEvent(paths.log)) continue;
       const lock = lockStatus(paths.lock);
       if (lock.state === 'held') continue;
-      if (lock.state === 'free' && Date.now() - fs.statSync(paths.dir).mtimeMs < UNLOCKED_GRACE_MS) continue;
       let handle: LockHandle;
       try {
         handle = await acquireLock(paths.lock, { heartbeatMs: 0, settleMs: 0 });
