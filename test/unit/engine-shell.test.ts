@@ -117,6 +117,10 @@ async function assertTreeGone(dir: string): Promise<void> {
   for (const f of ['main.pid', 'bg.pid', 'gc.pid']) assert.equal(await gone(readPid(dir, f)), true, `${f} is still alive`);
   assert.equal(fs.existsSync(path.join(dir, 'survived')), false, 'the grandchild survived');
   assert.equal(fs.existsSync(path.join(dir, 'slept')), false, 'the step was let run to its end');
+  // The rest of the group (a `sleep 0.01` of a loop) was signalled with it and may still be on its
+  // way out on a busy machine: wait for the group to empty. The bound (10 s) stays well below the
+  // sleeps of the tree (30 s, 300 s), so a process that survived the kill is still caught.
+  for (let i = 0; i < 500 && groupMembers(pgid).length; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(groupMembers(pgid), []);
 }
 
