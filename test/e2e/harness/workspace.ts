@@ -1,5 +1,5 @@
 /**
- * Workspaces and screenshots: fresh copies of test/e2e/fixtures/<name>, and the folder
+ * Workspaces and screenshots: fresh copies of test/e2e/fixtures/<name>, and the folder that
  * screenshots go to ($ORCH_E2E_SHOTS, default test/e2e/.shots/).
  */
 import fs from 'node:fs';
