@@ -1,6 +1,6 @@
 /**
  * Harness of the UI suite: the extension in a real VS Code (code-server), driven by Playwright in
- * Debian's Chromium. See README.md next to this file and ../shared/notes/real-vscode-offline.md.
+ * Debian's Chromium. See README.md next to this file.
  *
  * A test file does, in short:
  *
