@@ -118,7 +118,7 @@ describe('the host: a session\'s git work (show, apply, discard)', () => {
     await assert.rejects(host.request(GitDiscardRequest, { id, step: 'nope' }), /there is no step 'nope'/);
   });
 
-  it('a host started later leaves out branches gone meanwhile (here: deleted with git)', async () => {
+  it('a host started later leaves out branches gone meanwhile (here: deleted with git), and so does a later list', async () => {
     const r = makeGitRepo(WORKFLOW);
     for (let n = 0; n < 2; n++) {
       const run = await runCli(['run', r.file, '--quiet'], { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 });
@@ -134,6 +134,9 @@ describe('the host: a session\'s git work (show, apply, discard)', () => {
       const list = await later.request(ListSessionsRequest, {});
       assert.equal(list.find((s) => s.id === gone)?.git, undefined);
       assert.deepEqual(list.find((s) => s.id === kept)?.git?.branches, ['edit'], 'a session whose branch is there keeps it');
+      // Deleted with git while this host runs: the next list (the editor's Refresh) leaves it out.
+      r.git('branch', '-D', `orchestrator/${kept}/edit`);
+      assert.equal((await later.request(ListSessionsRequest, {})).find((s) => s.id === kept)?.git, undefined);
     } finally {
       await later.stop();
     }

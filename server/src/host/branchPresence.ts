@@ -2,9 +2,9 @@
  * Which of a session's branches are gone, for the Sessions view. A row offers *Discard* and *Apply*
  * from the session's summary, which comes from its state alone (sessionGit.ts), and discarding a
  * branch writes nothing there: without this, a row kept offering what was discarded. The host
- * remembers what it discarded, and asks git once (one `for-each-ref` for every session) when it
- * starts, so a branch gone since (a restart, `git branch -D`, `orchestrator delete` of a step's
- * branch elsewhere) stops being offered too. Only sessions at rest are filtered: a live runner may
+ * remembers what it discarded, and asks git (one `for-each-ref` for every session) when it starts
+ * and at each list of the sessions (the editor's start, its Refresh), so a branch gone otherwise (a
+ * discard before a restart, `git branch -D`) stops being offered too. Only sessions at rest are filtered: a live runner may
  * be making a branch right now, and a session that runs again forgets what was gone (a step run
  * again makes its branch anew).
  */

@@ -165,7 +165,11 @@ export class SessionHost {
       if (!this.opts.trusted()) throw new InputError(`this workspace is not trusted, so nothing runs here (${what}): trust the workspace to run workflows`);
     };
 
-    handle(ListSessionsRequest, () => this.watcher.list().map(decorate));
+    handle(ListSessionsRequest, async () => {
+      // A list (the editor's start, its Refresh) also asks git which branches are gone.
+      await branches.scan(this.watcher.list(), stateOf).catch(() => []);
+      return this.watcher.list().map(decorate);
+    });
     handle(GetSessionRequest, (p) => {
       const l = loadSession(this.opts.repoRoot, p.id);
       return detail(l.state, l.owner);
