@@ -202,9 +202,18 @@ export abstract class ViewDriver extends EditorDriver {
 
   /** Right-clicks a row (of `viewTitle`, else any view) and clicks `actionTitle` in its context menu. */
   async contextMenu(row: RegExp, actionTitle: TextMatch, viewTitle?: string): Promise<void> {
-    const r = await this.treeRow(row, viewTitle);
-    await r.click({ button: 'right' });
-    await this.waitFor(`a context menu on the row ${String(row)}`, () => this.page.locator('.monaco-menu').first().isVisible());
+    // A row drawn again under the click (a live session's duration ticks each second) can swallow
+    // the right-click: right-click again when no menu opened, the last time waiting the full TIMEOUT.
+    const opened = () => this.page.locator('.monaco-menu').first().isVisible();
+    for (let click = 1; ; click++) {
+      await (await this.treeRow(row, viewTitle)).click({ button: 'right' });
+      if (click === 5) {
+        await this.waitFor(`a context menu on the row ${String(row)}`, opened);
+        break;
+      }
+      if (await waitFor('', opened, { timeout: 5_000 }).then(() => true, () => false)) break;
+      console.log(`[e2e] no context menu on the row ${String(row)} after right-click ${click}; right-clicking again`);
+    }
     await this.clickMenuItem(actionTitle);
   }
 
