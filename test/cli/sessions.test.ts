@@ -276,6 +276,26 @@ describe('orchestrator run', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
   });
+
+  it('a given session id (the host passes one) must be an id, and a new one: else exit 2, one line, nothing written', async () => {
+    const taken = json<Summary>(await cli('run', 'ok.workflow.yaml', '--json')).id;
+    const before = sessionFolders(root).sort();
+    const outside = path.join(root, 'escaped');
+    for (const bad of ['../../escaped', '../escaped', '/tmp/escaped-abs', 'x']) {
+      assertUsageError(await cli('run', 'ok.workflow.yaml', '--session-id', bad), new RegExp(`'${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is not a session id \\(ids look like`));
+    }
+    assertUsageError(await cli('run', 'ok.workflow.yaml', '--session-id', taken), new RegExp(`session ${taken} exists already`));
+    assert.deepEqual(sessionFolders(root).sort(), before);
+    assert.equal(fs.existsSync(outside), false);
+    assert.equal(fs.existsSync(path.join(root, '.orchestrator', 'escaped')), false);
+    // Every command that takes an id refuses a path the same way.
+    fs.mkdirSync(path.join(root, '.orchestrator', 'planted'), { recursive: true });
+    fs.copyFileSync(path.join(root, '.orchestrator', 'sessions', taken, 'state.json'), path.join(root, '.orchestrator', 'planted', 'state.json'));
+    fs.copyFileSync(path.join(root, '.orchestrator', 'sessions', taken, 'log.jsonl'), path.join(root, '.orchestrator', 'planted', 'log.jsonl'));
+    for (const args of [['show', '../planted'], ['logs', '../planted'], ['resume', '../planted', '--from', 'hello'], ['cancel', '../planted'], ['findings', '../planted']]) {
+      assertUsageError(await cli(...args), /no session '\.\.\/planted' in /);
+    }
+  });
 });
 
 describe('orchestrator list / show / logs', () => {

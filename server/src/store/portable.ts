@@ -28,7 +28,7 @@ import { parseEvents } from './eventLog';
 import { formatOf, formatOfLogBytes, newestOf, STATE_FORMAT, stampFor, TOOL_VERSION, WRITTEN_BY } from './formatVersion';
 import { damageText, describeDamage } from './logDamage';
 import { checkId, collectLeftovers, SESSION_ID, SnapshotError, tempName } from './sessionFolders';
-import { createSessionDir, loadSession, SessionNotFoundError, sessionPaths, sessionsDir, stepFolder, type Snapshot } from './sessionStore';
+import { createSessionDir, loadSession, loadSessionFolder, SessionNotFoundError, sessionPaths, sessionsDir, stepFolder, type Snapshot } from './sessionStore';
 
 export { deleteSession, SnapshotError } from './sessionFolders';
 
@@ -366,7 +366,7 @@ export async function importSnapshot(repoRoot: string, file: string): Promise<{ 
     if (state) writeFileDurably(tmp.state, JSON.stringify(state));
     // Read it back the way every reader will, before anyone can see it.
     try {
-      loadSession(repoRoot, tmpName);
+      loadSessionFolder(repoRoot, tmpName);
     } catch (e) {
       throw new SnapshotError(`${file} does not import to a readable session: ${(e as Error).message}`);
     }

@@ -13,7 +13,7 @@ import { acquireLock, adoptLock, describeOwner, LockHeldError, lockStatus, type 
 import { ensureGitignore } from './gitignore';
 import { pausePoint } from './testHooks';
 import { processAlive } from './liveness';
-import { loadSession, sessionPaths, sessionsDir, type SessionPaths } from './sessionStore';
+import { loadSession, SESSION_ID, sessionPaths, sessionsDir, type SessionPaths } from './sessionStore';
 import { deleteSessionWorkspaces } from '../engine/workspace/session';
 
 /** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
@@ -21,8 +21,7 @@ export class SnapshotError extends Error {
   override readonly name = 'SnapshotError';
 }
 
-/** What listSessionIds counts as a session (and nothing that could leave the sessions folder). */
-export const SESSION_ID = /^\d{8}-\d{6}-[A-Za-z0-9_-]+$/;
+export { SESSION_ID };
 export function checkId(id: string): void {
   if (!SESSION_ID.test(id)) throw new SnapshotError(`'${id}' is not a session id (ids look like 20261121-104512-k3f9; orchestrator list shows them)`);
 }
@@ -36,13 +35,15 @@ export function tempName(kind: 'import' | 'deleting' | 'new', id: string): strin
  * A new session's folder, born with its lock held by this process: the folder is made and locked
  * under a temp name (`.new-<id>-<pid>-<hex>`, outside the sessions' namespace), then renamed into
  * place. No reader, prune or delete ever sees the folder without its lock, so nothing has to guess
- * whether a lockless folder is a runner about to lock it. Throws when the id is taken.
+ * whether a lockless folder is a runner about to lock it. Throws SnapshotError for an id that is not
+ * one (it names the folder) or is taken.
  */
 export async function createLockedSession(repoRoot: string, id: string): Promise<{ paths: SessionPaths; lock: LockHandle }> {
+  checkId(id);
   fs.mkdirSync(sessionsDir(repoRoot), { recursive: true });
   ensureGitignore(repoRoot);
   const paths = sessionPaths(repoRoot, id);
-  if (fs.existsSync(paths.dir)) throw new Error(`session ${id} exists already`);
+  if (fs.existsSync(paths.dir)) throw new SnapshotError(`session ${id} exists already`);
   const staged = path.join(sessionsDir(repoRoot), tempName('new', id));
   fs.mkdirSync(staged);
   let taken: LockHandle | undefined;

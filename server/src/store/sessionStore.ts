@@ -42,6 +42,9 @@ export function stepFolder(step: string): string {
   return step.replace(/[^A-Za-z0-9_.=,[\]-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** What a session id is, and what listSessionIds counts as a session: nothing that could leave the sessions folder. */
+export const SESSION_ID = /^\d{8}-\d{6}-[A-Za-z0-9_-]+$/;
+
 export function sessionsDir(repoRoot: string): string {
   return path.join(repoRoot, '.orchestrator', 'sessions');
 }
@@ -97,8 +100,19 @@ export interface LoadedSession {
 export class SessionNotFoundError extends Error {}
 
 export function loadSession(repoRoot: string, id: string): LoadedSession {
+  // An id names a folder: `../x` or `/etc` must not reach one outside the sessions folder.
+  if (!SESSION_ID.test(id)) throw notFound(repoRoot, id);
+  return loadSessionFolder(repoRoot, id);
+}
+
+function notFound(repoRoot: string, id: string): SessionNotFoundError {
+  return new SessionNotFoundError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+}
+
+/** loadSession for a folder of the sessions folder whose name the caller made (an import's staging folder, `.import-…`). */
+export function loadSessionFolder(repoRoot: string, id: string): LoadedSession {
   const paths = sessionPaths(repoRoot, id);
-  if (!fs.existsSync(paths.dir)) throw new SessionNotFoundError(`no session '${id}' in ${sessionsDir(repoRoot)} (orchestrator list shows the sessions)`);
+  if (!fs.existsSync(paths.dir)) throw notFound(repoRoot, id);
   settleMigration(repoRoot); // an `orchestrator migrate` that died midway is finished or undone first (migrateJournal.ts)
   // A newer format is refused before anything is read, cleaned or written back (formatVersion.ts).
   const logFormat = formatOfLog(paths.log);
@@ -202,7 +216,7 @@ export function listSessionIds(repoRoot: string): string[] {
   try {
     return fs
       .readdirSync(sessionsDir(repoRoot), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && /^\d{8}-\d{6}-/.test(d.name))
+      .filter((d) => d.isDirectory() && SESSION_ID.test(d.name))
       .map((d) => d.name)
       .sort()
       .reverse();
