@@ -106,7 +106,7 @@ steps:
     prompt: "Review \${{ steps.plan.outputs.summary }} (token \${{ secrets.LOCAL_KEY }})"${retry}
   - id: after
     needs: review
-    run: echo "\${{ steps.review.outputs.text }}" | head -1
+    run: echo "\${{ steps.review.outputs.text }}" | sed -n 1p
 `;
 
   it('streams the answer into the log, records model and usage, reads findings, masks the key everywhere', async () => {

@@ -85,7 +85,7 @@ steps:
     run: echo "::finding severity=low file=src/a.ts line=3 rule=r1::minor"
   - id: after
     needs: review
-    run: echo "\${{ steps.review.outputs.text }}" | head -1
+    run: echo "\${{ steps.review.outputs.text }}" | sed -n 1p
 `;
 
 function setup(url: string): Repo {
