@@ -17,6 +17,19 @@ export class CorruptFileError extends Error {
 let counter = 0;
 
 export function writeFileDurably(file: string, data: string | Buffer): void {
+  replaceFile(file, data, true);
+}
+
+/**
+ * Temp file and rename, without fsync: a crash of this process leaves the old file or the new one,
+ * never part of one; power loss may leave neither. For records that mean nothing after a reboot
+ * (a step's process record: its processes die with the machine), where an fsync per step costs.
+ */
+export function writeFileAtomically(file: string, data: string | Buffer): void {
+  replaceFile(file, data, false);
+}
+
+function replaceFile(file: string, data: string | Buffer, durable: boolean): void {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -24,7 +37,7 @@ export function writeFileDurably(file: string, data: string | Buffer): void {
   try {
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(fd, bytes, off);
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -34,7 +47,7 @@ export function writeFileDurably(file: string, data: string | Buffer): void {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
 /** Makes a folder's entries (a rename, a new file) durable. */

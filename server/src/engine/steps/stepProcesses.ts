@@ -6,9 +6,10 @@
  * steps alive. Two things let a later process find them, each covering the other's gap:
  * - a record, `steps/<step>/<attempt>.proc` = `{ pid, procStart, host, token }`, written right after
  *   the spawn and removed once the step's group is dead. `procStart` (the start time from
- *   /proc/<pid>/stat) tells the step's shell from an unrelated process that got its pid later. A
- *   process killed cannot lose a write it made (the page cache outlives it), and a power cut leaves
- *   no process behind, so no fsync is needed.
+ *   /proc/<pid>/stat) tells the step's shell from an unrelated process that got its pid later. It
+ *   is written whole (a temp file renamed into place), so a runner killed mid-write leaves no
+ *   record rather than an empty one. A process killed cannot lose a write it made (the page cache
+ *   outlives it), and a power cut leaves no process behind, so no fsync is needed.
  * - a mark in the environment of every step process, ORCHESTRATOR_STEP_TOKEN=<session>/<step>/<attempt>,
  *   inherited by everything the step starts (also by what leaves the step's group with setsid).
  *   It covers the instant between the spawn and the record, and processes whose group leader is gone.
@@ -25,6 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { hasProc, isGone as gone, listProcesses, ownGroups, procEnvValue, procInfo, type ProcInfo } from '../../store/liveness';
 import { stepFolder, type SessionPaths } from '../../store/sessionStore';
+import { writeFileAtomically } from '../../store/durableFile';
 import { signalGroup, USE_PROCESS_GROUPS } from './processTree';
 import { DEFAULT_KILL_GRACE_MS } from './shell';
 import { isStepDone, type SessionState } from '../types';
@@ -68,7 +70,8 @@ export function recordStepProcess(file: string, token: string, pid: number): str
   const rec: ProcRecord = { pid, procStart: st.start, host: os.hostname(), token };
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(rec) + '\n');
+    // Whole or absent: a runner killed mid-write must not leave a record that does not parse.
+    writeFileAtomically(file, JSON.stringify(rec) + '\n');
     return file;
   } catch {
     return undefined;
