@@ -89,6 +89,22 @@ export class DurableJSONFile<T> implements Adapter<T> {
   }
 }
 
+/** Runs `read` on the file opened for reading, then closes it; undefined when the file does not exist. */
+export function readOpenFile<T>(file: string, read: (fd: number) => T): T | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return read(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * The first line of an open file, without its newline; undefined when the file has no complete
  * line. `head`: bytes already read from its start. Reads in 64 KiB pieces up to the first newline.

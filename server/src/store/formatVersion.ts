@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import { version } from '../../../package.json';
 import { InputError } from '../engine/errors';
-import { readFirstLine } from './durableFile';
+import { readFirstLine, readOpenFile } from './durableFile';
 
 /** The state format this release writes. */
 export const STATE_FORMAT = 2;
@@ -52,14 +52,7 @@ const STAMPED = /^\{"v":(\d{1,9})(?:,"by":"((?:[^"\\]|\\.){0,200})")?[,}]/;
  * bytes when the line starts with its version (format ≥ 2) or with `{"seq":` (format 1).
  */
 export function formatOfLog(file: string): FileFormat | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
+  return readOpenFile(file, (fd) => {
     const head = Buffer.alloc(512);
     const n = fs.readSync(fd, head, 0, head.length, 0);
     const start = head.toString('utf8', 0, n);
@@ -67,9 +60,7 @@ export function formatOfLog(file: string): FileFormat | undefined {
     if (m) return { v: Number(m[1]), ...(m[2] !== undefined ? { by: JSON.parse(`"${m[2]}"`) as string } : {}) };
     if (start.startsWith('{"seq":')) return { v: 1 };
     return formatOfFirstLine(fd, head.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** The slow way: the whole first line, parsed (a log written by hand, or by a format that puts `v` elsewhere). */

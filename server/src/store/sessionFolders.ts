@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAtRest } from '../engine/types';
 import { removeDeadScratch } from '../engine/steps/scratch';
-import { fsyncDir, readFirstLine } from './durableFile';
+import { fsyncDir, readFirstLine, readOpenFile } from './durableFile';
 import { acquireLock, adoptLock, describeOwner, LockHeldError, lockStatus, type LockHandle } from './lock';
 import { ensureGitignore } from './gitignore';
 import { pausePoint } from './testHooks';
@@ -214,16 +214,5 @@ export async function collectEmptySessions(repoRoot: string): Promise<string[]> 
 
 /** Whether log.jsonl holds at least one complete line (read up to the first newline). */
 function hasEvent(log: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(log, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
-  try {
-    return readFirstLine(fd) !== undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return readOpenFile(log, (fd) => readFirstLine(fd) !== undefined) ?? false;
 }
