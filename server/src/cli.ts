@@ -20,6 +20,7 @@ import { controlCommand, findingsCommand, listCommand, resumeCommand, runCommand
 import { planCommand, validateCommand } from './cli/workflowCommands';
 import { InputError } from './engine/sessions';
 import { LockHeldError } from './store/lock';
+import { SnapshotError } from './store/sessionFolders';
 
 /** Who answers an approval or cancels: the OS user name. */
 function by(): string {
@@ -175,7 +176,7 @@ export async function main(argv: readonly string[], out: Out = { stdout: process
       out.stderr.write(`orchestrator: ${e.message}\n`);
       return e.exitCode;
     }
-    if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError) {
+    if (e instanceof InputError || e instanceof SessionNotFoundError || e instanceof LockHeldError || e instanceof SnapshotError) {
       out.stderr.write(`orchestrator: ${e.message}\n`);
       return 2;
     }

@@ -11,7 +11,7 @@ import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { pausePoint } from '../store/testHooks';
 import { loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
-import { collectEmptySessions, collectLeftovers, createLockedSession, SESSION_ID, tempName } from '../store/sessionFolders';
+import { collectEmptySessions, collectLeftovers, createLockedSession, tempName } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { pruneAfterSession } from '../store/retention';
@@ -145,12 +145,10 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
   const secrets = loadSecrets(opts);
   const base = await sessionBase(opts.repoRoot, data.workflow.compiled);
   const id = opts.id ?? newSessionId();
-  // A given id (the host's, a replay's) names a folder: a session id and nothing else, and not one in use.
-  if (!SESSION_ID.test(id)) throw new InputError(`'${id}' is not a session id (ids look like 20261121-104512-k3f9)`);
-  if (fs.existsSync(sessionPaths(opts.repoRoot, id).dir)) throw new InputError(`session ${id} exists already: give another id, or leave the id out and one is made`);
   collectLeftovers(opts.repoRoot); // staged folders of runners killed before the rename
   await collectEmptySessions(opts.repoRoot); // folders of runners killed before their first event
-  // Born locked: the folder appears (renamed into place) with this runner's lock in it.
+  // Born locked: the folder appears (renamed into place) with this runner's lock in it. A given id
+  // (the host's, a replay's) must be an id and a new one: createLockedSession refuses others.
   const { paths, lock } = await createLockedSession(opts.repoRoot, id);
   let log: EventLog | undefined;
   try {

@@ -16,7 +16,7 @@ import { processAlive } from './liveness';
 import { loadSession, SESSION_ID, sessionPaths, sessionsDir, type SessionPaths } from './sessionStore';
 import { deleteSessionWorkspaces } from '../engine/workspace/session';
 
-/** A user-facing failure of export, import or delete: the message says what is wrong and what to do. */
+/** A user-facing failure of export, import, delete or a new session's folder: the message says what is wrong and what to do. */
 export class SnapshotError extends Error {
   override readonly name = 'SnapshotError';
 }
@@ -43,7 +43,7 @@ export async function createLockedSession(repoRoot: string, id: string): Promise
   fs.mkdirSync(sessionsDir(repoRoot), { recursive: true });
   ensureGitignore(repoRoot);
   const paths = sessionPaths(repoRoot, id);
-  if (fs.existsSync(paths.dir)) throw new SnapshotError(`session ${id} exists already`);
+  if (fs.existsSync(paths.dir)) throw new SnapshotError(`session ${id} exists already: give another id, or leave the id out and one is made`);
   const staged = path.join(sessionsDir(repoRoot), tempName('new', id));
   fs.mkdirSync(staged);
   let taken: LockHandle | undefined;
