@@ -165,6 +165,18 @@ export function killTrees(pids: readonly number[]): void {
   }
 }
 
+/** The command's stdout as JSON, after checking its exit code (default 0; the message shows both streams). */
+export function expectJson<T>(r: CliResult, code = 0): T {
+  assert.equal(r.code, code, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A throw-away repository (makeRepo) and a `cli(...args)` that runs the built CLI in it with its private HOME. */
+export function cliRepo(prefix: string): { root: string; home: string; cli: (...args: string[]) => Promise<CliResult> } {
+  const r = makeRepo(prefix);
+  return { ...r, cli: (...args) => runCli(args, { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 }) };
+}
+
 /** A clean bad-usage error: exit 2, one line on stderr starting with `orchestrator:`, no stack trace. */
 export function assertUsageError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);

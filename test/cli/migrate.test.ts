@@ -10,22 +10,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { copyFixture, EXPECTED, FIXTURE, filesOf, fixtureFiles, IDS, INTERRUPTED, sessionsOf, tree, upgraded } from '../helpers/stateFixture';
-import { cliEnv, makeRepo, runCli, waitFor, type CliResult } from './cliProcess';
+import { cliRepo, expectJson as json, waitFor } from './cliProcess';
 
 const made: string[] = [];
 after(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function repo(): { root: string; cli: (...args: string[]) => Promise<CliResult> } {
-  const r = makeRepo('orch-cli-migrate');
+function repo(): ReturnType<typeof cliRepo> {
+  const r = cliRepo('orch-cli-migrate');
   made.push(r.root);
-  return { root: r.root, cli: (...args) => runCli(args, { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 }) };
-}
-
-function json<T>(r: CliResult, code = 0): T {
-  assert.equal(r.code, code, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return r;
 }
 
 interface Report {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanupRepos } from '../engine/helpers';
 import { makeGitRepo, orchestratorBranches, worktreeList, type GitRepo } from '../engine/gitRepo';
-import { assertUsageError, cliEnv, killTrees, processAlive, processesWithEnv, runCli, sessionFolders, waitFor, type CliResult } from './cliProcess';
+import { assertUsageError, cliEnv, type CliResult, expectJson as json, killTrees, processAlive, processesWithEnv, runCli, sessionFolders, waitFor } from './cliProcess';
 
 after(cleanupRepos);
 const marks: string[] = [];
@@ -46,11 +46,6 @@ function setup(extraEnv: Record<string, string> = {}): { r: GitRepo; mark: strin
   r.write('approval.workflow.yaml', 'name: approval\nsteps:\n  - id: ship\n    approval: Ship it?\n');
   r.write('racer.workflow.yaml', `name: racer\nsteps:\n  - id: a\n    run: |\n      if [ ! -e ${JSON.stringify(path.join(mark, 'go'))} ]; then exit 1; fi\n      touch ${JSON.stringify(path.join(mark, 'racer.started'))}\n      ${wait('racer.release')}\n`);
   return { r, mark, env, cli: (...args) => runCli(args, { cwd: r.root, env, timeoutMs: 90_000 }) };
-}
-
-function json<T>(res: CliResult, code = 0): T {
-  assert.equal(res.code, code, `exit ${res.code}\nstdout: ${res.stdout}\nstderr: ${res.stderr}`);
-  return JSON.parse(res.stdout) as T;
 }
 
 async function runOnce(cli: (...args: string[]) => Promise<CliResult>, file: string): Promise<string> {

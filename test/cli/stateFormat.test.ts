@@ -13,22 +13,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { copyFixture, EXPECTED, filesOf, fixtureFiles, IDS, INTERRUPTED, sessionsOf, stamp, tree } from '../helpers/stateFixture';
-import { assertUsageError, cliEnv, makeRepo, runCli, type CliResult } from './cliProcess';
+import { assertUsageError, cliRepo, expectJson as json } from './cliProcess';
 
 const made: string[] = [];
 after(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function repo(): { root: string; cli: (...args: string[]) => Promise<CliResult> } {
-  const r = makeRepo('orch-cli-format');
+function repo(): ReturnType<typeof cliRepo> {
+  const r = cliRepo('orch-cli-format');
   made.push(r.root);
-  return { root: r.root, cli: (...args) => runCli(args, { cwd: r.root, env: cliEnv(r.home), timeoutMs: 60_000 }) };
-}
-
-function json<T>(r: CliResult): T {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return r;
 }
 
 const NEWER = /session 20261207-064424-ks0j is in state format 3, written by orchestrator 9\.9\.9; this orchestrator \(0\.1\.0\) reads formats up to 2: upgrade orchestrator to use it \(nothing was changed\)/;
