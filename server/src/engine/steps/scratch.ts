@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomically } from '../../store/durableFile';
 import { processAlive, procStat } from '../../store/liveness';
 
 const PREFIX = 'orch-steps-';
@@ -40,9 +41,7 @@ export function scratchPrefix(sessionDir: string): string {
     const p: Pointer = { dir, pid: process.pid, ...(start !== undefined ? { procStart: start } : {}) };
     fs.mkdirSync(path.dirname(pointer), { recursive: true });
     // Written whole or not at all (a reader never sees a half-written pointer).
-    const tmp = path.join(path.dirname(pointer), `.${path.basename(pointer)}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(p) + '\n');
-    fs.renameSync(tmp, pointer);
+    writeFileAtomically(pointer, JSON.stringify(p) + '\n');
     pointers.add(pointer);
   }
   return path.join(dir, `${++scratchSeq}-`);
