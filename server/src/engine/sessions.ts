@@ -11,7 +11,7 @@ import { EventLog, readEvents } from '../store/eventLog';
 import { acquireLock, type LockHandle } from '../store/lock';
 import { pausePoint } from '../store/testHooks';
 import { loadSession, newSessionId, sessionPaths, type SessionPaths } from '../store/sessionStore';
-import { collectEmptySessions, collectLeftovers, createLockedSession, tempName } from '../store/sessionFolders';
+import { collectEmptySessions, collectLeftovers, createLockedSession, removeUnstartedSession } from '../store/sessionFolders';
 import { unresumable } from '../store/logDamage';
 import { SnapshotWriter } from '../store/snapshot';
 import { pruneAfterSession } from '../store/retention';
@@ -164,14 +164,10 @@ export async function beginSession(data: StartedData, opts: RunOptions & { id?: 
     opts.onEvent?.(started, state);
     return makeRunner(state, paths, log, lock, opts, secrets);
   } catch (e) {
-    // Nothing ran: remove the folder rather than leave a session that never started (out of the
-    // sessions' namespace first, with the lock still in it, so no reader sees it half gone).
+    // Nothing ran: remove the folder rather than leave a session that never started.
     log?.close();
-    lock.stopHeartbeat();
-    const gone = path.join(path.dirname(paths.dir), tempName('deleting', id));
     try {
-      fs.renameSync(paths.dir, gone);
-      fs.rmSync(gone, { recursive: true, force: true });
+      removeUnstartedSession(opts.repoRoot, id, lock);
     } catch {
       lock.release(); // collectEmptySessions removes what is left
     }

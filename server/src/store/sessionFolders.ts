@@ -199,10 +199,7 @@ export async function collectEmptySessions(repoRoot: string): Promise<string[]> 
         handle.release();
         continue;
       }
-      const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
-      fs.renameSync(paths.dir, tmp); // the lock goes with the folder
-      handle.stopHeartbeat();
-      fs.rmSync(tmp, { recursive: true, force: true });
+      removeUnstartedSession(repoRoot, id, handle);
       fs.rmSync(paths.runnerLog, { force: true });
       removed.push(id);
     } catch {
@@ -210,6 +207,19 @@ export async function collectEmptySessions(repoRoot: string): Promise<string[]> 
     }
   }
   return removed;
+}
+
+/**
+ * Removes the folder of a session that never started (no event), whose lock `lock` holds: renamed
+ * out of the sessions' namespace first (the lock goes with it, so nobody takes the id meanwhile and
+ * no reader sees half of it), then deleted. Its runner log stays: a runner that failed to start
+ * may still be writing why there. Throws when the folder cannot be renamed.
+ */
+export function removeUnstartedSession(repoRoot: string, id: string, lock: LockHandle): void {
+  const tmp = path.join(sessionsDir(repoRoot), tempName('deleting', id));
+  fs.renameSync(sessionPaths(repoRoot, id).dir, tmp);
+  lock.stopHeartbeat();
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 /** Whether log.jsonl holds at least one complete line (read up to the first newline). */
