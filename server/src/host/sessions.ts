@@ -122,13 +122,9 @@ export class SessionHost {
     // which announces approvals from step changes (once per step and attempt: a repeat is harmless).
     const pushWaiting = (s: SessionSummary): void => {
       if (s.status !== 'waiting') return;
-      try {
-        const state = this.watcher.get(s.id);
-        const waiting = Object.values(state.steps).filter((st) => st.status === 'waiting' && st.approval && !st.approval.answer);
-        if (waiting.length) notify(StepsChangedNotification, { id: s.id, steps: waiting });
-      } catch {
-        // gone meanwhile: its removal is announced on its own
-      }
+      const state = stateOf(s.id); // undefined: gone meanwhile (its removal is announced on its own)
+      const waiting = Object.values(state?.steps ?? {}).filter((st) => st.status === 'waiting' && st.approval && !st.approval.answer);
+      if (waiting.length) notify(StepsChangedNotification, { id: s.id, steps: waiting });
     };
     this.watcher.on('session', (s) => {
       notify(SessionChangedNotification, decorate(s));
